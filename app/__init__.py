@@ -1,0 +1,1 @@
+"""Settings, wiring (the composition root) and the `closer` command line."""

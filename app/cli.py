@@ -1,0 +1,116 @@
+"""The `closer` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import uuid
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from app.logging import configure_logging
+from app.settings import Settings
+from brain.playbook import PlaybookError
+from storage.mongo import StorageUnavailable
+
+log = logging.getLogger("closer")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="closer", description="Closer: AI sales and support assistant")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the HTTP app, bots and scheduler")
+    sub.add_parser("chat", help="talk to the brain in the terminal as a customer")
+    ingest = sub.add_parser("ingest", help="add or replace knowledge documents")
+    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument("--namespace", default="kb", choices=["kb", "partner", "faq"])
+    kb = sub.add_parser("kb", help="list or delete knowledge documents")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    kb_sub.add_parser("list")
+    delete = kb_sub.add_parser("delete")
+    delete.add_argument("document_id")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"closer: error: setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}", file=sys.stderr)
+        return 2
+    configure_logging("WARNING" if args.command in {"chat", "kb", "ingest"} else settings.log_level)
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except (StorageUnavailable, PlaybookError) as exc:
+        print(f"closer: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "serve":
+        from app.runtime import serve
+
+        await serve(settings)
+        return 0
+    if args.command == "chat":
+        return await chat(settings)
+    from app.knowledge_cli import ingest_paths, kb_delete, kb_list
+
+    if args.command == "ingest":
+        return await ingest_paths(settings, args.paths, args.namespace)
+    if args.kb_command == "list":
+        return await kb_list(settings)
+    return await kb_delete(settings, args.document_id)
+
+
+async def chat(settings: Settings) -> int:
+    """A terminal conversation through the same hub; type a button's number to press it."""
+    from app.container import open_services
+    from channels.console import ConsoleOutbound
+    from channels.hub import START_PAYLOAD
+    from channels.messages import InboundMessage
+
+    async with open_services(settings) as services:
+        services.outbox.register(ConsoleOutbound())
+        session = f"console-{uuid.uuid4().hex[:8]}"
+        buttons: list[tuple[str, str]] = []
+
+        async def send(text: str, payload: str | None = None) -> None:
+            nonlocal buttons
+            inbound = InboundMessage("console", session, uuid.uuid4().hex, text=text, payload=payload)
+            result = await services.hub.handle(inbound)
+            buttons = []
+            for reply in result.replies:
+                print(f"\nbot> {reply.text}")
+                for button in reply.buttons:
+                    buttons.append((button.title, button.payload))
+                    print(f"     [{len(buttons)}] {button.title}")
+            print()
+
+        mode = "LLM" if services.brain.llm_enabled else "offline"
+        print(f"Closer chat ({mode} brain). Ctrl-D or /quit to leave.")
+        await send("", START_PAYLOAD)
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "you> ")
+            except EOFError:
+                break
+            if line.strip() in {"/quit", "/exit"}:
+                break
+            if line.strip().isdigit() and 0 < int(line) <= len(buttons):
+                title, payload = buttons[int(line) - 1]
+                await send(title, payload)
+            else:
+                await send(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

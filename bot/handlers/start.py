@@ -1,0 +1,18 @@
+"""/start: the playbook's greeting in the user's language."""
+
+from aiogram import Router
+from aiogram.filters import CommandStart
+from aiogram.types import Message
+
+from channels.hub import START_PAYLOAD, Hub
+from channels.telegram import inbound_from_message
+
+
+async def on_start(message: Message, hub: Hub) -> None:
+    await hub.handle(inbound_from_message(message, payload=START_PAYLOAD))
+
+
+def build_router() -> Router:
+    router = Router(name="start")
+    router.message.register(on_start, CommandStart())
+    return router

@@ -1,0 +1,112 @@
+"""Runs the customer bot: long polling by default, or a webhook at /webhooks/telegram."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from fastapi import APIRouter, HTTPException, Request
+from pymongo.errors import PyMongoError
+
+from storage.inbox import InboxRepository
+
+log = logging.getLogger(__name__)
+
+SOURCE = "telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class TelegramRuntime:
+    def __init__(
+        self,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        inbox: InboxRepository,
+        *,
+        webhook_secret: str | None = None,
+        public_base_url: str | None = None,
+    ) -> None:
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self._inbox = inbox
+        self._secret = webhook_secret
+        self._public_url = public_base_url
+        self._polling: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def webhook_mode(self) -> bool:
+        return bool(self._secret and self._public_url)
+
+    async def start(self) -> None:
+        if self.webhook_mode:
+            assert self._public_url is not None
+            url = self._public_url.rstrip("/") + "/webhooks/telegram"
+            await self.bot.set_webhook(url, secret_token=self._secret, allowed_updates=["message", "callback_query"])
+            for key, payload in await self._inbox.pending(SOURCE):
+                self._spawn(key, payload)
+            log.info("Telegram webhook set")
+        else:
+            await self.bot.delete_webhook(drop_pending_updates=False)
+            self._polling = asyncio.create_task(
+                self.dispatcher.start_polling(
+                    self.bot, handle_signals=False, close_bot_session=False, polling_timeout=20
+                )
+            )
+            log.info("Telegram long polling started")
+
+    async def stop(self) -> None:
+        if self._polling is not None:
+            try:
+                await self.dispatcher.stop_polling()
+            except RuntimeError:  # polling already ended (e.g. it failed to start)
+                log.debug("polling was not running")
+            await asyncio.gather(self._polling, return_exceptions=True)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.bot.session.close()
+
+    def _spawn(self, key: str, payload: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._process(key, payload))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _process(self, key: str, payload: dict[str, Any]) -> None:
+        try:
+            await self.dispatcher.feed_raw_update(self.bot, payload)
+        except Exception as exc:  # one bad update must not stop the others; it stays visible as failed
+            log.exception("Telegram update %s failed", key)
+            await self._inbox.mark(SOURCE, key, "failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            return
+        await self._inbox.mark(SOURCE, key, "done")
+
+    def webhook_router(self) -> APIRouter:
+        router = APIRouter()
+        expected = (self._secret or "").encode()
+
+        @router.post("/webhooks/telegram", include_in_schema=False)
+        async def telegram_webhook(request: Request) -> dict[str, bool]:
+            given = request.headers.get(SECRET_HEADER, "").encode()
+            if not expected or not secrets.compare_digest(given, expected):
+                raise HTTPException(status_code=403, detail="bad secret token")
+            try:
+                update = await request.json()
+            except ValueError:
+                raise HTTPException(status_code=400, detail="body is not JSON") from None
+            if not isinstance(update, dict) or not isinstance(update.get("update_id"), int):
+                raise HTTPException(status_code=400, detail="not a Telegram update")
+            key = str(update["update_id"])
+            try:
+                fresh = await self._inbox.store(SOURCE, key, update)
+            except PyMongoError as exc:
+                # Not persisted: answer 5xx so Telegram delivers it again.
+                log.error("cannot persist Telegram update %s: %s", key, type(exc).__name__)
+                raise HTTPException(status_code=503, detail="storage unavailable") from exc
+            if fresh:
+                self._spawn(key, update)
+            return {"ok": True}
+
+        return router

@@ -1,0 +1,1 @@
+"""Decisions, with no channel knowledge: language, router, answers, knowledge retrieval, LLM client."""

@@ -1,0 +1,1 @@
+"""The knowledge base: chunking documents, indexing them in a vector collection, retrieving passages."""

@@ -1,0 +1,205 @@
+"""Indexing and retrieval over the vector collection, with document records in MongoDB."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from brain.knowledge.chunking import Chunk, chunk_markdown, split_front_matter
+from brain.language import detect_language
+from storage.documents import DocumentRecord, DocumentRepository
+from storage.embeddings import Embedder
+from storage.mongo import Database
+from storage.vectors import VectorCollection
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], Awaitable[None] | None]
+EMBED_BATCH = 32
+
+
+@dataclass(slots=True)
+class Passage:
+    text: str
+    title: str
+    section: str
+    document: str
+    namespace: str
+    language: str
+    similarity: float
+
+
+@dataclass(slots=True)
+class IngestResult:
+    document: DocumentRecord
+    chunks: int
+    unchanged: bool
+    language: str | None
+
+
+class KnowledgeBase:
+    """Documents in, passages out. A new version is fully indexed before the old one is removed."""
+
+    def __init__(
+        self, collection: VectorCollection, embedder: Embedder, documents: DocumentRepository, db: Database
+    ) -> None:
+        self._vectors = collection
+        self._embedder = embedder
+        self._documents = documents
+        self._meta = db.meta
+
+    async def version(self) -> int:
+        """Raised on every change of the knowledge; cached answers are keyed by it."""
+        doc = await self._meta.find_one({"_id": "knowledge"})
+        return int(doc["version"]) if doc else 0
+
+    async def _bump_version(self) -> None:
+        await self._meta.update_one({"_id": "knowledge"}, {"$inc": {"version": 1}}, upsert=True)
+
+    async def ingest_text(
+        self,
+        name: str,
+        raw: str,
+        *,
+        namespace: str = "kb",
+        uploader: str | None = None,
+        kind: str = "markdown",
+        progress: Progress | None = None,
+    ) -> IngestResult:
+        meta, body = split_front_matter(raw)
+        namespace = meta.get("namespace", namespace)
+        sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        same = await self._documents.ready_sha(sha, namespace)
+        if same is not None and same.name == name:
+            return IngestResult(same, same.chunk_count, unchanged=True, language=same.language)
+        title, chunks = chunk_markdown(body)
+        if not chunks:
+            raise ValueError(f"{name}: no text to index")
+        previous = await self._documents.by_name(name, namespace)
+        document_id = await self._documents.start(name, sha, namespace, len(raw.encode()), kind, uploader)
+        try:
+            language = await self._index_chunks(document_id, name, title or name, namespace, chunks, progress)
+        except Exception as exc:
+            # Roll back what this version added; the previous version keeps serving untouched.
+            await self._vectors.delete_where({"document_id": document_id})
+            await self._documents.fail(document_id, f"{type(exc).__name__}: {exc}")
+            raise
+        await self._documents.finish(document_id, chunk_count=len(chunks), language=language, title=title)
+        if previous is not None and previous.status == "ready":
+            await self._vectors.delete_where({"document_id": previous.id})
+            await self._documents.mark_deleted(previous.id)
+        await self._bump_version()
+        record = await self._documents.get(document_id)
+        assert record is not None
+        return IngestResult(record, len(chunks), unchanged=False, language=language)
+
+    async def _index_chunks(
+        self,
+        document_id: str,
+        name: str,
+        title: str,
+        namespace: str,
+        chunks: list[Chunk],
+        progress: Progress | None,
+    ) -> str | None:
+        languages: dict[str, int] = {}
+        for start in range(0, len(chunks), EMBED_BATCH):
+            batch = chunks[start : start + EMBED_BATCH]
+            texts = [_passage_text(title, c) for c in batch]
+            vectors = await self._embedder.embed_passages(texts)
+            metadatas: list[dict[str, Any]] = []
+            for chunk in batch:
+                lang = detect_language(chunk.text)
+                languages[lang] = languages.get(lang, 0) + 1
+                metadatas.append(
+                    {
+                        "document_id": document_id,
+                        "document": name,
+                        "title": title,
+                        "section": chunk.section,
+                        "namespace": namespace,
+                        "lang": lang,
+                    }
+                )
+            ids = [f"{document_id}:{start + i}" for i in range(len(batch))]
+            await self._vectors.upsert(ids, vectors, [c.text for c in batch], metadatas)
+            if progress is not None:
+                result = progress("embedding", min(start + EMBED_BATCH, len(chunks)), len(chunks))
+                if result is not None:
+                    await result
+        return max(languages, key=languages.__getitem__) if languages else None
+
+    async def delete(self, document_id: str) -> bool:
+        record = await self._documents.get(document_id)
+        if record is None or record.status == "deleted":
+            return False
+        await self._vectors.delete_where({"document_id": document_id})
+        await self._documents.mark_deleted(document_id)
+        await self._bump_version()
+        return True
+
+    async def search(
+        self, query: str, *, language: str | None = None, namespaces: list[str] | None = None, k: int = 4
+    ) -> list[Passage]:
+        """Best passages for `query`, preferring the customer's language when it has any."""
+        vector = (await self._embedder.embed_queries([query]))[0]
+        filters: list[dict[str, Any]] = []
+        if namespaces:
+            filters.append({"namespace": {"$in": namespaces}})
+        hits = []
+        if language:
+            hits = await self._vectors.query(vector, k, _where([*filters, {"lang": language}]))
+        if not hits:
+            hits = await self._vectors.query(vector, k, _where(filters))
+        return [
+            Passage(
+                text=h.text,
+                title=str(h.metadata.get("title", "")),
+                section=str(h.metadata.get("section", "")),
+                document=str(h.metadata.get("document", "")),
+                namespace=str(h.metadata.get("namespace", "")),
+                language=str(h.metadata.get("lang", "")),
+                similarity=h.similarity,
+            )
+            for h in hits
+        ]
+
+    async def is_empty(self) -> bool:
+        return await self._vectors.count() == 0
+
+    async def seed_directory(self, folder: Path) -> int:
+        """Index every Markdown/text file below `folder` (the shipped example knowledge); returns new ones."""
+        added = 0
+        for name, raw in await asyncio.to_thread(_read_text_files, folder):
+            result = await self.ingest_text(name, raw, uploader="seed")
+            added += not result.unchanged
+        if added:
+            log.info("indexed %d example knowledge documents from %s", added, folder)
+        return added
+
+
+def _read_text_files(folder: Path) -> list[tuple[str, str]]:
+    if not folder.is_dir():
+        return []
+    return [
+        (path.relative_to(folder).as_posix(), path.read_text(encoding="utf-8"))
+        for path in sorted(folder.rglob("*"))
+        if path.suffix.lower() in {".md", ".txt"} and path.is_file()
+    ]
+
+
+def _passage_text(title: str, chunk: Chunk) -> str:
+    """What gets embedded: the section heading carries much of a passage's meaning."""
+    heading = f"{title} - {chunk.section}" if chunk.section and chunk.section != title else title
+    return f"{heading}\n{chunk.text}"
+
+
+def _where(filters: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not filters:
+        return None
+    return filters[0] if len(filters) == 1 else {"$and": filters}

@@ -1,0 +1,139 @@
+"""The playbook: one YAML file that describes the business, validated with pydantic."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+Localized = dict[str, str]
+
+EXAMPLE_PLAYBOOK = "examples/playbook.yaml"
+
+
+class PlaybookError(ValueError):
+    """The playbook file is missing, not YAML, or does not match the schema; the text says where."""
+
+
+class Company(BaseModel):
+    name: str
+    description: Localized
+    website: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    hours: Localized = Field(default_factory=dict)
+
+
+class Category(BaseModel):
+    id: str
+    description: str
+    audience: Literal["buyer", "partner", "any"] = "any"
+    namespace: str = "kb"
+    instructions: str = ""
+    tools: list[str] = Field(default_factory=list)
+    model: str | None = None
+    reasoning: Literal["none", "low", "medium", "high"] = "none"
+    action: Literal["answer", "greet", "handoff"] = "answer"
+    examples: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Temperature(BaseModel):
+    description: str
+    examples: list[str] = Field(default_factory=list)
+
+
+class Qualification(BaseModel):
+    fields: list[str] = Field(default_factory=list)
+    questions: dict[str, Localized] = Field(default_factory=dict)
+    hot: Temperature
+    warm: Temperature
+    cold: Temperature
+
+
+class Texts(BaseModel):
+    greeting: Localized
+    offer_manager: Localized
+    no_answer: Localized
+    handoff: Localized
+    unsupported_message: Localized
+    empty_message: Localized
+    too_long: Localized
+    source_label: Localized
+    talk_to_manager_button: Localized
+    busy_human: Localized = Field(default_factory=dict)
+
+
+class Playbook(BaseModel):
+    version: int = 1
+    company: Company
+    tone: str
+    languages: list[str]
+    default_language: str = "en"
+    texts: Texts
+    red_lines: list[str] = Field(default_factory=list)
+    categories: list[Category]
+    qualification: Qualification | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Playbook:
+        if self.default_language not in self.languages:
+            raise ValueError(f"default_language {self.default_language!r} is not in languages")
+        ids = [c.id for c in self.categories]
+        if len(ids) != len(set(ids)):
+            raise ValueError("category ids must be unique")
+        return self
+
+    def text(self, key: str, language: str) -> str:
+        """A canned text in the customer's language, falling back to the default language."""
+        options: Localized = getattr(self.texts, key)
+        return options.get(language) or options.get(self.default_language) or next(iter(options.values()), "")
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+
+def load_playbook(path: Path | None = None) -> Playbook:
+    """Load and validate a playbook; the bundled example when `path` is None."""
+    if path is None:
+        source = resources.files("brain").joinpath(EXAMPLE_PLAYBOOK)
+        name, raw = str(source), source.read_text(encoding="utf-8")
+    else:
+        try:
+            name, raw = str(path), path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise PlaybookError(f"cannot read playbook {path}: {exc.strerror}") from exc
+    return parse_playbook(raw, name)
+
+
+def parse_playbook(raw: str, name: str = "<playbook>") -> Playbook:
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PlaybookError(f"{name}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from exc
+    if not isinstance(data, dict):
+        raise PlaybookError(f"{name}: the playbook must be a YAML mapping")
+    try:
+        return Playbook.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        line = _line_of(raw, first["loc"])
+        where = f" (line {line})" if line else ""
+        raise PlaybookError(f"{name}: {field}{where}: {first['msg']}") from exc
+
+
+def _line_of(raw: str, loc: tuple[int | str, ...]) -> int | None:
+    """Best-effort line number of the deepest named key of a validation error."""
+    keys = [part for part in loc if isinstance(part, str)]
+    if not keys:
+        return None
+    needle = f"{keys[-1]}:"
+    for number, line in enumerate(raw.splitlines(), start=1):
+        if line.strip().startswith(needle) or line.strip().startswith(f"- {needle}"):
+            return number
+    return None

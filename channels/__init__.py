@@ -1,0 +1,1 @@
+"""The omnichannel hub and the channel adapters (parse in, send out)."""

@@ -1,0 +1,209 @@
+"""The inbound pipeline: dedupe -> persist -> ownership -> brain -> outbox. Nothing channel-specific."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from brain.service import Brain
+from brain.types import BrainReply, HistoryItem, Turn
+from channels.messages import InboundMessage, OutboundMessage
+from channels.metrics import PipelineMetrics
+from channels.outbox import Outbox
+from storage.cache import Cache
+from storage.records import Contact, Conversation, StoredMessage
+from storage.repositories import (
+    ContactRepository,
+    ConversationRepository,
+    DuplicateMessage,
+    EventLog,
+    MessageRepository,
+)
+
+log = logging.getLogger(__name__)
+
+DEDUPE_TTL_S = 3 * 24 * 3600
+START_PAYLOAD = "start"
+
+
+@dataclass(slots=True)
+class Accepted:
+    inbound: InboundMessage
+    contact: Contact
+    conversation: Conversation
+    message: StoredMessage
+
+
+@dataclass(slots=True)
+class HandleResult:
+    duplicate: bool = False
+    conversation_id: str | None = None
+    replies: list[OutboundMessage] = field(default_factory=list)
+    reply: BrainReply | None = None
+
+
+@dataclass(slots=True)
+class Repositories:
+    contacts: ContactRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
+    events: EventLog
+
+
+class Hub:
+    def __init__(
+        self,
+        repos: Repositories,
+        cache: Cache,
+        brain: Brain,
+        outbox: Outbox,
+        metrics: PipelineMetrics,
+        max_inbound_chars: int = 8000,
+    ) -> None:
+        self._repos = repos
+        self._cache = cache
+        self._brain = brain
+        self._outbox = outbox
+        self._metrics = metrics
+        self._max_chars = max_inbound_chars
+
+    async def handle(self, inbound: InboundMessage) -> HandleResult:
+        accepted = await self.accept(inbound)
+        if accepted is None:
+            return HandleResult(duplicate=True)
+        return await self.respond(accepted)
+
+    async def accept(self, inbound: InboundMessage) -> Accepted | None:
+        """Persist the message (before any webhook is acknowledged); None for a redelivery."""
+        key = f"dedupe:{inbound.channel}:{inbound.channel_message_id}"
+        if await self._cache.get(key) is not None:
+            self._metrics.duplicates.labels(inbound.channel).inc()
+            return None
+        contact = await self._repos.contacts.upsert(
+            inbound.channel,
+            inbound.channel_user_id,
+            name=inbound.user_name,
+            username=inbound.username,
+            language=inbound.language_hint,
+        )
+        conversation = await self._repos.conversations.open(contact, None)
+        meta = {"attachments": [a.kind for a in inbound.attachments]} if inbound.attachments else {}
+        if inbound.payload:
+            meta["payload"] = inbound.payload
+        try:
+            stored = await self._repos.messages.add(
+                conversation.id,
+                inbound.channel,
+                "in",
+                inbound.text,
+                status="received",
+                channel_message_id=inbound.channel_message_id,
+                meta=meta,
+            )
+        except DuplicateMessage:
+            # The unique index is the authority; the cache mark only saves the next lookup.
+            await self._cache.set(key, "1", DEDUPE_TTL_S)
+            self._metrics.duplicates.labels(inbound.channel).inc()
+            return None
+        await self._cache.set(key, "1", DEDUPE_TTL_S)
+        self._metrics.inbound.labels(inbound.channel).inc()
+        return Accepted(inbound, contact, conversation, stored)
+
+    async def respond(self, accepted: Accepted) -> HandleResult:
+        started = time.perf_counter()
+        inbound, conversation = accepted.inbound, accepted.conversation
+        result = HandleResult(conversation_id=conversation.id)
+        current = await self._repos.conversations.get(conversation.id) or conversation
+        if current.owner == "human":
+            # A manager owns the chat: the bot stays silent; the message waits for the manager.
+            await self._repos.messages.set_status(accepted.message.id, "for_human")
+            return result
+        reply = await self._think(accepted, current)
+        outbound = OutboundMessage(text=reply.text, buttons=reply.buttons)
+        meta = {
+            "intent": reply.intent,
+            "mode": reply.mode,
+            "language": reply.language,
+            "sources": reply.sources,
+            "reply_to": accepted.message.id,
+            "tokens": reply.usage.tokens,
+            "cost_usd": reply.usage.cost_usd,
+        }
+        sent = await self._outbox.deliver(current, outbound, meta=meta)
+        await self._repos.messages.set_status(
+            accepted.message.id,
+            "answered" if sent else "answer_failed",
+            intent=reply.intent,
+            language=reply.language,
+            mode=reply.mode,
+        )
+        await self._repos.conversations.set_language(current.id, reply.language)
+        if reply.usage.llm_calls:
+            await self._repos.conversations.add_usage(current.id, reply.usage.tokens, reply.usage.cost_usd)
+        if reply.escalate:
+            await self._escalate(current, accepted.message.id)
+        self._metrics.replies.labels(inbound.channel, reply.mode).inc()
+        self._metrics.turn_seconds.labels(inbound.channel).observe(time.perf_counter() - started)
+        result.replies, result.reply = [outbound], reply
+        return result
+
+    async def _think(self, accepted: Accepted, conversation: Conversation) -> BrainReply:
+        inbound = accepted.inbound
+        language = conversation.language or inbound.language_hint
+        text = inbound.text.strip()
+        if inbound.payload == START_PAYLOAD:
+            return self._brain.greeting(inbound.language_hint or language)
+        if not text and not inbound.payload:
+            key = "unsupported_message" if inbound.attachments else "empty_message"
+            return self._brain.canned(key, language, "unsupported" if inbound.attachments else "empty")
+        if len(text) > self._max_chars:
+            return self._brain.canned("too_long", language, "too_long")
+        history = await self._repos.messages.recent(conversation.id, limit=13)
+        turn = Turn(
+            text=text or (inbound.payload or ""),
+            conversation_id=conversation.id,
+            channel=inbound.channel,
+            previous_language=conversation.language,
+            language_hint=inbound.language_hint,
+            history=[
+                HistoryItem("customer" if m.direction == "in" else "assistant", m.text)
+                for m in history
+                if m.id != accepted.message.id and m.text
+            ][-12:],
+            max_reply_chars=self._outbox.channel(inbound.channel).capabilities.max_text,
+            payload=inbound.payload,
+        )
+        return await self._brain.reply(turn)
+
+    async def _escalate(self, conversation: Conversation, message_id: str) -> None:
+        if await self._repos.conversations.compare_and_set_owner(conversation.id, "ai", "pending_human"):
+            self._metrics.escalations.inc()
+            await self._repos.events.record(
+                "conversation.escalated", conversation_id=conversation.id, message_id=message_id
+            )
+
+    async def recover_unanswered(self, grace_s: float = 30.0) -> int:
+        """Answer messages that were persisted but never answered (the process stopped mid-turn)."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=grace_s)
+        recovered = 0
+        for message in await self._repos.messages.unanswered(cutoff):
+            conversation = await self._repos.conversations.get(message.conversation_id)
+            contact = await self._repos.contacts.get(conversation.contact_id) if conversation else None
+            if conversation is None or contact is None:
+                continue
+            inbound = InboundMessage(
+                channel=message.channel,
+                channel_user_id=conversation.channel_user_id,
+                channel_message_id=message.channel_message_id or message.id,
+                text=message.text,
+                payload=message.meta.get("payload"),
+            )
+            try:
+                await self.respond(Accepted(inbound, contact, conversation, message))
+            except LookupError:
+                log.warning("cannot recover message %s: channel %s is not running", message.id, message.channel)
+                continue
+            recovered += 1
+        return recovered

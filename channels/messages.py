@@ -1,0 +1,71 @@
+"""One internal message type for every channel, and what each channel can render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from brain.types import Button
+
+
+@dataclass(slots=True)
+class Attachment:
+    kind: str  # photo | video | document | audio | voice | sticker | location | other
+    file_id: str | None = None
+    url: str | None = None
+    mime_type: str | None = None
+    name: str | None = None
+
+
+@dataclass(slots=True)
+class InboundMessage:
+    channel: str
+    channel_user_id: str
+    channel_message_id: str
+    text: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    payload: str | None = None
+    language_hint: str | None = None
+    user_name: str | None = None
+    username: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MediaItem:
+    kind: str
+    url: str
+    title: str | None = None
+
+
+@dataclass(slots=True)
+class OutboundMessage:
+    text: str
+    buttons: list[Button] = field(default_factory=list)
+    media: list[MediaItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelCapabilities:
+    max_text: int = 4096
+    max_buttons: int = 3
+    button_title_max: int = 20
+    supports_buttons: bool = True
+
+
+class DeliveryError(Exception):
+    """A send failed. `transient` failures are retried; permanent ones are recorded and given up."""
+
+    def __init__(self, message: str, *, transient: bool, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after_s = retry_after_s
+
+
+class OutboundChannel(Protocol):
+    """Sends one message to one recipient; returns the platform's message id when there is one."""
+
+    name: str
+    capabilities: ChannelCapabilities
+
+    async def send(self, recipient_id: str, message: OutboundMessage) -> str | None: ...

@@ -1,0 +1,121 @@
+"""The outbox: the only way a message leaves. Splits, maps buttons, retries, records delivery."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from brain.types import Button
+from channels.messages import ChannelCapabilities, DeliveryError, OutboundChannel, OutboundMessage
+from storage.records import Conversation
+from storage.repositories import ConversationRepository, MessageRepository
+
+log = logging.getLogger(__name__)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut at paragraph, line, sentence or word boundaries."""
+    text = text.strip()
+    pieces: list[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"), window.rfind(". "), window.rfind(" "))
+        if cut < limit // 2:
+            cut = limit
+        elif window[cut] == ".":
+            cut += 1
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        pieces.append(text)
+    return pieces
+
+
+def fit_to_channel(message: OutboundMessage, caps: ChannelCapabilities) -> list[OutboundMessage]:
+    """Split long text; buttons go on the last piece, or become text where the channel has none."""
+    buttons = [Button(b.title[: caps.button_title_max], b.payload) for b in message.buttons[: caps.max_buttons]]
+    text = message.text
+    if buttons and not caps.supports_buttons:
+        text += "\n\n" + "\n".join(f"• {b.title}" for b in buttons)
+        buttons = []
+    pieces = split_text(text, caps.max_text) or [""]
+    out = [OutboundMessage(text=piece) for piece in pieces]
+    out[-1].buttons = buttons
+    out[-1].media = list(message.media)
+    return out
+
+
+class Outbox:
+    def __init__(
+        self,
+        messages: MessageRepository,
+        conversations: ConversationRepository,
+        attempts: int = 3,
+        backoff_s: float = 0.5,
+    ) -> None:
+        self._messages = messages
+        self._conversations = conversations
+        self._attempts = attempts
+        self._backoff_s = backoff_s
+        self._channels: dict[str, OutboundChannel] = {}
+
+    def register(self, channel: OutboundChannel) -> None:
+        self._channels[channel.name] = channel
+
+    def channel(self, name: str) -> OutboundChannel:
+        try:
+            return self._channels[name]
+        except KeyError:
+            raise LookupError(f"no outbound adapter registered for channel {name!r}") from None
+
+    async def deliver(
+        self,
+        conversation: Conversation,
+        message: OutboundMessage,
+        meta: dict | None = None,
+        sender: str = "bot",
+    ) -> bool:
+        """Send every piece; each is stored with its delivery status. True when all were sent.
+
+        This is the one ownership check for outgoing messages: while a human owns the
+        conversation, nothing the bot wrote leaves (it is stored as `suppressed`).
+        """
+        channel = self.channel(conversation.channel)
+        if sender == "bot":
+            current = await self._conversations.get(conversation.id)
+            if current is not None and current.owner == "human":
+                await self._messages.add(
+                    conversation.id,
+                    conversation.channel,
+                    "out",
+                    message.text,
+                    status="suppressed",
+                    meta={**(meta or {}), "sender": sender},
+                )
+                return False
+        meta = {**(meta or {}), "sender": sender}
+        ok = True
+        for piece in fit_to_channel(message, channel.capabilities):
+            stored = await self._messages.add(
+                conversation.id, conversation.channel, "out", piece.text, status="sending", meta=meta
+            )
+            try:
+                platform_id = await self._send_with_retry(channel, conversation.channel_user_id, piece)
+            except DeliveryError as exc:
+                log.warning("delivery to %s failed for conversation %s: %s", channel.name, conversation.id, exc)
+                await self._messages.set_status(stored.id, "failed", error=str(exc)[:300])
+                ok = False
+                continue
+            await self._messages.set_status(stored.id, "sent", platform_message_id=platform_id)
+        return ok
+
+    async def _send_with_retry(self, channel: OutboundChannel, recipient: str, piece: OutboundMessage) -> str | None:
+        for attempt in range(1, self._attempts + 1):
+            try:
+                return await channel.send(recipient, piece)
+            except DeliveryError as exc:
+                if not exc.transient or attempt == self._attempts:
+                    raise
+                delay = exc.retry_after_s if exc.retry_after_s is not None else self._backoff_s * 2 ** (attempt - 1)
+                await asyncio.sleep(min(delay, 30.0))
+        raise AssertionError("unreachable")

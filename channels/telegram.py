@@ -1,0 +1,101 @@
+"""Telegram adapter: aiogram messages in, Bot API sends out."""
+
+from __future__ import annotations
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from channels.messages import Attachment, ChannelCapabilities, DeliveryError, InboundMessage, OutboundMessage
+
+CHANNEL = "telegram"
+_LANGUAGES = {"ru": "ru", "uk": "uk", "en": "en", "be": "ru"}
+
+
+def _attachments(message: Message) -> list[Attachment]:
+    found: list[Attachment] = []
+    if message.photo:
+        found.append(Attachment("photo", file_id=message.photo[-1].file_id))
+    for kind in ("document", "video", "audio", "voice", "sticker", "video_note", "animation"):
+        item = getattr(message, kind, None)
+        if item is not None:
+            found.append(
+                Attachment(
+                    kind,
+                    file_id=item.file_id,
+                    mime_type=getattr(item, "mime_type", None),
+                    name=getattr(item, "file_name", None),
+                )
+            )
+    if message.location or message.venue:
+        found.append(Attachment("location"))
+    if message.contact:
+        found.append(Attachment("contact"))
+    if not found and not message.text and not message.caption:
+        found.append(Attachment("other"))
+    return found
+
+
+def language_of(code: str | None) -> str | None:
+    return _LANGUAGES.get((code or "").split("-")[0].lower())
+
+
+def inbound_from_message(message: Message, payload: str | None = None) -> InboundMessage:
+    user = message.from_user
+    return InboundMessage(
+        channel=CHANNEL,
+        channel_user_id=str(message.chat.id),
+        # Message ids are unique per chat; chat id + message id is unique for the bot.
+        channel_message_id=f"{message.chat.id}:{message.message_id}",
+        text=message.text or message.caption or "",
+        attachments=_attachments(message),
+        payload=payload,
+        language_hint=language_of(user.language_code) if user else None,
+        user_name=user.full_name if user else None,
+        username=user.username if user else None,
+    )
+
+
+def inbound_from_callback(query: CallbackQuery) -> InboundMessage:
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    return InboundMessage(
+        channel=CHANNEL,
+        channel_user_id=str(chat_id),
+        channel_message_id=f"cb:{query.id}",
+        payload=query.data,
+        language_hint=language_of(query.from_user.language_code),
+        user_name=query.from_user.full_name,
+        username=query.from_user.username,
+    )
+
+
+class TelegramOutbound:
+    name = CHANNEL
+    capabilities = ChannelCapabilities(max_text=4096, max_buttons=8, button_title_max=64)
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, recipient_id: str, message: OutboundMessage) -> str | None:
+        markup = None
+        if message.buttons:
+            markup = InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [InlineKeyboardButton(text=b.title, callback_data=b.payload[:64])] for b in message.buttons
+                ]
+            )
+        try:
+            sent = await self._bot.send_message(int(recipient_id), message.text, reply_markup=markup)
+        except TelegramRetryAfter as exc:
+            raise DeliveryError(str(exc), transient=True, retry_after_s=float(exc.retry_after)) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise DeliveryError(str(exc), transient=True) from exc
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            raise DeliveryError(str(exc), transient=False) from exc
+        return str(sent.message_id)

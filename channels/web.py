@@ -1,0 +1,101 @@
+"""The web chat channel: `POST /api/v1/chat` and the widget page at `/`."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field, field_validator
+
+from channels.hub import Hub
+from channels.messages import ChannelCapabilities, InboundMessage, OutboundMessage
+from storage.cache import Cache
+
+MAX_BODY_TEXT = 100_000
+_SESSION = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class WebOutbound:
+    """Web replies travel back in the HTTP response; sending only records them."""
+
+    name = "web"
+    capabilities = ChannelCapabilities(max_text=4000, max_buttons=5, button_title_max=40)
+
+    async def send(self, recipient_id: str, message: OutboundMessage) -> str | None:
+        return None
+
+
+class ChatRequest(BaseModel):
+    session_id: str
+    text: str = Field(default="", max_length=MAX_BODY_TEXT)
+    payload: str | None = Field(default=None, max_length=64)
+    message_id: str | None = Field(default=None, max_length=128)
+    language: str | None = Field(default=None, max_length=8)
+
+    @field_validator("session_id")
+    @classmethod
+    def _session(cls, value: str) -> str:
+        if not _SESSION.match(value):
+            raise ValueError("session_id must be 1-128 characters of letters, digits, _ . : -")
+        return value
+
+
+class ButtonOut(BaseModel):
+    title: str
+    payload: str
+
+
+class ReplyOut(BaseModel):
+    text: str
+    buttons: list[ButtonOut] = []
+    media: list[dict[str, Any]] = []
+
+
+class ChatResponse(BaseModel):
+    replies: list[ReplyOut]
+    conversation_id: str | None
+    duplicate: bool = False
+
+
+def web_router(hub: Hub, cache: Cache, rate_per_minute: int) -> APIRouter:
+    router = APIRouter()
+
+    async def rate_limited(request: Request) -> None:
+        client = request.client.host if request.client else "unknown"
+        if await cache.incr(f"rl:web:{client}", 60) > rate_per_minute:
+            raise HTTPException(status_code=429, detail="Too many messages; please wait a minute.")
+
+    @router.post("/api/v1/chat", response_model=ChatResponse, dependencies=[Depends(rate_limited)])
+    async def chat(body: ChatRequest) -> ChatResponse:
+        inbound = InboundMessage(
+            channel="web",
+            channel_user_id=body.session_id,
+            channel_message_id=body.message_id or uuid.uuid4().hex,
+            text=body.text,
+            payload=body.payload,
+            language_hint=body.language,
+        )
+        result = await hub.handle(inbound)
+        return ChatResponse(
+            replies=[
+                ReplyOut(
+                    text=r.text,
+                    buttons=[ButtonOut(title=b.title, payload=b.payload) for b in r.buttons],
+                    media=[{"kind": m.kind, "url": m.url, "title": m.title} for m in r.media],
+                )
+                for r in result.replies
+            ],
+            conversation_id=result.conversation_id,
+            duplicate=result.duplicate,
+        )
+
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def page() -> HTMLResponse:
+        html = resources.files("channels").joinpath("static/chat.html").read_text(encoding="utf-8")
+        return HTMLResponse(html)
+
+    return router

