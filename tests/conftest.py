@@ -1,0 +1,139 @@
+"""Shared fixtures: real Redis, MongoDB through the real driver, Chroma on disk, apps over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from app.container import Services, open_services
+from app.http import create_app
+from app.settings import Settings
+from storage.mongo import EmbeddedMongo
+from tests.fakes.openai_api import ScriptedOpenAI
+from tests.fakes.servers import free_port, serve_app
+from tests.fakes.telegram_api import FakeTelegram
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on a free port. Missing binary fails loudly: `make test` installs it."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.fail("redis-server is not installed; run `make test`, which installs it with apt")
+    port = free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            if time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("redis-server did not start")
+            time.sleep(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """MONGODB_URI when set (a real MongoDB), otherwise the embedded server, through the real driver."""
+    if os.environ.get("MONGODB_URI"):
+        yield os.environ["MONGODB_URI"]
+        return
+    server = EmbeddedMongo(tmp_path_factory.mktemp("mongo"))
+    uri = server.start()
+    yield uri
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def make_settings(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory):
+    """Settings for one isolated instance: its own database name and data folder."""
+
+    def build(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "data_dir": tmp_path_factory.mktemp("data"),
+            "mongodb_uri": mongo_uri,
+            "mongodb_db": f"t_{uuid.uuid4().hex[:10]}",
+            "web_chat_rate_per_minute": 1000,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def services_factory(make_settings):
+    @asynccontextmanager
+    async def build(**overrides: Any) -> AsyncIterator[Services]:
+        settings = make_settings(**overrides)
+        async with open_services(settings) as services:
+            try:
+                yield services
+            finally:
+                await services.mongo_client.drop_database(settings.mongodb_db)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+async def services(services_factory) -> AsyncIterator[Services]:
+    """One offline instance shared by tests that each use their own customer ids."""
+    async with services_factory() as built:
+        yield built
+
+
+@pytest.fixture(scope="session")
+async def web(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app served by uvicorn on a loopback port."""
+    async with serve_app(create_app(services)) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[tuple[FakeTelegram, str]]:
+    fake = FakeTelegram()
+    async with serve_app(fake.app) as base_url:
+        yield fake, base_url
+
+
+@pytest.fixture
+async def fake_openai() -> AsyncIterator[tuple[ScriptedOpenAI, str]]:
+    fake = ScriptedOpenAI()
+    async with serve_app(fake.app) as base_url:
+        yield fake, base_url + "/v1"
+
+
+def unique_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def session_id() -> str:
+    return f"s-{unique_id()}"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

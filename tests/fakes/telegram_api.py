@@ -1,0 +1,228 @@
+"""A local Telegram Bot API test server: real HTTP, the methods Closer uses, every request recorded."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Closer", "username": "closer_test_bot"}
+
+
+@dataclass
+class Call:
+    method: str
+    token: str
+    params: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+class FakeTelegram:
+    """State of the fake cloud: queued updates, recorded calls, uploaded files, injected failures."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.updates: list[dict[str, Any]] = []
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.webhook: dict[str, Any] | None = None
+        self._failures: dict[str, list[dict[str, Any]]] = {}
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1000)
+        self._file_ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self.app = self._build_app()
+
+    # ---- what tests use -------------------------------------------------------------------
+    def user(self, user_id: int, language: str = "en", first_name: str = "Olena") -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language}
+
+    def message_update(
+        self, chat_id: int, text: str | None = None, *, language: str = "en", extra: dict[str, Any] | None = None,
+        message_id: int | None = None, update_id: int | None = None,
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": message_id or next(self._message_ids), "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "Olena"},
+            "from": self.user(chat_id, language),
+        }
+        if text is not None:
+            message["text"] = text
+            if text.startswith("/"):
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        message.update(extra or {})
+        return {"update_id": update_id or next(self._update_ids), "message": message}
+
+    def callback_update(self, chat_id: int, data: str, *, language: str = "en") -> dict[str, Any]:
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": f"cq{next(self._message_ids)}", "chat_instance": "ci", "data": data,
+                "from": self.user(chat_id, language),
+                "message": {"message_id": next(self._message_ids), "date": int(time.time()),
+                            "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER, "text": "..."},
+            },
+        }
+
+    async def inject(self, update: dict[str, Any]) -> dict[str, Any]:
+        async with self._changed:
+            self.updates.append(update)
+            self._changed.notify_all()
+        return update
+
+    def fail(self, method: str, error_code: int, description: str, retry_after: int | None = None) -> None:
+        """Make the next call of `method` fail like Telegram does."""
+        body: dict[str, Any] = {"ok": False, "error_code": error_code, "description": description}
+        if retry_after is not None:
+            body["parameters"] = {"retry_after": retry_after}
+        self._failures.setdefault(method, []).append(body)
+
+    def add_file(self, content: bytes, name: str = "file.bin") -> str:
+        file_id = f"file{next(self._file_ids)}"
+        self.files[file_id] = (f"documents/{file_id}_{name}", content)
+        return file_id
+
+    def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[Call]:
+        return [
+            c for c in self.calls
+            if c.method == method and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
+        ]
+
+    def texts(self, chat_id: int) -> list[str]:
+        return [c.params.get("text", "") for c in self.sent(chat_id)]
+
+    async def wait_for(self, method: str, count: int = 1, chat_id: int | None = None, timeout: float = 20) -> list[Call]:
+        """Wait until at least `count` matching calls were recorded (observable state, not sleeps)."""
+        async def enough() -> list[Call]:
+            async with self._changed:
+                await self._changed.wait_for(lambda: len(self.sent(chat_id, method)) >= count)
+            return self.sent(chat_id, method)
+
+        return await asyncio.wait_for(enough(), timeout)
+
+    # ---- the HTTP side ----------------------------------------------------------------------
+    def _build_app(self) -> FastAPI:
+        app = FastAPI()
+
+        @app.api_route("/bot{token}/{method}", methods=["GET", "POST"])
+        async def bot_method(token: str, method: str, request: Request) -> Response:
+            params, files = await _read_params(request)
+            call = Call(method, token, params, files)
+            failure = self._failures.get(method)
+            if failure:
+                body = failure.pop(0)
+                async with self._changed:
+                    self.calls.append(call)
+                    self._changed.notify_all()
+                return JSONResponse(body, status_code=body["error_code"])
+            if method == "getUpdates":
+                return JSONResponse({"ok": True, "result": await self._get_updates(params)})
+            handler = getattr(self, f"_m_{method}", None)
+            if handler is None:
+                return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404)
+            result = handler(params, files)
+            async with self._changed:
+                self.calls.append(call)
+                self._changed.notify_all()
+            return JSONResponse({"ok": True, "result": result})
+
+        @app.get("/file/bot{token}/{file_path:path}")
+        async def download(token: str, file_path: str) -> Response:
+            for path, content in self.files.values():
+                if path == file_path:
+                    return Response(content, media_type="application/octet-stream")
+            return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404)
+
+        return app
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), 2.0)
+        async with self._changed:
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            if not self.updates and timeout:
+                try:
+                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self.updates)), timeout)
+                except TimeoutError:
+                    return []
+            return list(self.updates)
+
+    def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
+        return {
+            "message_id": next(self._message_ids), "date": int(time.time()), "from": BOT_USER,
+            "chat": {"id": int(params.get("chat_id", 0)), "type": "private"}, **content,
+        }
+
+    def _new_file(self, name: str, content: bytes = b"") -> dict[str, Any]:
+        file_id = self.add_file(content, name)
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content)}
+
+    def _m_getMe(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return BOT_USER
+
+    def _m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        extra = {"reply_markup": params["reply_markup"]} if params.get("reply_markup") else {}
+        return self._message(params, text=params.get("text", ""), **extra)
+
+    def _m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self._message(params, text=params.get("text", ""))
+
+    def _m_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        content = files.get("document", b"")
+        return self._message(params, document=self._new_file("document", content), caption=params.get("caption"))
+
+    def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self._message(params, photo=[{**self._new_file("photo", files.get("photo", b"")), "width": 1,
+                                             "height": 1}])
+
+    def _m_sendVideo(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self._message(params, video={**self._new_file("video", files.get("video", b"")), "width": 1,
+                                            "height": 1, "duration": 1})
+
+    def _m_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        file_id = params.get("file_id", "")
+        path, content = self.files.get(file_id, ("", b""))
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content), "file_path": path}
+
+    def _m_setWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.webhook = params
+        return True
+
+    def _m_deleteWebhook(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        self.webhook = None
+        return True
+
+    def _m_sendChatAction(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    def _m_close(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+
+async def _read_params(request: Request) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """aiogram sends multipart forms whose complex fields are JSON strings; decode both shapes."""
+    content_type = request.headers.get("content-type", "")
+    if "application/json" in content_type:
+        return await request.json(), {}
+    params: dict[str, Any] = dict(request.query_params)
+    files: dict[str, bytes] = {}
+    if "form" in content_type:
+        form = await request.form()
+        for key, value in form.multi_items():
+            if hasattr(value, "read"):
+                files[key] = await value.read()
+                continue
+            text = str(value)
+            try:
+                params[key] = json.loads(text) if text[:1] in "{[" else text
+            except json.JSONDecodeError:
+                params[key] = text
+    return params, files

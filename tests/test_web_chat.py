@@ -1,0 +1,114 @@
+"""The web chat over real HTTP: answers with sources in the customer's language, and bad input."""
+
+from __future__ import annotations
+
+import httpx
+
+from app.container import Services
+
+
+async def chat(web: httpx.AsyncClient, session_id: str, text: str, **extra) -> httpx.Response:
+    return await web.post("/api/v1/chat", json={"session_id": session_id, "text": text, **extra})
+
+
+async def test_answers_from_knowledge_with_source_in_each_language(web, session_id):
+    cases = [
+        ("How much does the Office 200 cost?", "1,450 EUR", "Source:"),
+        ("сколько стоит аренда Barista Pro в месяц?", "149 EUR", "Источник:"),
+        ("Скільки триває доставка по Україні?", "2-4 робочі дні", "Джерело:"),
+    ]
+    for text, fact, source_label in cases:
+        response = await chat(web, session_id, text)
+        assert response.status_code == 200
+        reply = response.json()["replies"][0]["text"]
+        assert fact in reply, reply
+        assert source_label in reply
+
+
+async def test_language_follows_each_message(web, session_id):
+    first = (await chat(web, session_id, "What is the warranty period?")).json()["replies"][0]["text"]
+    second = (await chat(web, session_id, "А какая гарантия?")).json()["replies"][0]["text"]
+    assert "24-month" in first
+    assert "24 месяца" in second
+
+
+async def test_unknown_question_offers_a_manager_instead_of_guessing(web, session_id):
+    body = (await chat(web, session_id, "Who won the football match yesterday?")).json()
+    reply = body["replies"][0]
+    assert "manager" in reply["text"].lower()
+    assert reply["buttons"] == [{"title": "Talk to a manager", "payload": "human"}]
+
+
+async def test_asking_for_a_human_escalates_the_conversation(web, services: Services, session_id):
+    body = (await chat(web, session_id, "позовите, пожалуйста, менеджера")).json()
+    assert "менеджер" in body["replies"][0]["text"]
+    conversation = await services.repos.conversations.get(body["conversation_id"])
+    assert conversation is not None and conversation.owner == "pending_human"
+
+
+async def test_greeting_on_start_payload(web, session_id):
+    body = (await chat(web, session_id, "", payload="start", language="uk")).json()
+    assert body["replies"][0]["text"].startswith("Вітаю")
+
+
+async def test_empty_and_whitespace_text_get_a_clear_answer(web, session_id):
+    for text in ("", "   \n\t "):
+        response = await chat(web, session_id, text)
+        assert response.status_code == 200
+        assert "empty" in response.json()["replies"][0]["text"].lower()
+
+
+async def test_very_long_text_is_answered_not_crashed(web, session_id):
+    response = await chat(web, session_id, "coffee " * 3000)  # ~21,000 characters
+    assert response.status_code == 200
+    assert "too long" in response.json()["replies"][0]["text"].lower()
+
+
+async def test_oversized_body_is_refused_with_4xx(web, session_id):
+    response = await chat(web, session_id, "x" * 100_001)
+    assert response.status_code == 422
+
+
+async def test_non_utf8_junk_is_a_4xx_not_a_500(web):
+    response = await web.post(
+        "/api/v1/chat", content=b'{"session_id": "\xff\xfe\xfa", "text": "\xc3\x28"}',
+        headers={"content-type": "application/json"},
+    )
+    assert 400 <= response.status_code < 500
+    response = await web.post("/api/v1/chat", content=b"\x00\x01garbage", headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500
+
+
+async def test_bad_session_id_is_refused(web):
+    response = await chat(web, "../../etc/passwd", "hi")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "session_id"
+
+
+async def test_same_message_id_twice_is_answered_once(web, services: Services, session_id):
+    first = await chat(web, session_id, "What payment methods do you accept?", message_id="m-1")
+    second = await chat(web, session_id, "What payment methods do you accept?", message_id="m-1")
+    assert first.json()["replies"] and not first.json()["duplicate"]
+    assert second.json() == {"replies": [], "conversation_id": None, "duplicate": True}
+    history = await services.repos.messages.recent(first.json()["conversation_id"])
+    assert [m.direction for m in history] == ["in", "out"]
+
+
+async def test_replies_are_stored_with_delivery_status(web, services: Services, session_id):
+    body = (await chat(web, session_id, "Do you deliver to the EU?")).json()
+    history = await services.repos.messages.recent(body["conversation_id"])
+    inbound, outbound = history[-2], history[-1]
+    assert inbound.status == "answered"
+    assert outbound.direction == "out" and outbound.status == "sent"
+    assert outbound.meta["mode"] == "offline" and outbound.meta["sources"]
+
+
+async def test_chat_page_health_readiness_and_metrics(web):
+    page = await web.get("/")
+    assert page.status_code == 200 and "/api/v1/chat" in page.text
+    assert (await web.get("/healthz")).json() == {"status": "ok"}
+    ready = await web.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"ready": True, "mongodb": "ok", "redis": "not configured", "chroma": "ok"}
+    metrics = await web.get("/metrics")
+    assert "closer_inbound_messages_total" in metrics.text
