@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 import uvicorn
-from aiogram.fsm.storage.pymongo import PyMongoStorage
 
 from app.container import Services, open_services
 from app.http import create_app
 from app.settings import Settings
 from bot.factory import create_bot, create_customer_dispatcher
+from bot.fsm import SharedClientMongoStorage
 from bot.runtime import TelegramRuntime
 from channels.telegram import TelegramOutbound
 
@@ -22,7 +22,7 @@ def build_customer_bot(settings: Settings, services: Services) -> TelegramRuntim
         return None
     bot = create_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base)
     # FSM state lives in the same MongoDB: it survives restarts and is shared by replicas.
-    storage = PyMongoStorage(services.mongo_client, db_name=settings.mongodb_db, collection_name="fsm_states")
+    storage = SharedClientMongoStorage(services.mongo_client, db_name=settings.mongodb_db, collection_name="fsm_states")
     dispatcher = create_customer_dispatcher(services.hub, storage)
     services.outbox.register(TelegramOutbound(bot))
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None

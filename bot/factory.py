@@ -8,6 +8,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.handlers import get_routers
+from bot.inflight import InFlightUpdates
 from channels.hub import Hub
 
 
@@ -19,5 +20,8 @@ def create_bot(token: str, api_base: str) -> Bot:
 
 def create_customer_dispatcher(hub: Hub, storage: BaseStorage | None = None) -> Dispatcher:
     dispatcher = Dispatcher(storage=storage, hub=hub) if storage else Dispatcher(hub=hub)
+    inflight = InFlightUpdates()
+    dispatcher.update.outer_middleware(inflight)
+    dispatcher["inflight"] = inflight
     dispatcher.include_routers(*get_routers())
     return dispatcher

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 SOURCE = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SHUTDOWN_GRACE_S = 15.0
 
 
 class TelegramRuntime:
@@ -67,6 +68,9 @@ class TelegramRuntime:
             await asyncio.gather(self._polling, return_exceptions=True)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        inflight = self.dispatcher.get("inflight")
+        if inflight is not None and not await inflight.drain(SHUTDOWN_GRACE_S):
+            log.warning("stopped with Telegram updates still being handled")
         await self.bot.session.close()
 
     def _spawn(self, key: str, payload: dict[str, Any]) -> None:

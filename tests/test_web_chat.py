@@ -71,7 +71,8 @@ async def test_oversized_body_is_refused_with_4xx(web, session_id):
 
 async def test_non_utf8_junk_is_a_4xx_not_a_500(web):
     response = await web.post(
-        "/api/v1/chat", content=b'{"session_id": "\xff\xfe\xfa", "text": "\xc3\x28"}',
+        "/api/v1/chat",
+        content=b'{"session_id": "\xff\xfe\xfa", "text": "\xc3\x28"}',
         headers={"content-type": "application/json"},
     )
     assert 400 <= response.status_code < 500

@@ -64,27 +64,46 @@ class ScriptedOpenAI:
                 message["content"] = json.dumps(turn.json_body, ensure_ascii=False)
             if turn.tool_calls:
                 message["tool_calls"] = [
-                    {"id": f"call_{next(self._ids)}", "type": "function",
-                     "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)}}
+                    {
+                        "id": f"call_{next(self._ids)}",
+                        "type": "function",
+                        "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)},
+                    }
                     for name, args in turn.tool_calls
                 ]
-            return JSONResponse({
-                "id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion", "created": 0,
-                "model": body.get("model", "test"),
-                "choices": [{"index": 0, "message": message,
-                             "finish_reason": "tool_calls" if turn.tool_calls else "stop"}],
-                "usage": {"prompt_tokens": turn.prompt_tokens, "completion_tokens": turn.completion_tokens,
-                          "total_tokens": turn.prompt_tokens + turn.completion_tokens},
-            })
+            return JSONResponse(
+                {
+                    "id": f"chatcmpl-{next(self._ids)}",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": body.get("model", "test"),
+                    "choices": [
+                        {"index": 0, "message": message, "finish_reason": "tool_calls" if turn.tool_calls else "stop"}
+                    ],
+                    "usage": {
+                        "prompt_tokens": turn.prompt_tokens,
+                        "completion_tokens": turn.completion_tokens,
+                        "total_tokens": turn.prompt_tokens + turn.completion_tokens,
+                    },
+                }
+            )
 
         @app.post("/v1/embeddings")
         async def embeddings(request: Request) -> JSONResponse:
             body = await request.json()
             self.embedding_requests.append(body)
             inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-            data = [{"object": "embedding", "index": i, "embedding": _hash_vector(text)} for i, text in enumerate(inputs)]
-            return JSONResponse({"object": "list", "data": data, "model": body.get("model"),
-                                 "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+            data = [
+                {"object": "embedding", "index": i, "embedding": _hash_vector(text)} for i, text in enumerate(inputs)
+            ]
+            return JSONResponse(
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": body.get("model"),
+                    "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                }
+            )
 
         return app
 

@@ -43,11 +43,18 @@ class FakeTelegram:
         return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language}
 
     def message_update(
-        self, chat_id: int, text: str | None = None, *, language: str = "en", extra: dict[str, Any] | None = None,
-        message_id: int | None = None, update_id: int | None = None,
+        self,
+        chat_id: int,
+        text: str | None = None,
+        *,
+        language: str = "en",
+        extra: dict[str, Any] | None = None,
+        message_id: int | None = None,
+        update_id: int | None = None,
     ) -> dict[str, Any]:
         message: dict[str, Any] = {
-            "message_id": message_id or next(self._message_ids), "date": int(time.time()),
+            "message_id": message_id or next(self._message_ids),
+            "date": int(time.time()),
             "chat": {"id": chat_id, "type": "private", "first_name": "Olena"},
             "from": self.user(chat_id, language),
         }
@@ -62,10 +69,17 @@ class FakeTelegram:
         return {
             "update_id": next(self._update_ids),
             "callback_query": {
-                "id": f"cq{next(self._message_ids)}", "chat_instance": "ci", "data": data,
+                "id": f"cq{next(self._message_ids)}",
+                "chat_instance": "ci",
+                "data": data,
                 "from": self.user(chat_id, language),
-                "message": {"message_id": next(self._message_ids), "date": int(time.time()),
-                            "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER, "text": "..."},
+                "message": {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": chat_id, "type": "private"},
+                    "from": BOT_USER,
+                    "text": "...",
+                },
             },
         }
 
@@ -89,15 +103,19 @@ class FakeTelegram:
 
     def sent(self, chat_id: int | None = None, method: str = "sendMessage") -> list[Call]:
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if c.method == method and (chat_id is None or int(c.params.get("chat_id", 0)) == chat_id)
         ]
 
     def texts(self, chat_id: int) -> list[str]:
         return [c.params.get("text", "") for c in self.sent(chat_id)]
 
-    async def wait_for(self, method: str, count: int = 1, chat_id: int | None = None, timeout: float = 20) -> list[Call]:
+    async def wait_for(
+        self, method: str, count: int = 1, chat_id: int | None = None, timeout: float = 20
+    ) -> list[Call]:
         """Wait until at least `count` matching calls were recorded (observable state, not sleeps)."""
+
         async def enough() -> list[Call]:
             async with self._changed:
                 await self._changed.wait_for(lambda: len(self.sent(chat_id, method)) >= count)
@@ -142,7 +160,7 @@ class FakeTelegram:
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
-        timeout = min(float(params.get("timeout") or 0), 2.0)
+        timeout = min(float(params.get("timeout") or 0), 0.5)
         async with self._changed:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
             if not self.updates and timeout:
@@ -154,8 +172,11 @@ class FakeTelegram:
 
     def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         return {
-            "message_id": next(self._message_ids), "date": int(time.time()), "from": BOT_USER,
-            "chat": {"id": int(params.get("chat_id", 0)), "type": "private"}, **content,
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "from": BOT_USER,
+            "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
+            **content,
         }
 
     def _new_file(self, name: str, content: bytes = b"") -> dict[str, Any]:
@@ -177,12 +198,14 @@ class FakeTelegram:
         return self._message(params, document=self._new_file("document", content), caption=params.get("caption"))
 
     def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return self._message(params, photo=[{**self._new_file("photo", files.get("photo", b"")), "width": 1,
-                                             "height": 1}])
+        return self._message(
+            params, photo=[{**self._new_file("photo", files.get("photo", b"")), "width": 1, "height": 1}]
+        )
 
     def _m_sendVideo(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return self._message(params, video={**self._new_file("video", files.get("video", b"")), "width": 1,
-                                            "height": 1, "duration": 1})
+        return self._message(
+            params, video={**self._new_file("video", files.get("video", b"")), "width": 1, "height": 1, "duration": 1}
+        )
 
     def _m_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         file_id = params.get("file_id", "")
