@@ -112,7 +112,7 @@ class FakeTelegram:
         return [c.params.get("text", "") for c in self.sent(chat_id)]
 
     async def wait_for(
-        self, method: str, count: int = 1, chat_id: int | None = None, timeout: float = 20
+        self, method: str, count: int = 1, chat_id: int | None = None, wait_s: float = 20
     ) -> list[Call]:
         """Wait until at least `count` matching calls were recorded (observable state, not sleeps)."""
 
@@ -121,7 +121,7 @@ class FakeTelegram:
                 await self._changed.wait_for(lambda: len(self.sent(chat_id, method)) >= count)
             return self.sent(chat_id, method)
 
-        return await asyncio.wait_for(enough(), timeout)
+        return await asyncio.wait_for(enough(), wait_s)
 
     # ---- the HTTP side ----------------------------------------------------------------------
     def _build_app(self) -> FastAPI:
