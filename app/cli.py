@@ -32,11 +32,18 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub.add_parser("list")
     delete = kb_sub.add_parser("delete")
     delete.add_argument("document_id")
+    bench = sub.add_parser("bench", help="start-up, memory and latency benchmark (table + JSON)")
+    bench.add_argument("--turns", type=int, default=200)
+    bench.add_argument("--json", type=Path, default=Path("bench/results/foundation.json"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "bench":
+        from bench.__main__ import main as bench_main
+
+        return bench_main(["--turns", str(args.turns), "--json", str(args.json)])
     try:
         settings = Settings()
     except ValidationError as exc:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from app.container import Services, open_services
 from app.http import create_app
 from app.settings import Settings
-from bot.factory import create_bot, create_customer_dispatcher
-from bot.fsm import SharedClientMongoStorage
-from bot.runtime import TelegramRuntime
-from channels.telegram import TelegramOutbound
+
+if TYPE_CHECKING:
+    from bot.runtime import TelegramRuntime
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,12 @@ log = logging.getLogger(__name__)
 def build_customer_bot(settings: Settings, services: Services) -> TelegramRuntime | None:
     if settings.telegram_bot_token is None:
         return None
+    # aiogram takes seconds to import (pydantic models of the whole Bot API): only when a bot runs.
+    from bot.factory import create_bot, create_customer_dispatcher
+    from bot.fsm import SharedClientMongoStorage
+    from bot.runtime import TelegramRuntime
+    from channels.telegram import TelegramOutbound
+
     bot = create_bot(settings.telegram_bot_token.get_secret_value(), settings.telegram_api_base)
     # FSM state lives in the same MongoDB: it survives restarts and is shared by replicas.
     storage = SharedClientMongoStorage(services.mongo_client, db_name=settings.mongodb_db, collection_name="fsm_states")

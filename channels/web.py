@@ -64,9 +64,12 @@ class ChatResponse(BaseModel):
 def web_router(hub: Hub, cache: Cache, rate_per_minute: int) -> APIRouter:
     router = APIRouter()
 
-    async def rate_limited(request: Request) -> None:
+    async def rate_limited(request: Request, body: ChatRequest) -> None:
+        """Per session, and (looser) per client address, which many customers may share behind a proxy."""
         client = request.client.host if request.client else "unknown"
-        if await cache.incr(f"rl:web:{client}", 60) > rate_per_minute:
+        too_many = await cache.incr(f"rl:web:s:{body.session_id}", 60) > rate_per_minute
+        too_many |= await cache.incr(f"rl:web:ip:{client}", 60) > rate_per_minute * 10
+        if too_many:
             raise HTTPException(status_code=429, detail="Too many messages; please wait a minute.")
 
     @router.post("/api/v1/chat", response_model=ChatResponse, dependencies=[Depends(rate_limited)])

@@ -113,3 +113,17 @@ async def test_chat_page_health_readiness_and_metrics(web):
     assert ready.json() == {"ready": True, "mongodb": "ok", "redis": "not configured", "chroma": "ok"}
     metrics = await web.get("/metrics")
     assert "closer_inbound_messages_total" in metrics.text
+
+
+async def test_web_chat_is_rate_limited_per_session(services_factory):
+    from app.http import create_app
+    from tests.fakes.servers import serve_app
+
+    async with (
+        services_factory(web_chat_rate_per_minute=3) as services,
+        serve_app(create_app(services)) as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        codes = [(await chat(http, "flood", "hi")).status_code for _ in range(5)]
+        assert codes == [200, 200, 200, 429, 429]
+        assert (await chat(http, "someone-else", "hi")).status_code == 200

@@ -111,9 +111,7 @@ class FakeTelegram:
     def texts(self, chat_id: int) -> list[str]:
         return [c.params.get("text", "") for c in self.sent(chat_id)]
 
-    async def wait_for(
-        self, method: str, count: int = 1, chat_id: int | None = None, wait_s: float = 20
-    ) -> list[Call]:
+    async def wait_for(self, method: str, count: int = 1, chat_id: int | None = None, wait_s: float = 20) -> list[Call]:
         """Wait until at least `count` matching calls were recorded (observable state, not sleeps)."""
 
         async def enough() -> list[Call]:

@@ -1,0 +1,1 @@
+"""The private manager/admin Telegram bot (aiogram 3)."""

@@ -1,0 +1,148 @@
+"""Start-up time, idle memory and web chat latency of a real `closer serve` process (offline brain)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+QUESTIONS = [
+    "How much does the Office 200 cost?",
+    "Сколько стоит аренда Barista Pro?",
+    "Скільки триває доставка по Україні?",
+    "What is the warranty period?",
+    "Как стать дилером?",
+    "Як часто робити декальцинацію?",
+    "Do you deliver to the EU?",
+    "Who won the football match yesterday?",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_server(data_dir: Path, port: int) -> tuple[subprocess.Popen, float]:
+    env = {
+        **os.environ,
+        "DATA_DIR": str(data_dir),
+        "HTTP_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+        "WEB_CHAT_RATE_PER_MINUTE": "100000",
+    }
+    for key in ("MONGODB_URI", "REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "TELEGRAM_BOT_TOKEN"):
+        env.pop(key, None)
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = started + 180
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"closer serve exited: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc, time.perf_counter() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("closer serve did not answer /healthz within 180 s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run(turns: int) -> dict:
+    results: dict = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    }
+    with tempfile.TemporaryDirectory(prefix="closer-bench-") as tmp:
+        data_dir = Path(tmp)
+        port = free_port()
+        proc, cold = start_server(data_dir, port)
+        stop(proc)
+        port = free_port()
+        proc, warm = start_server(data_dir, port)
+        try:
+            time.sleep(2)
+            idle = rss_mb(proc.pid)
+            latencies = []
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+                client.post("/api/v1/chat", json={"session_id": "warmup", "text": "hello"})
+                for i in range(turns):
+                    body = {"session_id": f"bench-{i % 20}", "text": QUESTIONS[i % len(QUESTIONS)]}
+                    t0 = time.perf_counter()
+                    response = client.post("/api/v1/chat", json=body)
+                    latencies.append((time.perf_counter() - t0) * 1000)
+                    response.raise_for_status()
+            busy = rss_mb(proc.pid)
+        finally:
+            stop(proc)
+    results["start"] = {"cold_s": round(cold, 2), "warm_s": round(warm, 2)}
+    results["memory"] = {"idle_rss_mb": round(idle, 1), "after_turns_rss_mb": round(busy, 1)}
+    results["web_chat_turn_ms"] = {
+        "n": turns,
+        "p50": round(percentile(latencies, 0.5), 1),
+        "p95": round(percentile(latencies, 0.95), 1),
+        "max": round(max(latencies), 1),
+        "mean": round(statistics.fmean(latencies), 1),
+    }
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--turns", type=int, default=200, help="web chat turns to time")
+    parser.add_argument("--json", type=Path, default=Path("bench/results/foundation.json"))
+    args = parser.parse_args(argv)
+    results = run(args.turns)
+    rows = [
+        ("cold start to /healthz (fresh DATA_DIR, seeds example KB)", f"{results['start']['cold_s']} s"),
+        ("warm start to /healthz", f"{results['start']['warm_s']} s"),
+        ("idle RSS", f"{results['memory']['idle_rss_mb']} MB"),
+        (f"RSS after {args.turns} turns", f"{results['memory']['after_turns_rss_mb']} MB"),
+        ("web chat turn p50 (offline brain)", f"{results['web_chat_turn_ms']['p50']} ms"),
+        ("web chat turn p95 (offline brain)", f"{results['web_chat_turn_ms']['p95']} ms"),
+    ]
+    width = max(len(r[0]) for r in rows)
+    print(f"{'metric':{width}}  value")
+    for name, value in rows:
+        print(f"{name:{width}}  {value}")
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2))
+    print(f"\nwritten to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""LLM mode through the scripted OpenAI-compatible server, and the offline fallback when it fails."""
+
+from __future__ import annotations
+
+from app.http import create_app
+from brain.types import Turn
+from channels.messages import InboundMessage
+from tests.conftest import unique_id
+from tests.fakes.openai_api import Scripted
+
+
+def inbound(text: str, user: str) -> InboundMessage:
+    return InboundMessage("web", user, unique_id(), text=text)
+
+
+async def test_llm_answers_with_retrieved_knowledge_in_the_prompt(services_factory, fake_openai):
+    llm, base = fake_openai
+    llm.push(Scripted(content="Офис 200 стоит 1 450 EUR.", prompt_tokens=400, completion_tokens=20))
+    async with services_factory(openai_base_url=base) as services:
+        result = await services.hub.handle(inbound("Сколько стоит Office 200?", "u-llm-1"))
+        assert result.reply is not None and result.reply.mode == "llm"
+        assert result.replies[0].text == "Офис 200 стоит 1 450 EUR."
+        system = llm.requests[0]["messages"][0]["content"]
+        assert "Always answer in Russian" in system
+        assert "1 450 EUR" in system  # the retrieved passage reached the model
+        assert llm.requests[0]["model"] == "gpt-4.1-mini"
+        conversation = await services.db.conversations.find_one({"channel_user_id": "u-llm-1"})
+        assert conversation["usage"]["tokens"] == 420
+
+
+async def test_llm_sees_recent_history(services_factory, fake_openai):
+    llm, base = fake_openai
+    async with services_factory(openai_base_url=base) as services:
+        await services.hub.handle(inbound("Which machine for a café?", "u-llm-2"))
+        await services.hub.handle(inbound("And how much is it?", "u-llm-2"))
+        roles = [m["role"] for m in llm.requests[1]["messages"]]
+        assert roles == ["system", "user", "assistant", "user"]
+        assert llm.requests[1]["messages"][1]["content"] == "Which machine for a café?"
+
+
+async def test_llm_server_error_falls_back_to_offline_answer(services_factory, fake_openai):
+    llm, base = fake_openai
+    llm.push(Scripted(status=500), Scripted(status=500))
+    async with services_factory(openai_base_url=base, llm_max_retries=1) as services:
+        result = await services.hub.handle(inbound("How much does the Office 200 cost?", "u-llm-3"))
+        assert result.reply is not None and result.reply.mode == "fallback"
+        assert "1,450 EUR" in result.replies[0].text
+        history = await services.repos.messages.recent(result.conversation_id)
+        assert [(m.direction, m.status) for m in history] == [("in", "answered"), ("out", "sent")]
+
+
+async def test_slow_llm_times_out_and_customer_still_gets_an_answer(services_factory, fake_openai):
+    llm, base = fake_openai
+    llm.push(Scripted(content="too late", delay_s=3))
+    async with services_factory(openai_base_url=base, llm_timeout_s=0.5, llm_max_retries=0) as services:
+        result = await services.hub.handle(inbound("What is the warranty?", "u-llm-4"))
+        assert result.reply is not None and result.reply.mode == "fallback"
+        assert "24-month" in result.replies[0].text
+
+
+async def test_circuit_breaker_stops_calling_a_failing_llm(services_factory, fake_openai):
+    llm, base = fake_openai
+    llm.push(*[Scripted(status=503)] * 10)
+    async with services_factory(openai_base_url=base, llm_max_retries=0) as services:
+        for i in range(5):
+            turn = Turn(text="What is the warranty?", conversation_id=f"c{i}", channel="web")
+            reply = await services.brain.reply(turn)
+            assert reply.mode == "fallback" and "24-month" in reply.text
+        assert len(llm.requests) == 3  # opened after three failures; the last two never reached the LLM
+
+
+async def test_llm_mode_over_http(services_factory, fake_openai):
+    import httpx
+
+    from tests.fakes.servers import serve_app
+
+    _llm, base = fake_openai
+    async with (
+        services_factory(openai_base_url=base) as services,
+        serve_app(create_app(services)) as url,
+        httpx.AsyncClient(base_url=url) as http,
+    ):
+        body = (await http.post("/api/v1/chat", json={"session_id": "h1", "text": "Hi, what is Barista Pro?"})).json()
+        assert body["replies"][0]["text"] == "LLM answer to: Hi, what is Barista Pro?"
