@@ -15,7 +15,8 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from app.settings import Settings
-from brain.classifier import ExampleClassifier
+from brain.answer_cache import AnswerCache
+from brain.classifier import IntentClassifier
 from brain.knowledge.base import KnowledgeBase
 from brain.llm import LLMResponder
 from brain.offline import OfflineResponder
@@ -37,7 +38,7 @@ from storage.vectors import VectorCollection, open_chroma
 log = logging.getLogger(__name__)
 
 SIMILARITY_FLOOR = 0.83  # e5 cosine; calibrated on the example knowledge (README, "Retrieval")
-ROUTER_THRESHOLD = 0.85
+ROUTER_THRESHOLD = 0.4  # below it the router says out-of-scope; retrieval's floor still decides answers
 
 
 @dataclass(slots=True)
@@ -119,9 +120,11 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
             await seed_once(db, knowledge, settings.knowledge_seed_dir or example_knowledge_dir())
 
         playbook = load_playbook(settings.playbook)
-        router = await OfflineRouter.build(playbook, ExampleClassifier(embedder, threshold=ROUTER_THRESHOLD))
+        router = await OfflineRouter.build(playbook, IntentClassifier(embedder, ROUTER_THRESHOLD, oos_as_class=True))
         llm = LLMResponder(openai_client, settings.llm_model, playbook) if openai_client else None
-        brain = Brain(playbook, router, knowledge, OfflineResponder(playbook, SIMILARITY_FLOOR), llm)
+        brain = Brain(
+            playbook, router, knowledge, OfflineResponder(playbook, SIMILARITY_FLOOR), llm, cache=AnswerCache(cache)
+        )
 
         repos = Repositories(ContactRepository(db), ConversationRepository(db), MessageRepository(db), EventLog(db))
         registry = CollectorRegistry()

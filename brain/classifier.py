@@ -1,14 +1,24 @@
-"""Nearest-example text classifier over sentence embeddings, with an out-of-scope threshold."""
+"""Intent classifier: softmax regression over sentence embeddings + char n-grams, with out-of-scope rejection.
+
+Measured on BANKING77 10-shot (README): nearest-example scoring 76.8%, embedding regression 83.5%,
+embedding + char n-gram ensemble 84.7%. The out-of-scope threshold is a probability chosen on a
+held-out slice of the training data, never on test data.
+"""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import numpy as np
 
+from brain.softmax import SoftmaxRegression
+from brain.textfeatures import CharTfidf
 from storage.embeddings import Embedder
 
 OUT_OF_SCOPE = "oos"
+CHAR_WEIGHT = 0.5
+HOLDOUT_SHARE = 0.2
 
 
 @dataclass(slots=True)
@@ -16,68 +26,123 @@ class Prediction:
     label: str
     score: float
     runner_up: str | None = None
+    runner_up_score: float = 0.0
 
 
-class ExampleClassifier:
-    """Scores each label by the mean of its `top_k` most similar examples (cosine).
-
-    Averaging a label's best few neighbours is steadier than a single nearest neighbour on
-    few-shot data, and a label-level score is what the out-of-scope threshold compares against.
-    """
-
-    def __init__(self, embedder: Embedder, top_k: int = 2, threshold: float = 0.0) -> None:
+class IntentClassifier:
+    def __init__(
+        self, embedder: Embedder, threshold: float | None = None, *, oos_as_class: bool = False, seed: int = 13
+    ) -> None:
+        """`threshold=None` chooses it on held-out training rows; `oos_as_class` also learns `oos` as a label
+        (right for a small hand-written playbook, where held-out calibration would be noise)."""
         self._embedder = embedder
-        self.top_k = top_k
-        self.threshold = threshold
-        self._vectors = np.zeros((0, 1), np.float32)
+        self._oos_as_class = oos_as_class
+        self.fixed_threshold = threshold
+        self.threshold = threshold or 0.0
+        self._seed = seed
         self._labels: list[str] = []
-        self._label_index: dict[str, np.ndarray] = {}
+        self._dense: SoftmaxRegression | None = None
+        self._char: SoftmaxRegression | None = None
+        self._tfidf: CharTfidf | None = None
+        self._texts: list[str] = []
+        self._vectors = np.zeros((0, 0), np.float32)
+        self._targets: list[str] = []
 
     @property
     def labels(self) -> list[str]:
-        return sorted(self._label_index)
+        return list(self._labels)
 
     async def fit(self, texts: list[str], labels: list[str]) -> None:
-        vectors = await self._embedder.embed_queries(texts)
-        self._set(vectors, list(labels))
+        """Train on labelled texts; rows labelled `oos` only serve to choose the rejection threshold."""
+        vectors = await self._embedder.embed_queries(texts) if texts else np.zeros((0, 1), np.float32)
+        self.fit_vectors(texts, vectors, labels)
 
     async def add(self, texts: list[str], labels: list[str]) -> None:
-        """Learn more examples (e.g. manager corrections) without re-embedding the old ones."""
+        """Learn more examples (e.g. manager corrections) and retrain; old vectors are reused."""
         vectors = await self._embedder.embed_queries(texts)
-        if self._labels:
-            vectors = np.vstack([self._vectors, vectors])
-        self._set(vectors, self._labels + list(labels))
+        all_vectors = np.vstack([self._vectors, vectors]) if len(self._texts) else vectors
+        self.fit_vectors(self._texts + texts, all_vectors, self._targets + labels)
 
-    def _set(self, vectors: np.ndarray, labels: list[str]) -> None:
-        self._vectors, self._labels = vectors, labels
-        names = np.array(labels)
-        self._label_index = {label: np.flatnonzero(names == label) for label in set(labels)}
+    def fit_vectors(self, texts: list[str], vectors: np.ndarray, labels: list[str]) -> None:
+        self._texts, self._vectors, self._targets = list(texts), vectors, list(labels)
+        in_scope = [i for i, label in enumerate(labels) if self._oos_as_class or label != OUT_OF_SCOPE]
+        if self.fixed_threshold is None:
+            self.threshold = self._choose_threshold(texts, vectors, labels)
+        self._train([texts[i] for i in in_scope], vectors[in_scope], [labels[i] for i in in_scope])
 
-    def label_scores(self, vectors: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """(labels, scores[n_queries, n_labels])."""
-        sims = vectors @ self._vectors.T
-        labels = self.labels
-        scores = np.empty((len(vectors), len(labels)), np.float32)
-        for j, label in enumerate(labels):
-            block = sims[:, self._label_index[label]]
-            k = min(self.top_k, block.shape[1])
-            top = np.partition(block, block.shape[1] - k, axis=1)[:, -k:] if k < block.shape[1] else block
-            scores[:, j] = top.mean(axis=1)
-        return labels, scores
+    def _train(self, texts: list[str], vectors: np.ndarray, labels: list[str]) -> None:
+        self._labels = sorted(set(labels))
+        if len(self._labels) < 2:
+            self._dense = self._char = None
+            return
+        index = {label: i for i, label in enumerate(self._labels)}
+        y = np.array([index[label] for label in labels])
+        self._dense = SoftmaxRegression(l2=1e-3, scale=30).fit(vectors, y, len(self._labels))
+        self._tfidf = CharTfidf().fit(texts)
+        self._char = SoftmaxRegression(l2=1e-3, scale=30).fit(self._tfidf.transform(texts), y, len(self._labels))
+
+    def _choose_threshold(self, texts: list[str], vectors: np.ndarray, labels: list[str]) -> float:
+        """Balanced in-scope accuracy and out-of-scope recall on a held-out slice of the training rows.
+
+        Without out-of-scope examples there is nothing to calibrate against, so nothing is rejected.
+        """
+        if OUT_OF_SCOPE not in labels:
+            return 0.0
+        rng = random.Random(self._seed)
+        by_label: dict[str, list[int]] = {}
+        for i, label in enumerate(labels):
+            by_label.setdefault(label, []).append(i)
+        held: list[int] = []
+        for rows in by_label.values():
+            rng.shuffle(rows)
+            held += rows[: max(1, round(len(rows) * HOLDOUT_SHARE))] if len(rows) > 1 else []
+        held_set = set(held)
+        fit_rows = [i for i in range(len(labels)) if i not in held_set and labels[i] != OUT_OF_SCOPE]
+        self._train([texts[i] for i in fit_rows], vectors[fit_rows], [labels[i] for i in fit_rows])
+        if not self._labels or not held:
+            return 0.0
+        predictions = self._predict(vectors[held], [texts[i] for i in held])
+        truth = [labels[i] for i in held]
+        candidates = sorted({p.score for p in predictions})
+        best, best_value = 0.0, -1.0
+        for threshold in [0.0, *candidates]:
+            in_hits = [
+                p.label == t and p.score >= threshold
+                for p, t in zip(predictions, truth, strict=True)
+                if t != OUT_OF_SCOPE
+            ]
+            oos_hits = [p.score < threshold for p, t in zip(predictions, truth, strict=True) if t == OUT_OF_SCOPE]
+            value = (np.mean(in_hits) if in_hits else 0) + (np.mean(oos_hits) if oos_hits else 0)
+            if value > best_value:
+                best, best_value = threshold, value
+        return float(best)
 
     async def predict(self, texts: list[str]) -> list[Prediction]:
+        if not texts:
+            return []
         if not self._labels:
             return [Prediction(OUT_OF_SCOPE, 0.0) for _ in texts]
         vectors = await self._embedder.embed_queries(texts)
-        return self.predict_vectors(vectors)
+        return self.predict_vectors(vectors, texts)
 
-    def predict_vectors(self, vectors: np.ndarray) -> list[Prediction]:
-        labels, scores = self.label_scores(vectors)
-        order = np.argsort(-scores, axis=1)
+    def predict_vectors(self, vectors: np.ndarray, texts: list[str]) -> list[Prediction]:
         out = []
-        for row, ranking in zip(scores, order, strict=True):
-            best = float(row[ranking[0]])
-            label = labels[ranking[0]] if best >= self.threshold else OUT_OF_SCOPE
-            runner = labels[ranking[1]] if len(ranking) > 1 else None
-            out.append(Prediction(label, best, runner))
+        for prediction in self._predict(vectors, texts):
+            if prediction.score < self.threshold and prediction.label != OUT_OF_SCOPE:
+                prediction = Prediction(OUT_OF_SCOPE, prediction.score, prediction.label, prediction.score)
+            out.append(prediction)
         return out
+
+    def _predict(self, vectors: np.ndarray, texts: list[str]) -> list[Prediction]:
+        if self._dense is None or self._char is None or self._tfidf is None:
+            label = self._labels[0] if self._labels else OUT_OF_SCOPE
+            return [Prediction(label, 1.0) for _ in texts]
+        log_p = self._dense.log_proba(vectors) + CHAR_WEIGHT * self._char.log_proba(self._tfidf.transform(texts))
+        log_p -= log_p.max(axis=1, keepdims=True)
+        probs = np.exp(log_p)
+        probs /= probs.sum(axis=1, keepdims=True)
+        order = np.argsort(-probs, axis=1)
+        return [
+            Prediction(self._labels[row[0]], float(p[row[0]]), self._labels[row[1]], float(p[row[1]]))
+            for p, row in zip(probs, order, strict=True)
+        ]

@@ -64,6 +64,10 @@ class Texts(BaseModel):
     source_label: Localized
     talk_to_manager_button: Localized
     busy_human: Localized = Field(default_factory=dict)
+    guard_refusal: Localized
+    guard_escalation: Localized
+    guard_breach: Localized
+    self_harm_support: Localized
 
 
 class Playbook(BaseModel):
@@ -75,6 +79,7 @@ class Playbook(BaseModel):
     texts: Texts
     red_lines: list[str] = Field(default_factory=list)
     categories: list[Category]
+    out_of_scope: dict[str, list[str]] = Field(default_factory=dict)
     qualification: Qualification | None = None
 
     @model_validator(mode="after")

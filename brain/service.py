@@ -1,10 +1,12 @@
-"""The brain's one entry point: route, retrieve, answer (LLM or offline), never leave a customer silent."""
+"""The brain's one entry point: route, guard, retrieve, answer (LLM or offline), guard again."""
 
 from __future__ import annotations
 
 import logging
 import time
 
+from brain.answer_cache import AnswerCache, CachedAnswer
+from brain.guard import check_inbound, check_reply
 from brain.knowledge.base import KnowledgeBase
 from brain.llm import LLMResponder, LLMUnavailable
 from brain.offline import OfflineResponder
@@ -13,6 +15,8 @@ from brain.router import OfflineRouter, Route
 from brain.types import HUMAN_PAYLOAD, BrainReply, Turn
 
 log = logging.getLogger(__name__)
+
+OUT_OF_SCOPE_MARGIN = 0.03  # an out-of-scope question needs a clearly better passage to be answered
 
 
 class CircuitBreaker:
@@ -46,47 +50,86 @@ class Brain:
         offline: OfflineResponder,
         llm: LLMResponder | None = None,
         breaker: CircuitBreaker | None = None,
+        cache: AnswerCache | None = None,
     ) -> None:
         self.playbook = playbook
-        self._router = router
+        self.router = router
         self._knowledge = knowledge
         self._offline = offline
         self._llm = llm
         self._breaker = breaker or CircuitBreaker()
+        self.cache = cache
 
     @property
     def llm_enabled(self) -> bool:
         return self._llm is not None
 
+    def _language(self, language: str | None) -> str:
+        return language if language in self.playbook.languages else self.playbook.default_language
+
     def greeting(self, language: str | None) -> BrainReply:
-        language = language if language in self.playbook.languages else self.playbook.default_language
+        language = self._language(language)
         return BrainReply(self.playbook.text("greeting", language), language, "greeting", "canned")
 
-    def canned(self, key: str, language: str | None, intent: str) -> BrainReply:
-        language = language if language in self.playbook.languages else self.playbook.default_language
+    def canned(self, key: str, language: str | None, intent: str, mode: str = "canned") -> BrainReply:
+        language = self._language(language)
         buttons = [self._offline.manager_button(language)] if key == "no_answer" else []
-        return BrainReply(self.playbook.text(key, language), language, intent, "canned", buttons=buttons)
+        return BrainReply(self.playbook.text(key, language), language, intent, mode, buttons=buttons)  # type: ignore[arg-type]
 
     async def route(self, turn: Turn) -> Route:
-        route = await self._router.route(turn.text, turn.previous_language or turn.language_hint)
+        route = await self.router.route(turn.text, turn.previous_language or turn.language_hint)
         if turn.payload == HUMAN_PAYLOAD:
             route.wants_human = True
         return route
 
     async def reply(self, turn: Turn) -> BrainReply:
         route = await self.route(turn)
-        category = self.playbook.category(route.category)
+        reply = await self._decide(turn, route)
+        reply.urgency, reply.audience, reply.secondary = route.urgency, route.audience, route.secondary
+        return reply
+
+    async def _decide(self, turn: Turn, route: Route) -> BrainReply:
+        language = route.language
+        inbound = check_inbound(turn.text)
+        if inbound.trip is not None:
+            key = {"self_harm": "self_harm_support", "legal": "guard_escalation", "abuse": "guard_escalation"}
+            reply = self.canned(key.get(inbound.trip, "guard_refusal"), language, route.category, mode="guard")
+            reply.guard, reply.escalate = f"inbound:{inbound.trip}", inbound.escalate
+            return reply
         if route.wants_human:
-            reply = self.canned("handoff", route.language, "human")
+            reply = self.canned("handoff", language, "human")
             reply.escalate = True
             return reply
-        if category is not None and category.action == "greet" and route.score >= 0.9 and len(turn.text) < 40:
-            return self.greeting(route.language)
+        category = self.playbook.category(route.category)
+        if category is not None and category.action == "greet" and len(turn.text) < 40:
+            return self.greeting(language)
+
+        vector = await self._knowledge.embed_query(turn.text)
+        version = await self._knowledge.version()
+        if self.cache is not None:
+            hit = await self.cache.get(version, language, turn.text, vector)
+            if hit is not None:
+                return BrainReply(hit.text, language, hit.intent, "cache", sources=hit.sources)
+
         namespaces = [category.namespace] if category is not None and category.action == "answer" else None
-        passages = await self._knowledge.search(turn.text, language=route.language, namespaces=namespaces)
+        passages = await self._knowledge.search(turn.text, language=language, namespaces=namespaces, vector=vector)
         if namespaces and not any(p.similarity >= self._offline.similarity_floor for p in passages):
             # The router may have picked the wrong namespace; the whole knowledge base is the safer net.
-            passages = await self._knowledge.search(turn.text, language=route.language)
+            passages = await self._knowledge.search(turn.text, language=language, vector=vector)
+        if route.out_of_scope:
+            floor = self._offline.similarity_floor + OUT_OF_SCOPE_MARGIN
+            passages = [p for p in passages if p.similarity >= floor]
+
+        reply = await self._answer(turn, route, passages)
+        if reply.mode == "llm":
+            reply = self._check_llm_reply(turn, reply, passages)
+        if self.cache is not None and reply.sources and reply.mode in ("offline", "llm") and not reply.escalate:
+            await self.cache.put(
+                version, language, turn.text, vector, CachedAnswer(reply.text, reply.sources, reply.intent)
+            )
+        return reply
+
+    async def _answer(self, turn: Turn, route: Route, passages: list) -> BrainReply:
         if self._llm is not None and not self._breaker.open:
             try:
                 reply = await self._llm.answer(turn, route, passages)
@@ -100,3 +143,17 @@ class Brain:
             return reply
         mode = "fallback" if self._llm is not None else "offline"
         return self._offline.answer(route, passages, turn.max_reply_chars, mode=mode)
+
+    def _check_llm_reply(self, turn: Turn, reply: BrainReply, passages: list) -> BrainReply:
+        """A generated reply may only state what its evidence supports; anything else is replaced."""
+        evidence = "\n".join(p.text for p in passages)
+        customer_words = " ".join([turn.text, *(h.text for h in turn.history if h.role == "customer")])
+        company = self.playbook.company
+        allowed = [c for c in (company.phone, company.email) if c]
+        check = check_reply(reply.text, evidence, customer_words, allowed)
+        if check.breach is None:
+            return reply
+        log.warning("reply blocked by the guard: %s (%s)", check.breach, check.detail[:40])
+        safe = self.canned("guard_breach", reply.language, reply.intent, mode="guard")
+        safe.guard, safe.escalate, safe.usage = f"outbound:{check.breach}", True, reply.usage
+        return safe

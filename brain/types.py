@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Mode = Literal["offline", "llm", "fallback", "canned"]
+Mode = Literal["offline", "llm", "fallback", "canned", "cache", "guard"]
 
 
 @dataclass(slots=True)
@@ -51,6 +51,10 @@ class BrainReply:
     escalate: bool = False
     usage: Usage = field(default_factory=Usage)
     error: str | None = None
+    guard: str | None = None  # what tripped (inbound) or was breached (outbound), for the audit trail
+    urgency: str = "normal"
+    audience: str = "unknown"
+    secondary: list[str] = field(default_factory=list)
 
 
 HUMAN_PAYLOAD = "human"

@@ -142,6 +142,10 @@ class Hub:
         await self._repos.conversations.set_language(current.id, reply.language)
         if reply.usage.llm_calls:
             await self._repos.conversations.add_usage(current.id, reply.usage.tokens, reply.usage.cost_usd)
+        if reply.guard:
+            await self._repos.events.record(
+                "guard", detail=reply.guard, conversation_id=current.id, message_id=accepted.message.id
+            )
         if reply.escalate:
             await self._escalate(current, accepted.message.id)
         self._metrics.replies.labels(inbound.channel, reply.mode).inc()

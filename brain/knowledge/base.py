@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from brain.knowledge.chunking import Chunk, chunk_markdown, split_front_matter
 from brain.language import detect_language
 from storage.documents import DocumentRecord, DocumentRepository
@@ -143,11 +145,21 @@ class KnowledgeBase:
         await self._bump_version()
         return True
 
+    async def embed_query(self, query: str) -> np.ndarray:
+        return (await self._embedder.embed_queries([query]))[0]
+
     async def search(
-        self, query: str, *, language: str | None = None, namespaces: list[str] | None = None, k: int = 4
+        self,
+        query: str,
+        *,
+        language: str | None = None,
+        namespaces: list[str] | None = None,
+        k: int = 4,
+        vector: np.ndarray | None = None,
     ) -> list[Passage]:
         """Best passages for `query`, preferring the customer's language when it has any."""
-        vector = (await self._embedder.embed_queries([query]))[0]
+        if vector is None:
+            vector = await self.embed_query(query)
         filters: list[dict[str, Any]] = []
         if namespaces:
             filters.append({"namespace": {"$in": namespaces}})
