@@ -46,8 +46,8 @@ _INBOUND: list[tuple[Trip, re.Pattern[str]]] = [
         "other_customers",
         re.compile(
             r"(other (customers?|clients?|buyers?)|previous customer|customer (list|database)|"
-            r"други[хм] (клиент|покупател)\w*|баз[аыу] клиентов|предыдущ\w+ клиент\w*|"
-            r"інши[хм] (клієнт|покупц)\w*|баз[аиу] клієнтів|попередн\w+ клієнт\w*)",
+            r"друг\w* (клиент|покупател)\w*|баз[аыу] клиентов|предыдущ\w+ клиент\w*|"
+            r"інш\w* (клієнт|покупц)\w*|баз[аиу] клієнтів|попередн\w+ клієнт\w*)",
             re.I,
         ),
     ),
