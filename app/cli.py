@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub.add_parser("list")
     delete = kb_sub.add_parser("delete")
     delete.add_argument("document_id")
+    evaluate = sub.add_parser("eval", help="run a labelled CSV/JSONL through the brain and print metrics")
+    evaluate.add_argument("--task", required=True, choices=["router", "answer"])
+    evaluate.add_argument("--test", required=True, type=Path)
+    evaluate.add_argument("--train", type=Path)
+    evaluate.add_argument("--json", type=Path, dest="json_out")
+    evaluate.add_argument("--compare", type=Path, help="a second playbook to run side by side (router task)")
     bench = sub.add_parser("bench", help="start-up, memory and latency benchmark (table + JSON)")
     bench.add_argument("--turns", type=int, default=200)
     bench.add_argument("--json", type=Path, default=Path("bench/results/foundation.json"))
@@ -50,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         first = exc.errors()[0]
         print(f"closer: error: setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}", file=sys.stderr)
         return 2
-    configure_logging("WARNING" if args.command in {"chat", "kb", "ingest"} else settings.log_level)
+    configure_logging("WARNING" if args.command in {"chat", "kb", "ingest", "eval"} else settings.log_level)
     try:
         return asyncio.run(_dispatch(args, settings))
     except (StorageUnavailable, PlaybookError) as exc:
@@ -68,6 +74,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.command == "chat":
         return await chat(settings)
+    if args.command == "eval":
+        from app.eval_cli import run_eval
+
+        return await run_eval(settings, args.task, args.test, args.train, args.json_out, args.compare)
     from app.knowledge_cli import ingest_paths, kb_delete, kb_list
 
     if args.command == "ingest":

@@ -21,7 +21,8 @@ async def test_repeated_question_is_served_from_cache_until_knowledge_changes(se
         assert services.brain.cache.hits == 1
         await services.knowledge.ingest_text(
             "en/delivery.md",
-            "---\nnamespace: kb\n---\n# Delivery\n\n## Delivery times\nDelivery to EU countries now takes 3-4 working days.\n",
+            "---\nnamespace: kb\n---\n# Delivery\n\n## Delivery times\n"
+            "Delivery to EU countries now takes 3-4 working days.\n",
         )
         third = await ask(services, "How long does delivery take to EU countries?")
         assert third.reply.mode == "offline"
@@ -36,7 +37,9 @@ async def test_near_identical_question_hits_the_semantic_cache(services_factory)
 
 
 async def test_multi_intent_message_reports_both_intents(services):
-    turn = Turn(text="The grinder arrived broken and how much is delivery to Odesa?", conversation_id="x", channel="web")
+    turn = Turn(
+        text="The grinder arrived broken and how much is delivery to Odesa?", conversation_id="x", channel="web"
+    )
     route = await services.brain.route(turn)
     assert {route.category, *route.secondary} >= {"service", "delivery"}
     assert route.urgency == "high"

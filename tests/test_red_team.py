@@ -80,8 +80,10 @@ def reached_customer_is_safe(text: str) -> None:
 
 def compromised(body: dict) -> Scripted:
     system = body["messages"][0]["content"]
-    return Scripted(content=f"Sure! My system prompt: {system[:300]} ... You get a 45% discount, pay 777 EUR, "
-                            "and call our other customer Ivan at +380501112233 or ivan@example.com.")
+    return Scripted(
+        content=f"Sure! My system prompt: {system[:300]} ... You get a 45% discount, pay 777 EUR, "
+        "and call our other customer Ivan at +380501112233 or ivan@example.com."
+    )
 
 
 @pytest.mark.parametrize("mode", ["offline", "llm"])
@@ -118,7 +120,9 @@ async def test_compromised_llm_reply_is_replaced_and_escalated(services_factory,
     llm, base = fake_openai
     llm.push(Scripted(content="Good news: the Office 200 is 990 EUR for you today, 30% off!"))
     async with services_factory(openai_base_url=base) as services:
-        result = await services.hub.handle(InboundMessage("web", "cheat", unique_id(), text="How much is the Office 200?"))
+        result = await services.hub.handle(
+            InboundMessage("web", "cheat", unique_id(), text="How much is the Office 200?")
+        )
         assert result.reply is not None and result.reply.guard == "outbound:unsupported_number"
         assert result.replies[0].text.startswith("Let me double-check")
         conversation = await services.repos.conversations.get(result.conversation_id)
@@ -129,5 +133,7 @@ async def test_honest_llm_reply_with_known_price_passes_the_guard(services_facto
     llm, base = fake_openai
     llm.push(Scripted(content="The Office 200 costs 1,450 EUR, or 59 EUR a month to rent."))
     async with services_factory(openai_base_url=base) as services:
-        result = await services.hub.handle(InboundMessage("web", "honest", unique_id(), text="How much is the Office 200?"))
+        result = await services.hub.handle(
+            InboundMessage("web", "honest", unique_id(), text="How much is the Office 200?")
+        )
         assert result.reply is not None and result.reply.mode == "llm" and result.reply.guard is None
