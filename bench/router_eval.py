@@ -72,7 +72,7 @@ def ru_folds(eval_dir: Path, name: str, folds: int = 5, seed: int = 0) -> list[t
     ]
 
 
-async def main_async(eval_dir: Path, out: Path, skip_clinc: bool) -> dict:
+async def main_async(eval_dir: Path, skip_clinc: bool) -> dict:
     embedder = LocalEmbedder()
     results: dict = {}
     train, test = banking77(eval_dir)
@@ -92,8 +92,6 @@ async def main_async(eval_dir: Path, out: Path, skip_clinc: bool) -> dict:
         )
     for value in results.values():
         value.pop("confusions", None)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
     return results
 
 
@@ -103,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=Path("bench/results/router.json"))
     parser.add_argument("--skip-clinc", action="store_true", help="skip the 18k-row CLINC150 run")
     args = parser.parse_args(argv)
-    results = asyncio.run(main_async(args.eval_dir, args.json, args.skip_clinc))
+    results = asyncio.run(main_async(args.eval_dir, args.skip_clinc))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=2))
     print(f"{'protocol':28}{'accuracy':>10}{'in-scope':>10}{'oos recall':>12}")
     for name, r in results.items():
         in_scope = r.get("in_scope_accuracy")
