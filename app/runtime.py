@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -9,6 +10,7 @@ import uvicorn
 
 from app.container import Services, open_services
 from app.http import create_app
+from app.playbook_reload import PlaybookReloader
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,6 +51,9 @@ async def serve(settings: Settings) -> None:
         )
         if telegram is not None:
             await telegram.start()
+        reloader = PlaybookReloader(settings.playbook, services.brain, services.embedder)
+        reloader.reload_on_sighup()
+        watcher = asyncio.create_task(reloader.watch()) if settings.playbook else None
         recovered = await services.hub.recover_unanswered()
         if recovered:
             log.info("answered %d messages left unanswered by the previous run", recovered)
@@ -56,5 +61,7 @@ async def serve(settings: Settings) -> None:
         try:
             await server.serve()
         finally:
+            if watcher is not None:
+                watcher.cancel()
             if telegram is not None:
                 await telegram.stop()

@@ -52,13 +52,13 @@ class LLMResponder:
     def __init__(self, client: AsyncOpenAI, model: str, playbook: Playbook) -> None:
         self._client = client
         self._model = model
-        self._playbook = playbook
+        self.playbook = playbook
 
     async def answer(self, turn: Turn, route: Route, passages: list[Passage]) -> BrainReply:
-        category = self._playbook.category(route.category)
+        category = self.playbook.category(route.category)
         model = (category.model if category and category.model else None) or self._model
         messages: list[dict[str, str]] = [
-            {"role": "system", "content": build_system_prompt(self._playbook, category, route.language, passages)}
+            {"role": "system", "content": build_system_prompt(self.playbook, category, route.language, passages)}
         ]
         for item in turn.history[-10:]:
             messages.append({"role": "user" if item.role == "customer" else "assistant", "content": item.text})

@@ -60,6 +60,13 @@ class Brain:
         self._breaker = breaker or CircuitBreaker()
         self.cache = cache
 
+    def use_playbook(self, playbook: Playbook, router: OfflineRouter) -> None:
+        """Swap in a new playbook and its router at once (a reload, without a restart)."""
+        self._offline = OfflineResponder(playbook, self._offline.similarity_floor)
+        if self._llm is not None:
+            self._llm.playbook = playbook
+        self.playbook, self.router = playbook, router
+
     @property
     def llm_enabled(self) -> bool:
         return self._llm is not None

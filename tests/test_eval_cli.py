@@ -1,0 +1,77 @@
+"""`closer eval` as CONTRACT.md gives it: labelled CSV/JSONL in, metrics table out, JSON with predictions."""
+
+from __future__ import annotations
+
+import json
+
+from tests.test_cli import run_closer
+
+TRAIN = [
+    ("how much does it cost", "pricing"),
+    ("what is the price", "pricing"),
+    ("price list please", "pricing"),
+    ("how expensive is it", "pricing"),
+    ("cost of the machine", "pricing"),
+    ("when will it arrive", "delivery"),
+    ("shipping time to Kyiv", "delivery"),
+    ("do you deliver abroad", "delivery"),
+    ("how long is delivery", "delivery"),
+    ("track my parcel", "delivery"),
+    ("tell me a joke", "oos"),
+    ("weather tomorrow", "oos"),
+    ("who is the president", "oos"),
+    ("recommend a movie", "oos"),
+    ("what is two plus two", "oos"),
+]
+TEST = [("what's the price of it", "pricing"), ("when does my order arrive", "delivery"), ("sing me a song", "oos")]
+
+
+def write_csv(path, rows) -> None:
+    path.write_text("text,label\n" + "".join(f'"{t}",{label}\n' for t, label in rows), encoding="utf-8")
+
+
+def test_router_eval_with_training_file_writes_predictions_in_order(tmp_path):
+    train, test, out = tmp_path / "train.csv", tmp_path / "test.jsonl", tmp_path / "out.json"
+    write_csv(train, TRAIN)
+    test.write_text("".join(json.dumps({"text": t, "label": label}) + "\n" for t, label in TEST), encoding="utf-8")
+    result = run_closer(
+        ["eval", "--task", "router", "--train", str(train), "--test", str(test), "--json", str(out)],
+        {"DATA_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "accuracy" in result.stdout and "out-of-scope recall" in result.stdout
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["n"] == 3 and len(report["predictions"]) == 3
+    assert report["predictions"][:2] == ["pricing", "delivery"]
+    for key in ("accuracy", "macro_f1", "in_scope_accuracy", "oos_recall"):
+        assert 0.0 <= report[key] <= 1.0
+    assert report["accuracy"] == sum(p == t for p, (_, t) in zip(report["predictions"], TEST, strict=True)) / 3
+
+
+def test_router_eval_on_the_playbook_compares_two_playbooks(tmp_path, repo_root):
+    test, out = tmp_path / "test.csv", tmp_path / "out.json"
+    write_csv(
+        test,
+        [
+            ("How much is the Office 200?", "pricing"),
+            ("позовите менеджера", "human"),
+            ("какая завтра погода в Киеве", "oos"),
+        ],
+    )
+    bundled = repo_root / "brain/examples/playbook.yaml"
+    result = run_closer(
+        ["eval", "--task", "router", "--test", str(test), "--json", str(out), "--compare", str(bundled)],
+        {"DATA_DIR": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["run"]["predictions"] == ["pricing", "human", "oos"]
+    assert report["compare"]["predictions"] == report["run"]["predictions"]
+
+
+def test_eval_refuses_a_file_without_labels(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("message\nhello\n", encoding="utf-8")
+    result = run_closer(["eval", "--task", "router", "--test", str(bad)], {"DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2
+    assert "needs a header with a `text` column" in result.stderr
