@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     delete = kb_sub.add_parser("delete")
     delete.add_argument("document_id")
     evaluate = sub.add_parser("eval", help="run a labelled CSV/JSONL through the brain and print metrics")
-    evaluate.add_argument("--task", required=True, choices=["router", "answer"])
+    evaluate.add_argument("--task", required=True, choices=["router", "lead", "answer"])
     evaluate.add_argument("--test", required=True, type=Path)
     evaluate.add_argument("--train", type=Path)
     evaluate.add_argument("--json", type=Path, dest="json_out")

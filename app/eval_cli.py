@@ -40,6 +40,8 @@ async def run_eval(
         results = {"run": result}
         if compare is not None:
             results["compare"] = await eval_router(settings, embedder, test_rows, train_rows, compare)
+    elif task == "lead":
+        results = {"run": await eval_lead(LocalEmbedder(), test_rows, train_rows)}
     elif task == "answer":
         if train_rows:
             print(
@@ -101,6 +103,31 @@ async def eval_router(
             },
             "llm_calls": 0,
             "cost_usd": 0.0,
+        }
+    )
+    return result
+
+
+async def eval_lead(embedder: Embedder, test_rows: list[Example], train_rows: list[Example] | None) -> dict:
+    """Label = hot | warm | cold. Training rows become the qualifier's labelled examples."""
+    from brain.leads import LeadQualifier
+
+    qualifier = LeadQualifier(embedder)
+    if train_rows:
+        await qualifier.learn([r.text for r in train_rows], [r.label.lower() for r in train_rows])
+    predictions, latencies = [], []
+    for row in tqdm(test_rows, desc="qualifying", unit="msg", file=sys.stderr):
+        t0 = time.perf_counter()
+        predictions.append((await qualifier.assess([row.text])).temperature)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    result = metrics([r.label.lower() for r in test_rows], predictions)
+    result.update(
+        {
+            "task": "lead",
+            "predictions": predictions,
+            "llm_calls": 0,
+            "cost_usd": 0.0,
+            "latency_ms": {"p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95))},
         }
     )
     return result
