@@ -18,12 +18,14 @@ from app.settings import Settings
 from brain.answer_cache import AnswerCache
 from brain.classifier import IntentClassifier
 from brain.knowledge.base import KnowledgeBase
+from brain.leads import LeadQualifier
 from brain.llm import LLMResponder
 from brain.offline import OfflineResponder
 from brain.playbook import Playbook, load_playbook
 from brain.router import OfflineRouter
 from brain.service import Brain
 from channels.hub import Hub, Repositories
+from channels.lead_tracking import LeadTracker
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
 from channels.web import WebOutbound
@@ -31,6 +33,7 @@ from storage.cache import Cache, MemoryCache, RedisCache
 from storage.documents import DocumentRepository
 from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder
 from storage.inbox import InboxRepository
+from storage.leads import LeadRepository
 from storage.mongo import Database, EmbeddedMongo, connect_mongo, ensure_indexes
 from storage.repositories import ContactRepository, ConversationRepository, EventLog, MessageRepository
 from storage.vectors import VectorCollection, open_chroma
@@ -60,6 +63,8 @@ class Services:
     hub: Hub
     registry: CollectorRegistry
     openai: AsyncOpenAI | None
+    leads: LeadRepository
+    lead_tracker: LeadTracker
 
 
 def build_openai(settings: Settings) -> AsyncOpenAI | None:
@@ -130,7 +135,13 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
         registry = CollectorRegistry()
         outbox = Outbox(repos.messages, repos.conversations)
         outbox.register(WebOutbound())
-        hub = Hub(repos, cache, brain, outbox, PipelineMetrics(registry), settings.max_inbound_chars)
+        leads = LeadRepository(db)
+        await leads.ensure_indexes()
+        qualifier = LeadQualifier(embedder)
+        await qualifier.learn(*playbook_lead_examples(playbook))
+        lead_tracker = LeadTracker(qualifier, leads, db)
+        await lead_tracker.load_corrections()
+        hub = Hub(repos, cache, brain, outbox, PipelineMetrics(registry), settings.max_inbound_chars, lead_tracker)
         log.info(
             "services ready (llm=%s, embeddings=%s, redis=%s)",
             brain.llm_enabled,
@@ -155,7 +166,21 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
             hub=hub,
             registry=registry,
             openai=openai_client,
+            leads=leads,
+            lead_tracker=lead_tracker,
         )
+
+
+def playbook_lead_examples(playbook: Playbook) -> tuple[list[str], list[str]]:
+    """The playbook's Hot / Warm / Cold example messages, as labelled examples for the qualifier."""
+    texts: list[str] = []
+    labels: list[str] = []
+    if playbook.qualification is not None:
+        for temperature in ("hot", "warm", "cold"):
+            examples = getattr(playbook.qualification, temperature).examples
+            texts += examples
+            labels += [temperature] * len(examples)
+    return texts, labels
 
 
 async def seed_once(db: Database, knowledge: KnowledgeBase, folder: Path) -> None:

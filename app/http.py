@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo.errors import PyMongoError
 
+from app.api import api_router
 from app.container import Services
 from channels.web import web_router
 
@@ -50,6 +51,7 @@ def create_app(services: Services, extra_routers: list[APIRouter] | None = None)
         return JSONResponse({"detail": "storage temporarily unavailable, please retry"}, status_code=503)
 
     app.include_router(web_router(services.hub, services.cache, services.settings.web_chat_rate_per_minute))
+    app.include_router(api_router(services))
     for router in extra_routers or []:
         app.include_router(router)
     return app

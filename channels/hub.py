@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from brain.service import Brain
 from brain.types import BrainReply, HistoryItem, Turn
+from channels.lead_tracking import LeadTracker
 from channels.messages import InboundMessage, OutboundMessage
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
@@ -52,6 +54,9 @@ class Repositories:
     events: EventLog
 
 
+HumanListener = Callable[[Conversation, InboundMessage], Awaitable[None]]
+
+
 class Hub:
     def __init__(
         self,
@@ -61,7 +66,11 @@ class Hub:
         outbox: Outbox,
         metrics: PipelineMetrics,
         max_inbound_chars: int = 8000,
+        leads: LeadTracker | None = None,
     ) -> None:
+        self.leads = leads
+        # Called with each customer message that arrives while a human owns the conversation.
+        self.human_listeners: list[HumanListener] = []
         self._repos = repos
         self._cache = cache
         self._brain = brain
@@ -117,8 +126,11 @@ class Hub:
         result = HandleResult(conversation_id=conversation.id)
         current = await self._repos.conversations.get(conversation.id) or conversation
         if current.owner == "human":
-            # A manager owns the chat: the bot stays silent; the message waits for the manager.
+            # A manager owns the chat: the bot stays silent; the message goes to the manager.
             await self._repos.messages.set_status(accepted.message.id, "for_human")
+            for listener in self.human_listeners:
+                await listener(current, inbound)
+            await self._track_lead(accepted, current)
             return result
         reply = await self._think(accepted, current)
         outbound = OutboundMessage(text=reply.text, buttons=reply.buttons)
@@ -148,6 +160,8 @@ class Hub:
             )
         if reply.escalate:
             await self._escalate(current, accepted.message.id)
+        if reply.intent not in ("greeting", "unsupported", "empty", "too_long"):
+            await self._track_lead(accepted, current)
         self._metrics.replies.labels(inbound.channel, reply.mode).inc()
         self._metrics.turn_seconds.labels(inbound.channel).observe(time.perf_counter() - started)
         result.replies, result.reply = [outbound], reply
@@ -180,6 +194,13 @@ class Hub:
             payload=inbound.payload,
         )
         return await self._brain.reply(turn)
+
+    async def _track_lead(self, accepted: Accepted, conversation: Conversation) -> None:
+        if self.leads is None or not accepted.inbound.text.strip():
+            return
+        history = await self._repos.messages.recent(conversation.id, limit=20)
+        texts = [m.text for m in history if m.direction == "in" and m.text.strip()]
+        await self.leads.track(conversation, accepted.contact, texts)
 
     async def _escalate(self, conversation: Conversation, message_id: str) -> None:
         if await self._repos.conversations.compare_and_set_owner(conversation.id, "ai", "pending_human"):
