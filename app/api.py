@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import secrets
 from datetime import datetime
 from typing import Annotated, Literal
@@ -13,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from app.container import Services
+from storage.lead_export import leads_csv
 
 LOCAL_HOSTS = {"127.0.0.1", "::1", "localhost"}
 
@@ -38,59 +37,6 @@ class LeadOut(BaseModel):
     reasons: list[str]
     fields: dict
     updated_at: datetime | None
-
-
-CSV_COLUMNS = [
-    "id",
-    "name",
-    "channel",
-    "temperature",
-    "score",
-    "status",
-    "phone",
-    "email",
-    "need",
-    "budget",
-    "timeline",
-    "quantity",
-    "product_interest",
-    "reasons",
-    "updated_at",
-]
-
-
-def lead_rows(leads: list) -> list[list[str]]:
-    rows = []
-    for lead in leads:
-        contact = lead.fields.get("contact") or {}
-        rows.append(
-            [
-                lead.id,
-                lead.name or "",
-                lead.channel,
-                lead.temperature,
-                str(lead.score),
-                lead.status,
-                contact.get("phone") or "",
-                contact.get("email") or "",
-                str(lead.fields.get("need", "")),
-                str(lead.fields.get("budget", "")),
-                str(lead.fields.get("timeline", "")),
-                str(lead.fields.get("quantity", "")),
-                str(lead.fields.get("product_interest", "")),
-                " | ".join(lead.reasons),
-                lead.updated_at.isoformat() if lead.updated_at else "",
-            ]
-        )
-    return rows
-
-
-def leads_csv(leads: list) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(lead_rows(leads))
-    return buffer.getvalue()
 
 
 def api_router(services: Services) -> APIRouter:

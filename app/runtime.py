@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from app.admin_runtime import build_admin_bot
 from app.container import Services, open_services
 from app.http import create_app
 from app.playbook_reload import PlaybookReloader
+from app.scheduler import Jobs
 from app.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ def build_customer_bot(settings: Settings, services: Services) -> TelegramRuntim
 async def serve(settings: Settings) -> None:
     async with open_services(settings) as services:
         telegram = build_customer_bot(settings, services)
+        admin = build_admin_bot(settings, services, telegram)
         routers = [telegram.webhook_router()] if telegram is not None and telegram.webhook_mode else []
         app = create_app(services, routers)
         server = uvicorn.Server(
@@ -51,6 +54,10 @@ async def serve(settings: Settings) -> None:
         )
         if telegram is not None:
             await telegram.start()
+        if admin is not None:
+            await admin.telegram.start()
+        scheduler = Jobs(services, admin).scheduler()
+        scheduler.start()
         reloader = PlaybookReloader(settings.playbook, services.brain, services.embedder)
         reloader.reload_on_sighup()
         watcher = asyncio.create_task(reloader.watch()) if settings.playbook else None
@@ -61,7 +68,10 @@ async def serve(settings: Settings) -> None:
         try:
             await server.serve()
         finally:
+            scheduler.shutdown(wait=False)
             if watcher is not None:
                 watcher.cancel()
+            if admin is not None:
+                await admin.telegram.stop()
             if telegram is not None:
                 await telegram.stop()

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     admin_ids: IdList = Field(default_factory=list)
     manager_ids: IdList = Field(default_factory=list)
     manager_chat_id: int | None = None
+    takeover_idle_minutes: int = 30
+    lead_decay_after_days: int = 3
 
     meta_app_secret: SecretStr | None = None
     meta_verify_token: SecretStr | None = None

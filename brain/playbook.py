@@ -47,6 +47,7 @@ class Temperature(BaseModel):
 
 class Qualification(BaseModel):
     fields: list[str] = Field(default_factory=list)
+    reannounce_after_minutes: int = Field(default=10, ge=1)
     questions: dict[str, Localized] = Field(default_factory=dict)
     hot: Temperature
     warm: Temperature

@@ -33,9 +33,11 @@ class InboundMessage:
 
 @dataclass(slots=True)
 class MediaItem:
-    kind: str
-    url: str
+    kind: str  # photo | video | document
+    url: str | None = None
     title: str | None = None
+    data: bytes | None = None  # uploaded bytes (e.g. a file a manager sent through the admin bot)
+    filename: str | None = None
 
 
 @dataclass(slots=True)

@@ -10,7 +10,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from channels.messages import Attachment, ChannelCapabilities, DeliveryError, InboundMessage, OutboundMessage
 
@@ -91,6 +91,8 @@ class TelegramOutbound:
                 ]
             )
         try:
+            if message.media:
+                return await self._send_media(int(recipient_id), message, markup)
             sent = await self._bot.send_message(int(recipient_id), message.text, reply_markup=markup)
         except TelegramRetryAfter as exc:
             raise DeliveryError(str(exc), transient=True, retry_after_s=float(exc.retry_after)) from exc
@@ -99,3 +101,23 @@ class TelegramOutbound:
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             raise DeliveryError(str(exc), transient=False) from exc
         return str(sent.message_id)
+
+    async def _send_media(self, chat_id: int, message: OutboundMessage, markup: InlineKeyboardMarkup | None) -> str:
+        """Each item with its own upload; the text rides as the caption when it fits (1024 characters)."""
+        caption = message.text if len(message.text) <= 1024 else None
+        sent_id = ""
+        for i, item in enumerate(message.media):
+            source = BufferedInputFile(item.data, item.filename or "file") if item.data is not None else item.url
+            if source is None:
+                continue
+            text = caption if i == 0 else None
+            if item.kind == "photo":
+                sent = await self._bot.send_photo(chat_id, source, caption=text, reply_markup=markup)
+            elif item.kind == "video":
+                sent = await self._bot.send_video(chat_id, source, caption=text, reply_markup=markup)
+            else:
+                sent = await self._bot.send_document(chat_id, source, caption=text, reply_markup=markup)
+            sent_id = str(sent.message_id)
+        if caption is None and message.text:
+            sent_id = str((await self._bot.send_message(chat_id, message.text, reply_markup=markup)).message_id)
+        return sent_id

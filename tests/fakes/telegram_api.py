@@ -28,7 +28,7 @@ class FakeTelegram:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
-        self.updates: list[dict[str, Any]] = []
+        self.updates: list[tuple[str | None, dict[str, Any]]] = []  # (bot token or None for any bot, update)
         self.files: dict[str, tuple[str, bytes]] = {}
         self.webhook: dict[str, Any] | None = None
         self._failures: dict[str, list[dict[str, Any]]] = {}
@@ -83,9 +83,10 @@ class FakeTelegram:
             },
         }
 
-    async def inject(self, update: dict[str, Any]) -> dict[str, Any]:
+    async def inject(self, update: dict[str, Any], token: str | None = None) -> dict[str, Any]:
+        """Queue an update for the bot with `token` (any polling bot when None)."""
         async with self._changed:
-            self.updates.append(update)
+            self.updates.append((token, update))
             self._changed.notify_all()
         return update
 
@@ -137,7 +138,7 @@ class FakeTelegram:
                     self._changed.notify_all()
                 return JSONResponse(body, status_code=body["error_code"])
             if method == "getUpdates":
-                return JSONResponse({"ok": True, "result": await self._get_updates(params)})
+                return JSONResponse({"ok": True, "result": await self._get_updates(token, params)})
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404)
@@ -156,17 +157,22 @@ class FakeTelegram:
 
         return app
 
-    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+    async def _get_updates(self, token: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), 0.5)
+
+        def mine() -> list[dict[str, Any]]:
+            return [u for t, u in self.updates if t in (None, token) and u["update_id"] >= offset]
+
         async with self._changed:
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
-            if not self.updates and timeout:
+            # Confirmed updates (below the offset) of this bot are gone for good.
+            self.updates = [(t, u) for t, u in self.updates if t not in (None, token) or u["update_id"] >= offset]
+            if not mine() and timeout:
                 try:
-                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self.updates)), timeout)
+                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(mine())), timeout)
                 except TimeoutError:
                     return []
-            return list(self.updates)
+            return mine()
 
     def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
         return {

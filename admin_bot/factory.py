@@ -1,0 +1,22 @@
+"""Builds the admin bot's dispatcher: access control first, then commands, buttons and the relay."""
+
+from __future__ import annotations
+
+from aiogram import Dispatcher
+
+from admin_bot.access import AccessMiddleware
+from admin_bot.handlers import AdminServices, button_router, command_router, relay_router
+from bot.inflight import InFlightUpdates
+
+
+def create_admin_dispatcher(admin: AdminServices, managers: set[int], admins: set[int]) -> Dispatcher:
+    dispatcher = Dispatcher(admin=admin)
+    access = AccessMiddleware(managers, admins)
+    dispatcher.message.outer_middleware(access)
+    dispatcher.callback_query.outer_middleware(access)
+    inflight = InFlightUpdates()
+    dispatcher.update.outer_middleware(inflight)
+    dispatcher["inflight"] = inflight
+    dispatcher.message.filter(lambda message: message.chat.type == "private")
+    dispatcher.include_routers(command_router(), button_router(), relay_router())
+    return dispatcher

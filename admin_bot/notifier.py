@@ -1,0 +1,86 @@
+"""Messages to managers: hot-lead alerts (once per rise), re-announcements, and the customer's words in a taken chat."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.types import BufferedInputFile
+
+from admin_bot.cards import lead_card, lead_keyboard
+from channels.messages import InboundMessage
+from storage.leads import Lead, LeadChange, LeadRepository
+from storage.records import Conversation
+from storage.repositories import ContactRepository, MessageRepository
+
+log = logging.getLogger(__name__)
+
+Downloader = Callable[[str], Awaitable[bytes]]
+
+
+class ManagerNotifier:
+    def __init__(
+        self,
+        bot: Bot,
+        managers: list[int],
+        leads: LeadRepository,
+        messages: MessageRepository,
+        contacts: ContactRepository,
+    ) -> None:
+        self._bot = bot
+        self._managers = managers
+        self._leads = leads
+        self._messages = messages
+        self._contacts = contacts
+        # channel -> fetches a customer's file by its id (Telegram file ids belong to the customer bot)
+        self.downloaders: dict[str, Downloader] = {}
+        self.alerts_sent = 0
+
+    async def on_lead_change(self, change: LeadChange, conversation: Conversation) -> None:
+        if not change.became_hot or conversation.owner == "human":
+            return
+        if await self._leads.claim_alert(change.lead.id, change.lead.alerts):
+            await self.announce(change.lead, "Hot lead")
+
+    async def announce(self, lead: Lead, title: str) -> None:
+        recent = await self._messages.recent(lead.conversation_id, limit=8)
+        text = lead_card(lead, recent, title)
+        for manager_id in self._managers:
+            await self._bot.send_message(manager_id, text, reply_markup=lead_keyboard(lead))
+        self.alerts_sent += 1
+
+    async def reannounce(self, after: timedelta) -> int:
+        """Hot leads nobody took within `after` are announced once more."""
+        count = 0
+        for lead in await self._leads.hot_unanswered(after):
+            if await self._leads.claim_alert(lead.id, 1):
+                await self.announce(lead, "Still waiting for a manager")
+                count += 1
+        return count
+
+    async def forward_to_manager(self, conversation: Conversation, inbound: InboundMessage) -> None:
+        manager_id = conversation.owner_manager_id
+        if manager_id is None:
+            return
+        contact = await self._contacts.get(conversation.contact_id)
+        who = (contact.name if contact and contact.name else None) or f"{conversation.channel} customer"
+        header = f"💬 {who} ({conversation.channel}):"
+        download = self.downloaders.get(conversation.channel)
+        for attachment in inbound.attachments:
+            if attachment.kind in ("photo", "document") and attachment.file_id and download is not None:
+                data = await download(attachment.file_id)
+                upload = BufferedInputFile(data, attachment.name or f"{attachment.kind}.bin")
+                caption = f"{header} {inbound.text}"[:1024]
+                if attachment.kind == "photo":
+                    await self._bot.send_photo(manager_id, upload, caption=caption)
+                else:
+                    await self._bot.send_document(manager_id, upload, caption=caption)
+                return
+        kinds = ", ".join(a.kind for a in inbound.attachments)
+        text = inbound.text or f"[{kinds or 'empty message'}]"
+        await self._bot.send_message(manager_id, f"{header} {text}")
+
+    async def tell(self, manager_id: int, text: str) -> None:
+        await self._bot.send_message(manager_id, text)

@@ -1,0 +1,175 @@
+"""The sales loop end to end through the local Bot API server: a buyer turns Hot, managers are alerted
+once, one takes over, messages flow both ways, the chat goes back to the bot; races and restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from app.admin_runtime import AdminRuntime, build_admin_bot
+from app.container import Services, open_services
+from app.runtime import build_customer_bot
+from bot.runtime import TelegramRuntime
+from tests.fakes.telegram_api import FakeTelegram
+
+CUSTOMER_TOKEN = "111111:customer-bot-token-for-the-local-server"
+ADMIN_TOKEN = "222222:admin-bot-token-for-the-local-server"
+MANAGER_A, MANAGER_B, STRANGER = 9001, 9002, 6666
+HOT_TEXT = "Хотим арендовать две Barista Pro с понедельника, выставьте счёт"
+
+
+def loop_settings(base: str) -> dict:
+    return {
+        "telegram_bot_token": CUSTOMER_TOKEN,
+        "admin_bot_token": ADMIN_TOKEN,
+        "telegram_api_base": base,
+        "manager_ids": [MANAGER_A, MANAGER_B],
+    }
+
+
+@asynccontextmanager
+async def bots(services: Services) -> AsyncIterator[tuple[TelegramRuntime, AdminRuntime]]:
+    customer = build_customer_bot(services.settings, services)
+    admin = build_admin_bot(services.settings, services, customer)
+    assert customer is not None and admin is not None
+    await customer.start()
+    await admin.telegram.start()
+    try:
+        yield customer, admin
+    finally:
+        await admin.telegram.stop()
+        await customer.stop()
+
+
+def take_button(call) -> str:
+    return call.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+
+
+async def make_hot(fake: FakeTelegram, customer_id: int) -> str:
+    await fake.inject(fake.message_update(customer_id, HOT_TEXT, language="ru"), token=CUSTOMER_TOKEN)
+    [alert] = await fake.wait_for("sendMessage", chat_id=MANAGER_A)
+    assert "Hot lead" in alert.params["text"] and "выставьте счёт" in alert.params["text"]
+    return take_button(alert)
+
+
+async def test_hot_alert_takeover_relay_and_return_to_bot(services_factory, fake_telegram):
+    fake, base = fake_telegram
+    buyer = 7001
+    async with services_factory(**loop_settings(base)) as services, bots(services):
+        take = await make_hot(fake, buyer)
+        await fake.wait_for("sendMessage", chat_id=MANAGER_B)
+        await fake.wait_for("sendMessage", chat_id=buyer)  # the bot answered the buyer too
+        # Still hot on the next message: no second alert.
+        await fake.inject(
+            fake.message_update(buyer, "И ещё гриндер G64, пожалуйста", language="ru"), token=CUSTOMER_TOKEN
+        )
+        await fake.wait_for("sendMessage", count=2, chat_id=buyer)
+        assert len(fake.sent(MANAGER_A)) == 1 and len(fake.sent(MANAGER_B)) == 1
+
+        await fake.inject(fake.callback_update(MANAGER_A, take), token=ADMIN_TOKEN)
+        confirmations = await fake.wait_for("sendMessage", count=2, chat_id=MANAGER_A)
+        assert "You now handle this chat" in confirmations[-1].params["text"]
+
+        answered_by_bot = len(fake.sent(buyer))
+        await fake.inject(fake.message_update(buyer, "А можно дешевле?", language="ru"), token=CUSTOMER_TOKEN)
+        relayed = await fake.wait_for("sendMessage", count=3, chat_id=MANAGER_A)
+        assert "А можно дешевле?" in relayed[-1].params["text"]
+        await asyncio.sleep(0.3)
+        assert len(fake.sent(buyer)) == answered_by_bot  # the brain stayed silent
+
+        await fake.inject(
+            fake.message_update(MANAGER_A, "Добрый день! Подготовлю счёт за 10 минут."), token=ADMIN_TOKEN
+        )
+        to_buyer = await fake.wait_for("sendMessage", count=answered_by_bot + 1, chat_id=buyer)
+        assert to_buyer[-1].params["text"] == "Добрый день! Подготовлю счёт за 10 минут."
+        assert (
+            "Sent to the customer"
+            in (await fake.wait_for("sendMessage", count=4, chat_id=MANAGER_A))[-1].params["text"]
+        )
+
+        await fake.inject(fake.callback_update(MANAGER_A, take.replace("take:", "release:")), token=ADMIN_TOKEN)
+        await fake.wait_for("sendMessage", count=5, chat_id=MANAGER_A)
+        await fake.inject(
+            fake.message_update(buyer, "Сколько идёт доставка во Львов?", language="ru"), token=CUSTOMER_TOKEN
+        )
+        back = await fake.wait_for("sendMessage", count=answered_by_bot + 2, chat_id=buyer)
+        assert "Новой почтой" in back[-1].params["text"]  # the bot answers again, from the knowledge base
+
+
+async def test_two_managers_tap_at_once_one_wins(services_factory, fake_telegram):
+    fake, base = fake_telegram
+    async with services_factory(**loop_settings(base)) as services, bots(services):
+        take = await make_hot(fake, 7002)
+        await fake.wait_for("sendMessage", chat_id=MANAGER_B)
+        sent_before = len(fake.sent(None))
+        await asyncio.gather(
+            fake.inject(fake.callback_update(MANAGER_A, take), token=ADMIN_TOKEN),
+            fake.inject(fake.callback_update(MANAGER_B, take), token=ADMIN_TOKEN),
+        )
+        answers = await fake.wait_for("answerCallbackQuery", count=2)
+        texts = sorted(a.params.get("text", "") for a in answers)
+        assert texts[0].startswith("Already taken by manager") and texts[1] == "The chat is yours."
+        await fake.wait_for("sendMessage", count=sent_before + 1)
+        winners = [m for m in (MANAGER_A, MANAGER_B) if any("You now handle" in t for t in fake.texts(m))]
+        assert len(winners) == 1
+
+
+async def test_ownership_survives_a_restart(make_settings, fake_telegram):
+    fake, base = fake_telegram
+    settings = make_settings(**loop_settings(base))
+    buyer = 7003
+    async with open_services(settings) as services, bots(services):
+        take = await make_hot(fake, buyer)
+        await fake.inject(fake.callback_update(MANAGER_A, take), token=ADMIN_TOKEN)
+        await fake.wait_for("sendMessage", count=2, chat_id=MANAGER_A)
+    before = len(fake.sent(buyer))
+    async with open_services(settings) as services, bots(services):
+        await fake.inject(fake.message_update(buyer, "Вы тут?", language="ru"), token=CUSTOMER_TOKEN)
+        relayed = await fake.wait_for("sendMessage", count=3, chat_id=MANAGER_A)
+        assert "Вы тут?" in relayed[-1].params["text"]
+        await asyncio.sleep(0.3)
+        assert len(fake.sent(buyer)) == before
+        await services.mongo_client.drop_database(settings.mongodb_db)
+
+
+async def test_stranger_is_refused_and_commands_work(services_factory, fake_telegram):
+    fake, base = fake_telegram
+    async with services_factory(**loop_settings(base)) as services, bots(services):
+        await fake.inject(fake.message_update(STRANGER, "/leads"), token=ADMIN_TOKEN)
+        [refusal] = await fake.wait_for("sendMessage", chat_id=STRANGER)
+        assert "private bot" in refusal.params["text"]
+
+        await make_hot(fake, 7004)
+        await fake.inject(fake.message_update(MANAGER_B, "/whoami"), token=ADMIN_TOKEN)
+        await fake.inject(fake.message_update(MANAGER_B, "/leads hot"), token=ADMIN_TOKEN)
+        replies = await fake.wait_for("sendMessage", count=3, chat_id=MANAGER_B)
+        assert f"You are {MANAGER_B}, manager" in replies[1].params["text"]
+        assert "/lead " in replies[2].params["text"]
+        lead_id = replies[2].params["text"].split("/lead ")[1].split()[0]
+        await fake.inject(fake.message_update(MANAGER_B, f"/lead {lead_id}"), token=ADMIN_TOKEN)
+        card = (await fake.wait_for("sendMessage", count=4, chat_id=MANAGER_B))[-1]
+        assert "Score" in card.params["text"]
+        await fake.inject(fake.message_update(MANAGER_B, "/export"), token=ADMIN_TOKEN)
+        documents = await fake.wait_for("sendDocument", count=2, chat_id=MANAGER_B)
+        assert documents[0].files and b"temperature" in next(iter(documents[0].files.values()))
+        await fake.inject(fake.message_update(MANAGER_B, "hello?"), token=ADMIN_TOKEN)
+        nudge = (await fake.wait_for("sendMessage", count=5, chat_id=MANAGER_B))[-1]
+        assert "not handling any chat" in nudge.params["text"]
+
+
+async def test_mark_cold_teaches_the_qualifier(services_factory, fake_telegram):
+    fake, base = fake_telegram
+    async with services_factory(**loop_settings(base)) as services, bots(services):
+        take = await make_hot(fake, 7005)
+        [card] = fake.sent(MANAGER_A)
+        mark_cold = card.params["reply_markup"]["inline_keyboard"][1][2]["callback_data"]
+        assert mark_cold.endswith(":cold") and take.startswith("take:")
+        assert (await services.lead_tracker.qualifier.assess([HOT_TEXT])).temperature == "hot"
+        await fake.inject(fake.callback_update(MANAGER_A, mark_cold), token=ADMIN_TOKEN)
+        await fake.wait_for("answerCallbackQuery")
+        assessment = await services.lead_tracker.qualifier.assess([HOT_TEXT])
+        assert assessment.temperature == "cold"
+        assert "manager marked" in assessment.reasons[0]
+        lead = await services.leads.get(mark_cold.split(":")[1])
+        assert lead is not None and lead.temperature == "cold" and lead.manual
