@@ -26,7 +26,9 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
     from bot.factory import create_bot
 
     bot = create_bot(settings.admin_bot_token.get_secret_value(), settings.telegram_api_base)
-    ownership = Ownership(services.db, services.repos.conversations, services.leads, services.repos.events)
+    ownership = Ownership(
+        services.db, services.repos.conversations, services.leads, services.repos.events, services.crm
+    )
     repos = services.repos
     notifier = ManagerNotifier(bot, sorted(settings.all_manager_ids), services.leads, repos.messages, repos.contacts)
     if customer is not None:

@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import httpx
 from openai import AsyncOpenAI
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
@@ -24,12 +25,14 @@ from brain.offline import OfflineResponder
 from brain.playbook import Playbook, load_playbook
 from brain.router import OfflineRouter
 from brain.service import Brain
+from channels.crm import CrmEvents
 from channels.hub import Hub, Repositories
 from channels.lead_tracking import LeadTracker
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
 from channels.web import WebOutbound
 from storage.cache import Cache, MemoryCache, RedisCache
+from storage.crm_outbox import CrmOutbox
 from storage.documents import DocumentRepository
 from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder
 from storage.inbox import InboxRepository
@@ -65,6 +68,7 @@ class Services:
     openai: AsyncOpenAI | None
     leads: LeadRepository
     lead_tracker: LeadTracker
+    crm: CrmEvents
 
 
 def build_openai(settings: Settings) -> AsyncOpenAI | None:
@@ -141,6 +145,14 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
         await qualifier.learn(*playbook_lead_examples(playbook))
         lead_tracker = LeadTracker(qualifier, leads, db)
         await lead_tracker.load_corrections()
+        crm_outbox = CrmOutbox(db)
+        await crm_outbox.ensure_indexes()
+        crm_client = httpx.AsyncClient(timeout=10) if settings.crm_webhook_url else None
+        if crm_client is not None:
+            stack.push_async_callback(crm_client.aclose)
+        secret = settings.crm_webhook_secret.get_secret_value() if settings.crm_webhook_secret else None
+        crm = CrmEvents(crm_outbox, crm_client, settings.crm_webhook_url, secret)
+        lead_tracker.listeners.append(crm.on_lead_change)
         hub = Hub(repos, cache, brain, outbox, PipelineMetrics(registry), settings.max_inbound_chars, lead_tracker)
         log.info(
             "services ready (llm=%s, embeddings=%s, redis=%s)",
@@ -168,6 +180,7 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
             openai=openai_client,
             leads=leads,
             lead_tracker=lead_tracker,
+            crm=crm,
         )
 
 

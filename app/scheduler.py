@@ -56,8 +56,12 @@ class Jobs:
         days = self._services.settings.lead_decay_after_days
         return await self._services.leads.decay(timedelta(days=days), points=10)
 
+    async def flush_crm_events(self) -> int:
+        return await self._services.crm.flush()
+
     def scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler()
+        scheduler.add_job(self._once, "interval", seconds=10, args=["crm", 10, self.flush_crm_events])
         scheduler.add_job(self._once, "interval", seconds=60, args=["reannounce", 60, self.reannounce_hot_leads])
         scheduler.add_job(self._once, "interval", seconds=60, args=["idle-release", 60, self.release_idle_takeovers])
         scheduler.add_job(self._once, "interval", hours=1, args=["lead-decay", 3600, self.decay_leads])

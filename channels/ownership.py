@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from bson import ObjectId
 
+from channels.crm import CrmEvents
 from storage.leads import LeadRepository
 from storage.mongo import Database
 from storage.records import Conversation
@@ -21,7 +22,15 @@ class TakeResult:
 
 
 class Ownership:
-    def __init__(self, db: Database, conversations: ConversationRepository, leads: LeadRepository, events: EventLog):
+    def __init__(
+        self,
+        db: Database,
+        conversations: ConversationRepository,
+        leads: LeadRepository,
+        events: EventLog,
+        crm: CrmEvents | None = None,
+    ) -> None:
+        self._crm = crm
         self._col = db.conversations
         self._conversations = conversations
         self._leads = leads
@@ -36,6 +45,10 @@ class Ownership:
                 await self._events.record(
                     "conversation.taken_over", conversation_id=conversation_id, manager_id=manager_id
                 )
+                if self._crm is not None:
+                    await self._crm.emit(
+                        "conversation.taken_over", {"conversation_id": conversation_id, "manager_id": manager_id}
+                    )
                 return TakeResult(True, await self._conversations.get(conversation_id), manager_id)
         current = await self._conversations.get(conversation_id)
         owner = current.owner_manager_id if current is not None and current.owner == "human" else None
@@ -52,6 +65,8 @@ class Ownership:
         if manager_id is not None and conversation.owner_manager_id != manager_id:
             return False
         released = await self._conversations.compare_and_set_owner(conversation_id, "human", "ai", None)
+        if released and self._crm is not None:
+            await self._crm.emit("conversation.released", {"conversation_id": conversation_id, "reason": reason})
         if released:
             await self._events.record(
                 "conversation.released",

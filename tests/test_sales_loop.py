@@ -173,3 +173,32 @@ async def test_mark_cold_teaches_the_qualifier(services_factory, fake_telegram):
         assert "manager marked" in assessment.reasons[0]
         lead = await services.leads.get(mark_cold.split(":")[1])
         assert lead is not None and lead.temperature == "cold" and lead.manual
+
+
+async def test_untaken_hot_lead_is_reannounced_once_and_idle_takeover_is_released(services_factory, fake_telegram):
+    from datetime import timedelta
+
+    from app.scheduler import Jobs
+
+    fake, base = fake_telegram
+    async with (
+        services_factory(**loop_settings(base), takeover_idle_minutes=0) as services,
+        bots(services) as (_, admin),
+    ):
+        take = await make_hot(fake, 7006)
+        assert await admin.notifier.reannounce(timedelta(minutes=10)) == 0  # too early
+        assert await admin.notifier.reannounce(timedelta(0)) == 1
+        assert await admin.notifier.reannounce(timedelta(0)) == 0  # once only
+        cards = await fake.wait_for("sendMessage", count=2, chat_id=MANAGER_A)
+        assert cards[-1].params["text"].startswith("🔥 Still waiting for a manager")
+
+        await fake.inject(fake.callback_update(MANAGER_A, take), token=ADMIN_TOKEN)
+        await fake.wait_for("sendMessage", count=3, chat_id=MANAGER_A)
+        jobs = Jobs(services, admin)
+        assert await jobs.release_idle_takeovers() == 1
+        told = await fake.wait_for("sendMessage", count=4, chat_id=MANAGER_A)
+        assert "went back to the bot" in told[-1].params["text"]
+        conversation_id = take.split(":", 1)[1]
+        conversation = await services.repos.conversations.get(conversation_id)
+        assert conversation is not None and conversation.owner == "ai"
+        assert await services.repos.events.count("conversation.released") == 1

@@ -1,0 +1,99 @@
+"""CRM webhooks: lead and conversation events as signed JSON, retried with backoff from a durable outbox."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from storage.crm_outbox import CrmOutbox
+from storage.leads import LeadChange
+from storage.records import Conversation
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Closer-Signature"
+MAX_ATTEMPTS = 10
+
+
+def sign(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 15 * 2 ** (attempts - 1)))
+
+
+class CrmEvents:
+    def __init__(self, outbox: CrmOutbox, client: httpx.AsyncClient | None, url: str | None, secret: str | None):
+        self._outbox = outbox
+        self._client = client
+        self._url = url
+        self._secret = secret or ""
+
+    @property
+    def enabled(self) -> bool:
+        return self._url is not None and self._client is not None
+
+    async def emit(self, event_type: str, data: dict[str, Any]) -> None:
+        if self.enabled:
+            await self._outbox.enqueue(event_type, data)
+
+    async def on_lead_change(self, change: LeadChange, conversation: Conversation) -> None:
+        lead = change.lead
+        data = {
+            "lead_id": lead.id,
+            "conversation_id": lead.conversation_id,
+            "channel": lead.channel,
+            "name": lead.name,
+            "temperature": lead.temperature,
+            "score": lead.score,
+            "reasons": lead.reasons,
+            "fields": lead.fields,
+        }
+        if change.created:
+            await self.emit("lead.created", data)
+        elif change.previous_temperature != lead.temperature:
+            await self.emit("lead.updated", data)
+        if change.became_hot:
+            await self.emit("lead.hot", data)
+
+    async def flush(self) -> int:
+        """Send what is due; returns how many were delivered."""
+        if not self.enabled:
+            return 0
+        assert self._client is not None and self._url is not None
+        delivered = 0
+        for event in await self._outbox.due():
+            body = json.dumps(
+                {
+                    "id": str(event["_id"]),
+                    "type": event["type"],
+                    "created_at": event["created_at"].isoformat(),
+                    "data": event["data"],
+                },
+                ensure_ascii=False,
+                default=str,
+            ).encode()
+            headers = {"Content-Type": "application/json", "X-Closer-Event": event["type"]}
+            if self._secret:
+                headers[SIGNATURE_HEADER] = sign(body, self._secret)
+            attempts = int(event.get("attempts", 0)) + 1
+            try:
+                response = await self._client.post(self._url, content=body, headers=headers)
+                ok, error = response.is_success, f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                ok, error = False, f"{type(exc).__name__}: {exc}"
+            if ok:
+                await self._outbox.sent(event["_id"])
+                delivered += 1
+            else:
+                retry = backoff(attempts) if attempts < MAX_ATTEMPTS else None
+                log.warning("CRM event %s attempt %d failed: %s", event["type"], attempts, error)
+                await self._outbox.failed_attempt(event["_id"], attempts, retry, error)
+        return delivered
