@@ -91,8 +91,7 @@ async def chat(settings: Settings) -> int:
     """A terminal conversation through the same hub; type a button's number to press it."""
     from app.container import open_services
     from channels.console import ConsoleOutbound
-    from channels.hub import START_PAYLOAD
-    from channels.messages import InboundMessage
+    from channels.messages import START_PAYLOAD, InboundMessage
 
     async with open_services(settings) as services:
         services.outbox.register(ConsoleOutbound())

@@ -36,7 +36,9 @@ class Category(BaseModel):
     tools: list[str] = Field(default_factory=list)
     model: str | None = None
     reasoning: Literal["none", "low", "medium", "high"] = "none"
-    action: Literal["answer", "greet", "handoff"] = "answer"
+    # answer: from the knowledge; greet: the greeting; handoff: a human; acknowledge: confirm a request
+    # (an order, an invoice) that a manager fulfils, with the `purchase_ack` text.
+    action: Literal["answer", "greet", "handoff", "acknowledge"] = "answer"
     examples: dict[str, list[str]] = Field(default_factory=dict)
 
 
@@ -69,6 +71,23 @@ class Texts(BaseModel):
     guard_escalation: Localized
     guard_breach: Localized
     self_harm_support: Localized
+    purchase_ack: Localized = Field(
+        default_factory=lambda: {
+            "en": "Great, thank you! A manager will prepare the offer and contact you.",
+            "ru": "Отлично, спасибо! Я передал запрос менеджеру, он подготовит предложение и свяжется с вами.",
+            "uk": "Чудово, дякую! Я передав запит менеджеру, він підготує пропозицію і зв'яжеться з вами.",
+        }
+    )
+    share_phone_button: Localized = Field(
+        default_factory=lambda: {"en": "Share my phone number", "ru": "Поделиться номером", "uk": "Поділитися номером"}
+    )
+    contact_thanks: Localized = Field(
+        default_factory=lambda: {
+            "en": "Thank you! A manager will contact you shortly.",
+            "ru": "Спасибо! Менеджер скоро с вами свяжется.",
+            "uk": "Дякую! Менеджер незабаром з вами зв'яжеться.",
+        }
+    )
 
 
 class Playbook(BaseModel):

@@ -110,6 +110,8 @@ class Brain:
         category = self.playbook.category(route.category)
         if category is not None and category.action == "greet" and len(turn.text) < 40:
             return self.greeting(language)
+        if category is not None and category.action == "acknowledge":
+            return BrainReply(self.playbook.text("purchase_ack", language), language, category.id, "offline")
 
         vector = await self._knowledge.embed_query(turn.text)
         version = await self._knowledge.version()

@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 from brain.service import Brain
 from brain.types import BrainReply, HistoryItem, Turn
 from channels.lead_tracking import LeadTracker
-from channels.messages import InboundMessage, OutboundMessage
+from channels.messages import CONTACT_PAYLOAD, START_PAYLOAD, InboundMessage, OutboundMessage
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
 from storage.cache import Cache
+from storage.leads import Lead, LeadChange
 from storage.records import Contact, Conversation, StoredMessage
 from storage.repositories import (
     ContactRepository,
@@ -27,7 +28,7 @@ from storage.repositories import (
 log = logging.getLogger(__name__)
 
 DEDUPE_TTL_S = 3 * 24 * 3600
-START_PAYLOAD = "start"
+NO_LEAD_INTENTS = ("greeting", "unsupported", "empty", "too_long")
 
 
 @dataclass(slots=True)
@@ -133,12 +134,20 @@ class Hub:
             await self._track_lead(accepted, current)
             return result
         reply = await self._think(accepted, current)
+        lead_change = None
+        if reply.intent not in NO_LEAD_INTENTS:
+            lead_change = await self._track_lead(accepted, current)
         outbound = OutboundMessage(text=reply.text, buttons=reply.buttons)
+        if lead_change is not None and not reply.escalate and reply.mode not in ("guard", "canned"):
+            await self._ask_qualification_question(lead_change.lead, reply, outbound)
         meta = {
             "intent": reply.intent,
             "mode": reply.mode,
             "language": reply.language,
             "sources": reply.sources,
+            "urgency": reply.urgency,
+            "audience": reply.audience,
+            "secondary": reply.secondary,
             "reply_to": accepted.message.id,
             "tokens": reply.usage.tokens,
             "cost_usd": reply.usage.cost_usd,
@@ -160,8 +169,6 @@ class Hub:
             )
         if reply.escalate:
             await self._escalate(current, accepted.message.id)
-        if reply.intent not in ("greeting", "unsupported", "empty", "too_long"):
-            await self._track_lead(accepted, current)
         self._metrics.replies.labels(inbound.channel, reply.mode).inc()
         self._metrics.turn_seconds.labels(inbound.channel).observe(time.perf_counter() - started)
         result.replies, result.reply = [outbound], reply
@@ -173,6 +180,9 @@ class Hub:
         text = inbound.text.strip()
         if inbound.payload == START_PAYLOAD:
             return self._brain.greeting(inbound.language_hint or language)
+        if inbound.payload == CONTACT_PAYLOAD:
+            await self._repos.contacts.set_phone(accepted.contact.id, text)
+            return self._brain.canned("contact_thanks", language, "contact")
         if not text and not inbound.payload:
             key = "unsupported_message" if inbound.attachments else "empty_message"
             return self._brain.canned(key, language, "unsupported" if inbound.attachments else "empty")
@@ -195,12 +205,22 @@ class Hub:
         )
         return await self._brain.reply(turn)
 
-    async def _track_lead(self, accepted: Accepted, conversation: Conversation) -> None:
+    async def _track_lead(self, accepted: Accepted, conversation: Conversation) -> LeadChange | None:
         if self.leads is None or not accepted.inbound.text.strip():
-            return
+            return None
         history = await self._repos.messages.recent(conversation.id, limit=20)
         texts = [m.text for m in history if m.direction == "in" and m.text.strip()]
-        await self.leads.track(conversation, accepted.contact, texts)
+        return await self.leads.track(conversation, accepted.contact, texts)
+
+    async def _ask_qualification_question(self, lead: Lead, reply: BrainReply, outbound: OutboundMessage) -> None:
+        """At most one question, only for an interested lead, never the same twice (LeadTracker decides)."""
+        assert self.leads is not None
+        question = await self.leads.next_question(lead, reply.language, self._brain.playbook)
+        if question is None:
+            return
+        outbound.text = f"{outbound.text}\n\n{question.text}"
+        if question.field == "contact":
+            outbound.contact_request = self._brain.playbook.text("share_phone_button", reply.language)
 
     async def _escalate(self, conversation: Conversation, message_id: str) -> None:
         if await self._repos.conversations.compare_and_set_owner(conversation.id, "ai", "pending_human"):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from brain.leads import LeadQualifier
-from storage.leads import LeadChange, LeadRepository
+from brain.playbook import Playbook
+from storage.leads import Lead, LeadChange, LeadRepository
 from storage.mongo import Database
 from storage.records import Contact, Conversation
 from storage.repositories import utcnow
@@ -14,6 +16,13 @@ from storage.repositories import utcnow
 log = logging.getLogger(__name__)
 
 LeadListener = Callable[[LeadChange, Conversation], Awaitable[None]]
+QUESTION_GAP_TURNS = 3  # at most one qualification question every three customer messages
+
+
+@dataclass(slots=True)
+class Question:
+    field: str
+    text: str
 
 
 class LeadTracker:
@@ -45,6 +54,22 @@ class LeadTracker:
                 }
             )
             await self.qualifier.learn([text], [temperature])
+
+    async def next_question(self, lead: Lead, language: str, playbook: Playbook) -> Question | None:
+        """The one question worth asking now, if any: interested leads only, missing facts only."""
+        qualification = playbook.qualification
+        if qualification is None or lead.temperature == "cold":
+            return None
+        order = ["contact"] if lead.temperature == "hot" else ["need", "timeline", "contact"]
+        asked = await self.leads.asked(lead.conversation_id)
+        for field in order:
+            if field in asked or field in lead.fields or field not in qualification.questions:
+                continue
+            if not await self.leads.claim_question(lead.conversation_id, field, QUESTION_GAP_TURNS):
+                return None
+            texts = qualification.questions[field]
+            return Question(field, texts.get(language) or texts.get(playbook.default_language) or "")
+        return None
 
     async def track(self, conversation: Conversation, contact: Contact, customer_texts: list[str]) -> LeadChange:
         assessment = await self.qualifier.assess(customer_texts[-10:])

@@ -7,6 +7,9 @@ from typing import Any, Protocol
 
 from brain.types import Button
 
+START_PAYLOAD = "start"  # a conversation opened (/start, the web page loading)
+CONTACT_PAYLOAD = "contact"  # the customer shared their own phone number (Telegram's contact button)
+
 
 @dataclass(slots=True)
 class Attachment:
@@ -45,6 +48,8 @@ class OutboundMessage:
     text: str
     buttons: list[Button] = field(default_factory=list)
     media: list[MediaItem] = field(default_factory=list)
+    # Label of a "share my phone number" button, where the channel has one (Telegram); text elsewhere.
+    contact_request: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ def fit_to_channel(message: OutboundMessage, caps: ChannelCapabilities) -> list[
     out = [OutboundMessage(text=piece) for piece in pieces]
     out[-1].buttons = buttons
     out[-1].media = list(message.media)
+    out[-1].contact_request = message.contact_request
     return out
 
 

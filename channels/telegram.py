@@ -10,9 +10,24 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    BufferedInputFile,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
 
-from channels.messages import Attachment, ChannelCapabilities, DeliveryError, InboundMessage, OutboundMessage
+from channels.messages import (
+    CONTACT_PAYLOAD,
+    Attachment,
+    ChannelCapabilities,
+    DeliveryError,
+    InboundMessage,
+    OutboundMessage,
+)
 
 CHANNEL = "telegram"
 _LANGUAGES = {"ru": "ru", "uk": "uk", "en": "en", "be": "ru"}
@@ -48,13 +63,18 @@ def language_of(code: str | None) -> str | None:
 
 def inbound_from_message(message: Message, payload: str | None = None) -> InboundMessage:
     user = message.from_user
+    if message.contact is not None and (user is None or message.contact.user_id in (None, user.id)):
+        # The customer's own number, shared with the contact button: handled as data, not as text to answer.
+        payload, text = CONTACT_PAYLOAD, message.contact.phone_number
+    else:
+        text = message.text or message.caption or ""
     return InboundMessage(
         channel=CHANNEL,
         channel_user_id=str(message.chat.id),
         # Message ids are unique per chat; chat id + message id is unique for the bot.
         channel_message_id=f"{message.chat.id}:{message.message_id}",
-        text=message.text or message.caption or "",
-        attachments=_attachments(message),
+        text=text,
+        attachments=[] if payload == CONTACT_PAYLOAD else _attachments(message),
         payload=payload,
         language_hint=language_of(user.language_code) if user else None,
         user_name=user.full_name if user else None,
@@ -83,7 +103,13 @@ class TelegramOutbound:
         self._bot = bot
 
     async def send(self, recipient_id: str, message: OutboundMessage) -> str | None:
-        markup = None
+        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
+        if message.contact_request and not message.buttons:
+            markup = ReplyKeyboardMarkup(
+                keyboard=[[KeyboardButton(text=message.contact_request, request_contact=True)]],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            )
         if message.buttons:
             markup = InlineKeyboardMarkup(
                 inline_keyboard=[
@@ -102,7 +128,9 @@ class TelegramOutbound:
             raise DeliveryError(str(exc), transient=False) from exc
         return str(sent.message_id)
 
-    async def _send_media(self, chat_id: int, message: OutboundMessage, markup: InlineKeyboardMarkup | None) -> str:
+    async def _send_media(
+        self, chat_id: int, message: OutboundMessage, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+    ) -> str:
         """Each item with its own upload; the text rides as the caption when it fits (1024 characters)."""
         caption = message.text if len(message.text) <= 1024 else None
         sent_id = ""

@@ -84,7 +84,7 @@ class LeadRepository:
             updates["name"] = name
         previous = await self._col.find_one_and_update(
             {"conversation_id": conversation_id},
-            {"$set": updates, "$setOnInsert": {"created_at": now, "status": "open", "alerts": 0}},
+            {"$set": updates, "$setOnInsert": {"created_at": now, "status": "open", "alerts": 0}, "$inc": {"turns": 1}},
             upsert=True,
             return_document=ReturnDocument.BEFORE,
         )
@@ -155,6 +155,24 @@ class LeadRepository:
             {"temperature": "hot", "alerts": 1, "taken": {"$ne": True}, "hot_since": {"$lt": cutoff}}
         )
         return [_lead(doc) async for doc in cursor]
+
+    async def claim_question(self, conversation_id: str, field: str, min_gap_turns: int) -> bool:
+        """Reserve one qualification question: never the same twice, and not within `min_gap_turns`."""
+        doc = await self._col.find_one({"conversation_id": conversation_id}, {"turns": 1, "asked_turn": 1})
+        if doc is None:
+            return False
+        turns, last = int(doc.get("turns", 0)), doc.get("asked_turn")
+        if last is not None and turns - int(last) < min_gap_turns:
+            return False
+        result = await self._col.update_one(
+            {"conversation_id": conversation_id, "asked": {"$ne": field}, "asked_turn": last},
+            {"$addToSet": {"asked": field}, "$set": {"asked_turn": turns}},
+        )
+        return result.modified_count == 1
+
+    async def asked(self, conversation_id: str) -> list[str]:
+        doc = await self._col.find_one({"conversation_id": conversation_id}, {"asked": 1})
+        return list(doc.get("asked", [])) if doc else []
 
     async def set_taken(self, conversation_id: str, taken: bool) -> None:
         await self._col.update_one({"conversation_id": conversation_id}, {"$set": {"taken": taken}})

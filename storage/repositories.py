@@ -52,6 +52,9 @@ class ContactRepository:
         doc = await self._col.find_one({"_id": ObjectId(contact_id)})
         return _contact(doc) if doc else None
 
+    async def set_phone(self, contact_id: str, phone: str) -> None:
+        await self._col.update_one({"_id": ObjectId(contact_id)}, {"$set": {"phone": phone}})
+
 
 class ConversationRepository:
     def __init__(self, db: Database) -> None:

@@ -19,7 +19,7 @@ async def test_llm_answers_with_retrieved_knowledge_in_the_prompt(services_facto
     async with services_factory(openai_base_url=base) as services:
         result = await services.hub.handle(inbound("Сколько стоит Office 200?", "u-llm-1"))
         assert result.reply is not None and result.reply.mode == "llm"
-        assert result.replies[0].text == "Офис 200 стоит 1 450 EUR."
+        assert result.replies[0].text.startswith("Офис 200 стоит 1 450 EUR.")
         system = llm.requests[0]["messages"][0]["content"]
         assert "Always answer in Russian" in system
         assert "1 450 EUR" in system  # the retrieved passage reached the model
@@ -81,4 +81,4 @@ async def test_llm_mode_over_http(services_factory, fake_openai):
         httpx.AsyncClient(base_url=url) as http,
     ):
         body = (await http.post("/api/v1/chat", json={"session_id": "h1", "text": "Hi, what is Barista Pro?"})).json()
-        assert body["replies"][0]["text"] == "LLM answer to: Hi, what is Barista Pro?"
+        assert body["replies"][0]["text"].startswith("LLM answer to: Hi, what is Barista Pro?")

@@ -4,7 +4,8 @@ from aiogram import Router
 from aiogram.filters import CommandStart
 from aiogram.types import Message
 
-from channels.hub import START_PAYLOAD, Hub
+from channels.hub import Hub
+from channels.messages import START_PAYLOAD
 from channels.telegram import inbound_from_message
 
 

@@ -122,6 +122,15 @@ class FakeTelegram:
 
         return await asyncio.wait_for(enough(), wait_s)
 
+    async def wait_until(self, predicate, wait_s: float = 20) -> None:
+        """Wait until `predicate()` holds over the recorded calls."""
+
+        async def check() -> None:
+            async with self._changed:
+                await self._changed.wait_for(predicate)
+
+        await asyncio.wait_for(check(), wait_s)
+
     # ---- the HTTP side ----------------------------------------------------------------------
     def _build_app(self) -> FastAPI:
         app = FastAPI()
