@@ -70,3 +70,21 @@ async def test_without_api_key_only_local_callers_are_served(services):
     async with serve_app(create_app(services)) as url, httpx.AsyncClient(base_url=url) as http:
         response = await http.post("/api/v1/leads/classify", json={"text": "how much is it?"})
         assert response.status_code == 200  # the test client is on 127.0.0.1
+
+
+async def test_silent_leads_cool_down(services):
+    from datetime import timedelta
+
+    from storage.repositories import utcnow
+
+    change = await services.leads.record(
+        "decay-conv", "contact", "web", temperature="hot", score=55, reasons=["x"], fields={}, name=None
+    )
+    assert change.became_hot and change.created
+    await services.db.leads.update_one(
+        {"conversation_id": "decay-conv"}, {"$set": {"last_customer_message_at": utcnow() - timedelta(days=5)}}
+    )
+    assert await services.leads.decay(timedelta(days=3), points=10) >= 1
+    lead = await services.leads.by_conversation("decay-conv")
+    assert lead is not None and lead.score == 45 and lead.temperature == "warm"
+    assert await services.leads.decay(timedelta(days=3), points=10) == 0  # once per silent period

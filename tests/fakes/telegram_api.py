@@ -200,7 +200,9 @@ class FakeTelegram:
         return BOT_USER
 
     def _m_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        extra = {"reply_markup": params["reply_markup"]} if params.get("reply_markup") else {}
+        markup = params.get("reply_markup")
+        # Like Telegram, a sent Message carries only an inline keyboard; reply keyboards are not echoed.
+        extra = {"reply_markup": markup} if isinstance(markup, dict) and "inline_keyboard" in markup else {}
         return self._message(params, text=params.get("text", ""), **extra)
 
     def _m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
