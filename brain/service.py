@@ -17,6 +17,7 @@ from brain.types import HUMAN_PAYLOAD, BrainReply, Turn
 log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE_MARGIN = 0.03  # an out-of-scope question needs a clearly better passage to be answered
+ACKNOWLEDGE_MIN_SCORE = 0.7  # "your order is with a manager" only when the router is sure it is an order
 
 
 class CircuitBreaker:
@@ -110,7 +111,7 @@ class Brain:
         category = self.playbook.category(route.category)
         if category is not None and category.action == "greet" and len(turn.text) < 40:
             return self.greeting(language)
-        if category is not None and category.action == "acknowledge":
+        if category is not None and category.action == "acknowledge" and route.score >= ACKNOWLEDGE_MIN_SCORE:
             return BrainReply(self.playbook.text("purchase_ack", language), language, category.id, "offline")
 
         vector = await self._knowledge.embed_query(turn.text)
