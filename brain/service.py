@@ -109,7 +109,8 @@ class Brain:
             reply.escalate = True
             return reply
         category = self.playbook.category(route.category)
-        if category is not None and category.action == "greet" and len(turn.text) < 40:
+        greeting_like = len(turn.text) < 40 and any(ch.isalpha() for ch in turn.text)
+        if category is not None and category.action == "greet" and greeting_like:
             return self.greeting(language)
         if category is not None and category.action == "acknowledge" and route.score >= ACKNOWLEDGE_MIN_SCORE:
             return BrainReply(self.playbook.text("purchase_ack", language), language, category.id, "offline")
