@@ -21,6 +21,7 @@ from brain.classifier import IntentClassifier
 from brain.knowledge.base import KnowledgeBase
 from brain.leads import LeadQualifier
 from brain.llm import LLMResponder
+from brain.llm_leads import LLMLeadQualifier
 from brain.offline import OfflineResponder
 from brain.playbook import Playbook, load_playbook
 from brain.router import OfflineRouter
@@ -141,8 +142,10 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
         outbox.register(WebOutbound())
         leads = LeadRepository(db)
         await leads.ensure_indexes()
-        qualifier = LeadQualifier(embedder)
+        qualifier: LeadQualifier | LLMLeadQualifier = LeadQualifier(embedder)
         await qualifier.learn(*playbook_lead_examples(playbook))
+        if openai_client is not None:
+            qualifier = LLMLeadQualifier(openai_client, settings.llm_model_fast, playbook, qualifier)
         lead_tracker = LeadTracker(qualifier, leads, db)
         await lead_tracker.load_corrections()
         crm_outbox = CrmOutbox(db)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from brain.leads import LeadQualifier
+from brain.llm_leads import LLMLeadQualifier
 from brain.playbook import Playbook
 from storage.leads import Lead, LeadChange, LeadRepository
 from storage.mongo import Database
@@ -26,7 +27,7 @@ class Question:
 
 
 class LeadTracker:
-    def __init__(self, qualifier: LeadQualifier, leads: LeadRepository, db: Database) -> None:
+    def __init__(self, qualifier: LeadQualifier | LLMLeadQualifier, leads: LeadRepository, db: Database) -> None:
         self.qualifier = qualifier
         self.leads = leads
         self._examples = db.lead_examples

@@ -20,10 +20,10 @@ async def test_llm_answers_with_retrieved_knowledge_in_the_prompt(services_facto
         result = await services.hub.handle(inbound("Сколько стоит Office 200?", "u-llm-1"))
         assert result.reply is not None and result.reply.mode == "llm"
         assert result.replies[0].text.startswith("Офис 200 стоит 1 450 EUR.")
-        system = llm.requests[0]["messages"][0]["content"]
+        system = llm.answer_requests()[0]["messages"][0]["content"]
         assert "Always answer in Russian" in system
         assert "1 450 EUR" in system  # the retrieved passage reached the model
-        assert llm.requests[0]["model"] == "gpt-4.1-mini"
+        assert llm.answer_requests()[0]["model"] == "gpt-4.1-mini"
         conversation = await services.db.conversations.find_one({"channel_user_id": "u-llm-1"})
         assert conversation["usage"]["tokens"] == 420
 
@@ -33,9 +33,10 @@ async def test_llm_sees_recent_history(services_factory, fake_openai):
     async with services_factory(openai_base_url=base) as services:
         await services.hub.handle(inbound("Which machine for a café?", "u-llm-2"))
         await services.hub.handle(inbound("And how much is it?", "u-llm-2"))
-        roles = [m["role"] for m in llm.requests[1]["messages"]]
+        second_answer = llm.answer_requests()[1]
+        roles = [m["role"] for m in second_answer["messages"]]
         assert roles == ["system", "user", "assistant", "user"]
-        assert llm.requests[1]["messages"][1]["content"] == "Which machine for a café?"
+        assert second_answer["messages"][1]["content"] == "Which machine for a café?"
 
 
 async def test_llm_server_error_falls_back_to_offline_answer(services_factory, fake_openai):
@@ -82,3 +83,51 @@ async def test_llm_mode_over_http(services_factory, fake_openai):
     ):
         body = (await http.post("/api/v1/chat", json={"session_id": "h1", "text": "Hi, what is Barista Pro?"})).json()
         assert body["replies"][0]["text"].startswith("LLM answer to: Hi, what is Barista Pro?")
+
+
+async def test_llm_qualifies_leads_with_structured_output(services_factory, fake_openai):
+    llm, base = fake_openai
+    judgement = {
+        "temperature": "hot",
+        "score": 88,
+        "reasons": ['asks for an invoice: "send the invoice"'],
+        "fields": {
+            "need": "office coffee",
+            "budget": None,
+            "timeline": "next week",
+            "decision_maker": None,
+            "product_interest": "Office 200",
+            "quantity": "2",
+        },
+    }
+    llm.push_structured(Scripted(json_body=judgement))
+    async with services_factory(openai_base_url=base) as services:
+        result = await services.hub.handle(
+            inbound("Two Office 200 next week please, send the invoice to +380671234567", "u-llm-lead")
+        )
+        lead = await services.leads.by_conversation(result.conversation_id)
+        assert lead is not None and lead.temperature == "hot" and lead.score == 88
+        assert lead.fields["quantity"] == "2" and lead.fields["contact"]["phone"] == "+380671234567"
+        [call] = llm.structured_requests()
+        assert call["model"] == "gpt-4.1-nano"  # the fast model
+        assert call["response_format"]["json_schema"]["name"] == "lead_judgement"
+        assert "HOT: Ready to buy or rent soon" in call["messages"][0]["content"]
+
+
+async def test_invalid_llm_judgement_falls_back_to_offline_qualifier(services_factory, fake_openai):
+    llm, base = fake_openai
+    llm.push_structured(Scripted(content='{"temperature": "boiling"'))
+    async with services_factory(openai_base_url=base) as services:
+        result = await services.hub.handle(inbound("We want to order two machines, send an invoice today", "u-llm-bad"))
+        lead = await services.leads.by_conversation(result.conversation_id)
+        assert lead is not None and lead.temperature == "hot"  # the offline rules decided
+        assert any("commitment" in reason for reason in lead.reasons)
+
+
+async def test_manager_corrections_become_few_shot_examples(services_factory, fake_openai):
+    llm, base = fake_openai
+    async with services_factory(openai_base_url=base) as services:
+        await services.lead_tracker.qualifier.learn(["we are just comparing prices"], ["cold"])
+        await services.lead_tracker.qualifier.assess(["how much for two machines?"])
+        prompt = llm.structured_requests()[-1]["messages"][0]["content"]
+        assert '"we are just comparing prices" -> cold' in prompt

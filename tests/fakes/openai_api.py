@@ -32,10 +32,21 @@ class ScriptedOpenAI:
 
     def __init__(self) -> None:
         self.script: list[Scripted] = []
+        self.structured_script: list[Scripted] = []  # replayed to calls with a response_format
         self.requests: list[dict[str, Any]] = []
         self.embedding_requests: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
         self.app = self._build_app()
+
+    def answer_requests(self) -> list[dict[str, Any]]:
+        """Chat calls that write a reply (structured-output calls, e.g. lead qualification, left out)."""
+        return [r for r in self.requests if "response_format" not in r]
+
+    def structured_requests(self) -> list[dict[str, Any]]:
+        return [r for r in self.requests if "response_format" in r]
+
+    def push_structured(self, *turns: Scripted) -> None:
+        self.structured_script.extend(turns)
 
     def push(self, *turns: Scripted) -> None:
         self.script.extend(turns)
@@ -51,7 +62,8 @@ class ScriptedOpenAI:
         async def completions(request: Request) -> JSONResponse:
             body = await request.json()
             self.requests.append(body)
-            turn = self.script.pop(0) if self.script else self.default(body)
+            queue = self.structured_script if "response_format" in body else self.script
+            turn = queue.pop(0) if queue else self.default(body)
             if turn.delay_s:
                 await asyncio.sleep(turn.delay_s)
             if turn.status != 200:
