@@ -17,6 +17,8 @@ def create_admin_dispatcher(admin: AdminServices, managers: set[int], admins: se
     inflight = InFlightUpdates()
     dispatcher.update.outer_middleware(inflight)
     dispatcher["inflight"] = inflight
-    dispatcher.message.filter(lambda message: message.chat.type == "private")
+    group = admin.group_chat_id
+    # Private chats with managers, and the managers' forum group when there is one.
+    dispatcher.message.filter(lambda message: message.chat.type == "private" or message.chat.id == group)
     dispatcher.include_routers(command_router(), button_router(), relay_router())
     return dispatcher

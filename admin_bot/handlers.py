@@ -16,7 +16,7 @@ from channels.outbox import Outbox
 from channels.ownership import Ownership
 from storage.lead_export import leads_csv, leads_xlsx
 from storage.leads import LeadRepository
-from storage.repositories import MessageRepository
+from storage.repositories import ConversationRepository, MessageRepository
 
 HELP = (
     "Closer admin bot\n"
@@ -34,6 +34,8 @@ class AdminServices:
     tracker: LeadTracker
     messages: MessageRepository
     outbox: Outbox
+    conversations: ConversationRepository
+    group_chat_id: int | None = None  # the managers' forum supergroup, when configured
 
 
 def command_router() -> Router:
@@ -154,9 +156,17 @@ def relay_router() -> Router:
     @router.message(F.text | F.photo | F.document)
     async def on_manager_message(message: Message, admin: AdminServices, bot: Bot) -> None:
         assert message.from_user is not None
-        conversation = await admin.ownership.active_for(message.from_user.id)
+        if admin.group_chat_id is not None and message.chat.id == admin.group_chat_id:
+            # In the forum group, the topic says which conversation; only its owner speaks for us.
+            topic = await admin.conversations.by_manager_topic(message.message_thread_id or 0)
+            owned = topic is not None and topic.owner == "human" and topic.owner_manager_id == message.from_user.id
+            conversation = topic if owned else None
+        else:
+            conversation = await admin.ownership.active_for(message.from_user.id)
         if conversation is None:
-            await message.answer("You are not handling any chat now. Tap Take over on a lead card first.")
+            in_group = admin.group_chat_id is not None and message.chat.id == admin.group_chat_id
+            where = "this chat" if in_group else "any chat now"
+            await message.answer(f"You are not handling {where}. Tap Take over on a lead card first.")
             return
         media = []
         if message.photo:

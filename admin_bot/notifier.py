@@ -13,7 +13,7 @@ from admin_bot.cards import lead_card, lead_keyboard
 from channels.messages import InboundMessage
 from storage.leads import Lead, LeadChange, LeadRepository
 from storage.records import Conversation
-from storage.repositories import ContactRepository, MessageRepository
+from storage.repositories import ContactRepository, ConversationRepository, MessageRepository
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +28,14 @@ class ManagerNotifier:
         leads: LeadRepository,
         messages: MessageRepository,
         contacts: ContactRepository,
+        conversations: ConversationRepository,
+        group_chat_id: int | None = None,
     ) -> None:
+        """With `group_chat_id` (a forum supergroup) each conversation gets a topic there; otherwise
+        managers are written to in private chats."""
         self._bot = bot
+        self._conversations = conversations
+        self._group = group_chat_id
         self._managers = managers
         self._leads = leads
         self._messages = messages
@@ -47,9 +53,23 @@ class ManagerNotifier:
     async def announce(self, lead: Lead, title: str) -> None:
         recent = await self._messages.recent(lead.conversation_id, limit=8)
         text = lead_card(lead, recent, title)
-        for manager_id in self._managers:
-            await self._bot.send_message(manager_id, text, reply_markup=lead_keyboard(lead))
+        if self._group is not None:
+            topic = await self._topic(lead.conversation_id, f"{lead.name or 'Customer'} · {lead.channel}")
+            await self._bot.send_message(self._group, text, message_thread_id=topic, reply_markup=lead_keyboard(lead))
+        else:
+            for manager_id in self._managers:
+                await self._bot.send_message(manager_id, text, reply_markup=lead_keyboard(lead))
         self.alerts_sent += 1
+
+    async def _topic(self, conversation_id: str, name: str) -> int:
+        """The conversation's forum topic, created on first use."""
+        assert self._group is not None
+        topic = await self._conversations.manager_topic(conversation_id)
+        if topic is None:
+            created = await self._bot.create_forum_topic(self._group, name[:128])
+            topic = created.message_thread_id
+            await self._conversations.set_manager_topic(conversation_id, topic)
+        return topic
 
     async def reannounce(self, after: timedelta) -> int:
         """Hot leads nobody took within `after` are announced once more."""
@@ -64,6 +84,9 @@ class ManagerNotifier:
         manager_id = conversation.owner_manager_id
         if manager_id is None:
             return
+        chat_id, thread = manager_id, None
+        if self._group is not None:
+            chat_id, thread = self._group, await self._topic(conversation.id, f"Customer · {conversation.channel}")
         contact = await self._contacts.get(conversation.contact_id)
         who = (contact.name if contact and contact.name else None) or f"{conversation.channel} customer"
         header = f"💬 {who} ({conversation.channel}):"
@@ -74,13 +97,13 @@ class ManagerNotifier:
                 upload = BufferedInputFile(data, attachment.name or f"{attachment.kind}.bin")
                 caption = f"{header} {inbound.text}"[:1024]
                 if attachment.kind == "photo":
-                    await self._bot.send_photo(manager_id, upload, caption=caption)
+                    await self._bot.send_photo(chat_id, upload, caption=caption, message_thread_id=thread)
                 else:
-                    await self._bot.send_document(manager_id, upload, caption=caption)
+                    await self._bot.send_document(chat_id, upload, caption=caption, message_thread_id=thread)
                 return
         kinds = ", ".join(a.kind for a in inbound.attachments)
         text = inbound.text or f"[{kinds or 'empty message'}]"
-        await self._bot.send_message(manager_id, f"{header} {text}")
+        await self._bot.send_message(chat_id, f"{header} {text}", message_thread_id=thread)
 
     async def tell(self, manager_id: int, text: str) -> None:
         await self._bot.send_message(manager_id, text)

@@ -30,7 +30,15 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
         services.db, services.repos.conversations, services.leads, services.repos.events, services.crm
     )
     repos = services.repos
-    notifier = ManagerNotifier(bot, sorted(settings.all_manager_ids), services.leads, repos.messages, repos.contacts)
+    notifier = ManagerNotifier(
+        bot,
+        sorted(settings.all_manager_ids),
+        services.leads,
+        repos.messages,
+        repos.contacts,
+        repos.conversations,
+        settings.manager_chat_id,
+    )
     if customer is not None:
         customer_bot = customer.bot
 
@@ -46,6 +54,14 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
         await notifier.forward_to_manager(conversation, inbound)
 
     services.hub.human_listeners.append(customer_wrote_to_human)
-    admin = AdminServices(ownership, services.leads, services.lead_tracker, repos.messages, services.outbox)
+    admin = AdminServices(
+        ownership,
+        services.leads,
+        services.lead_tracker,
+        repos.messages,
+        services.outbox,
+        repos.conversations,
+        settings.manager_chat_id,
+    )
     dispatcher = create_admin_dispatcher(admin, set(settings.manager_ids), set(settings.admin_ids))
     return AdminRuntime(TelegramRuntime(bot, dispatcher, services.inbox), notifier, ownership)

@@ -92,6 +92,17 @@ class ConversationRepository:
         )
         return result.modified_count == 1
 
+    async def set_manager_topic(self, conversation_id: str, topic_id: int) -> None:
+        await self._col.update_one({"_id": ObjectId(conversation_id)}, {"$set": {"manager_topic_id": topic_id}})
+
+    async def manager_topic(self, conversation_id: str) -> int | None:
+        doc = await self._col.find_one({"_id": ObjectId(conversation_id)}, {"manager_topic_id": 1})
+        return doc.get("manager_topic_id") if doc else None
+
+    async def by_manager_topic(self, topic_id: int) -> Conversation | None:
+        doc = await self._col.find_one({"manager_topic_id": topic_id})
+        return _conversation(doc) if doc else None
+
     async def set_language(self, conversation_id: str, language: str) -> None:
         await self._col.update_one({"_id": ObjectId(conversation_id)}, {"$set": {"language": language}})
 

@@ -205,3 +205,49 @@ async def test_untaken_hot_lead_is_reannounced_once_and_idle_takeover_is_release
         conversation = await services.repos.conversations.get(conversation_id)
         assert conversation is not None and conversation.owner == "ai"
         assert await services.repos.events.count("conversation.released") == 1
+
+
+async def test_forum_group_gets_a_topic_per_conversation(services_factory, fake_telegram):
+    import time
+
+    fake, base = fake_telegram
+    group = -1001234567890
+    buyer = 7007
+    async with services_factory(**loop_settings(base), manager_chat_id=group) as services, bots(services):
+        await fake.inject(fake.message_update(buyer, HOT_TEXT, language="ru"), token=CUSTOMER_TOKEN)
+        [topic] = await fake.wait_for("createForumTopic")
+        [card] = await fake.wait_for("sendMessage", chat_id=group)
+        thread = int(card.params["message_thread_id"])
+        assert "Hot lead" in card.params["text"] and not fake.sent(MANAGER_A)  # the group, not private chats
+        conversation_id = take_button(card).split(":", 1)[1]
+
+        def in_group(update_id_source: dict, text: str | None = None, data: str | None = None) -> dict:
+            message = {
+                "message_id": int(time.time() * 1000) % 10**6,
+                "date": int(time.time()),
+                "chat": {"id": group, "type": "supergroup", "is_forum": True},
+                "from": fake.user(MANAGER_A),
+                "message_thread_id": thread,
+                "is_topic_message": True,
+            }
+            if data is not None:
+                update_id_source["callback_query"]["message"] = {
+                    **message,
+                    "from": {"id": 4242, "is_bot": True, "first_name": "Closer"},
+                }
+                return update_id_source
+            update_id_source["message"] = {**message, "text": text}
+            return update_id_source
+
+        take = fake.callback_update(MANAGER_A, f"take:{conversation_id}")
+        await fake.inject(in_group(take, data="take"), token=ADMIN_TOKEN)
+        await fake.wait_for("sendMessage", count=2, chat_id=group)
+        await fake.inject(fake.message_update(buyer, "Вы тут?", language="ru"), token=CUSTOMER_TOKEN)
+        relayed = await fake.wait_for("sendMessage", count=3, chat_id=group)
+        assert "Вы тут?" in relayed[-1].params["text"] and int(relayed[-1].params["message_thread_id"]) == thread
+        before = len(fake.sent(buyer))
+        reply = fake.message_update(MANAGER_A, "Да, я здесь!")
+        await fake.inject(in_group(reply, text="Да, я здесь!"), token=ADMIN_TOKEN)
+        to_buyer = await fake.wait_for("sendMessage", count=before + 1, chat_id=buyer)
+        assert to_buyer[-1].params["text"] == "Да, я здесь!"
+        assert topic.params["chat_id"] in (str(group), group)

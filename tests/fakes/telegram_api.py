@@ -184,13 +184,18 @@ class FakeTelegram:
             return mine()
 
     def _message(self, params: dict[str, Any], **content: Any) -> dict[str, Any]:
-        return {
+        chat_id = int(params.get("chat_id", 0))
+        message = {
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "from": BOT_USER,
-            "chat": {"id": int(params.get("chat_id", 0)), "type": "private"},
+            "chat": {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"},
             **content,
         }
+        if params.get("message_thread_id"):
+            message["message_thread_id"] = int(params["message_thread_id"])
+            message["is_topic_message"] = True
+        return message
 
     def _new_file(self, name: str, content: bytes = b"") -> dict[str, Any]:
         file_id = self.add_file(content, name)
@@ -221,6 +226,9 @@ class FakeTelegram:
         return self._message(
             params, video={**self._new_file("video", files.get("video", b"")), "width": 1, "height": 1, "duration": 1}
         )
+
+    def _m_createForumTopic(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return {"message_thread_id": next(self._message_ids), "name": params.get("name", ""), "icon_color": 7322096}
 
     def _m_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         file_id = params.get("file_id", "")
