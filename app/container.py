@@ -22,6 +22,7 @@ from brain.knowledge.base import KnowledgeBase
 from brain.leads import LeadQualifier
 from brain.llm import LLMResponder
 from brain.llm_leads import LLMLeadQualifier
+from brain.llm_router import LLMRouter
 from brain.offline import OfflineResponder
 from brain.playbook import Playbook, load_playbook
 from brain.router import OfflineRouter
@@ -132,8 +133,10 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
         playbook = load_playbook(settings.playbook)
         router = await OfflineRouter.build(playbook, IntentClassifier(embedder, ROUTER_THRESHOLD, oos_as_class=True))
         llm = LLMResponder(openai_client, settings.llm_model, playbook) if openai_client else None
+        llm_router = LLMRouter(openai_client, settings.llm_model_fast, playbook) if openai_client else None
+        offline = OfflineResponder(playbook, SIMILARITY_FLOOR)
         brain = Brain(
-            playbook, router, knowledge, OfflineResponder(playbook, SIMILARITY_FLOOR), llm, cache=AnswerCache(cache)
+            playbook, router, knowledge, offline, llm, cache=AnswerCache(cache), llm_router=llm_router, state=cache
         )
 
         repos = Repositories(ContactRepository(db), ConversationRepository(db), MessageRepository(db), EventLog(db))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import openai
 from openai import AsyncOpenAI
@@ -11,6 +12,7 @@ from openai import AsyncOpenAI
 from brain.knowledge.base import Passage
 from brain.playbook import Category, Playbook
 from brain.router import Route
+from brain.tools import Search, ToolEffects, run_tool, tool_specs
 from brain.types import BrainReply, Turn, Usage
 
 log = logging.getLogger(__name__)
@@ -18,6 +20,9 @@ log = logging.getLogger(__name__)
 LANGUAGE_NAMES = {"ru": "Russian", "uk": "Ukrainian", "en": "English"}
 # USD per 1M tokens (input, output); unknown models are costed at zero rather than guessed.
 PRICES = {"gpt-4.1-mini": (0.40, 1.60), "gpt-4.1-nano": (0.10, 0.40), "gpt-4.1": (2.0, 8.0)}
+
+
+MAX_TOOL_ROUNDS = 3
 
 
 class LLMUnavailable(RuntimeError):
@@ -54,36 +59,77 @@ class LLMResponder:
         self._model = model
         self.playbook = playbook
 
-    async def answer(self, turn: Turn, route: Route, passages: list[Passage]) -> BrainReply:
+    async def answer(
+        self, turn: Turn, route: Route, passages: list[Passage], search: Search | None = None
+    ) -> BrainReply:
+        """Answer with the retrieved passages; the category's tools may be called up to MAX_TOOL_ROUNDS times."""
         category = self.playbook.category(route.category)
         model = (category.model if category and category.model else None) or self._model
-        messages: list[dict[str, str]] = [
+        messages: list[dict[str, Any]] = [
             {"role": "system", "content": build_system_prompt(self.playbook, category, route.language, passages)}
         ]
         for item in turn.history[-10:]:
             messages.append({"role": "user" if item.role == "customer" else "assistant", "content": item.text})
         messages.append({"role": "user", "content": turn.text})
+        tools = tool_specs(category.tools) if category is not None and search is not None else []
+        effects = ToolEffects()
+        usage = Usage()
         started = time.perf_counter()
-        try:
-            response = await self._client.chat.completions.create(model=model, messages=messages)  # type: ignore[arg-type]
-        except openai.OpenAIError as exc:
-            raise LLMUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
-        latency_ms = (time.perf_counter() - started) * 1000
-        text = (response.choices[0].message.content or "").strip() if response.choices else ""
+        text = ""
+        for round_number in range(MAX_TOOL_ROUNDS + 1):
+            offer_tools = bool(tools) and round_number < MAX_TOOL_ROUNDS
+            try:
+                response = await self._client.chat.completions.create(
+                    model=model,
+                    messages=messages,
+                    **({"tools": tools} if offer_tools else {}),  # type: ignore[arg-type]
+                )
+            except openai.OpenAIError as exc:
+                raise LLMUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+            usage.llm_calls += 1
+            if response.usage is not None:
+                usage.tokens += response.usage.total_tokens
+                price_in, price_out = PRICES.get(model, (0.0, 0.0))
+                usage.cost_usd += (
+                    response.usage.prompt_tokens * price_in + response.usage.completion_tokens * price_out
+                ) / 1e6
+            if not response.choices:
+                break
+            message = response.choices[0].message
+            if message.tool_calls and offer_tools:
+                assert search is not None
+                messages.append(
+                    {
+                        "role": "assistant",
+                        "content": message.content or "",
+                        "tool_calls": [
+                            {
+                                "id": c.id,
+                                "type": "function",
+                                "function": {"name": c.function.name, "arguments": c.function.arguments},
+                            }
+                            for c in message.tool_calls
+                        ],
+                    }
+                )
+                for call in message.tool_calls:
+                    result = await run_tool(call.function.name, call.function.arguments, search, effects)
+                    messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
+                continue
+            text = (message.content or "").strip()
+            break
+        usage.latency_ms = (time.perf_counter() - started) * 1000
         if not text:
             raise LLMUnavailable("empty completion")
-        usage = Usage(llm_calls=1, latency_ms=latency_ms)
-        if response.usage is not None:
-            usage.tokens = response.usage.total_tokens
-            price_in, price_out = PRICES.get(model, (0.0, 0.0))
-            usage.cost_usd = (
-                response.usage.prompt_tokens * price_in + response.usage.completion_tokens * price_out
-            ) / 1e6
+        used = passages + effects.passages
         return BrainReply(
             text=text[: turn.max_reply_chars * 3],
             language=route.language,
             intent=route.category,
             mode="llm",
-            sources=sorted({p.document for p in passages}),
+            sources=sorted({p.document for p in used}),
             usage=usage,
+            escalate=effects.escalate,
+            evidence=[p.text for p in effects.passages],
+            pending_action=effects.confirm,
         )

@@ -78,6 +78,25 @@ class Texts(BaseModel):
             "uk": "Чудово, дякую! Я передав запит менеджеру, він підготує пропозицію і зв'яжеться з вами.",
         }
     )
+    confirm_yes: Localized = Field(default_factory=lambda: {"en": "Yes", "ru": "Да", "uk": "Так"})
+    confirm_no: Localized = Field(default_factory=lambda: {"en": "No", "ru": "Нет", "uk": "Ні"})
+    callback_confirmed: Localized = Field(
+        default_factory=lambda: {
+            "en": "Done: a manager will call you at {phone} ({when}).",
+            "ru": "Готово: менеджер позвонит вам по номеру {phone} ({when}).",
+            "uk": "Готово: менеджер зателефонує вам на номер {phone} ({when}).",
+        }
+    )
+    action_cancelled: Localized = Field(
+        default_factory=lambda: {"en": "OK, cancelled.", "ru": "Хорошо, отменено.", "uk": "Добре, скасовано."}
+    )
+    action_expired: Localized = Field(
+        default_factory=lambda: {
+            "en": "That request has expired; just ask again.",
+            "ru": "Этот запрос уже неактуален; просто попросите ещё раз.",
+            "uk": "Цей запит уже неактуальний; просто попросіть ще раз.",
+        }
+    )
     share_phone_button: Localized = Field(
         default_factory=lambda: {"en": "Share my phone number", "ru": "Поделиться номером", "uk": "Поділитися номером"}
     )

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 import time
 
 from brain.answer_cache import AnswerCache, CachedAnswer
 from brain.guard import check_inbound, check_reply
 from brain.knowledge.base import KnowledgeBase
 from brain.llm import LLMResponder, LLMUnavailable
+from brain.llm_router import LLMRouter, RouterUnavailable
 from brain.offline import OfflineResponder
 from brain.playbook import Playbook
 from brain.router import OfflineRouter, Route
-from brain.types import HUMAN_PAYLOAD, BrainReply, Turn
+from brain.types import HUMAN_PAYLOAD, BrainReply, Button, Turn
+from storage.cache import Cache
 
 log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE_MARGIN = 0.03  # an out-of-scope question needs a clearly better passage to be answered
 ACKNOWLEDGE_MIN_SCORE = 0.7  # "your order is with a manager" only when the router is sure it is an order
+
+
+CONFIRM_TTL_S = 15 * 60
 
 
 class CircuitBreaker:
@@ -52,7 +59,12 @@ class Brain:
         llm: LLMResponder | None = None,
         breaker: CircuitBreaker | None = None,
         cache: AnswerCache | None = None,
+        llm_router: LLMRouter | None = None,
+        state: Cache | None = None,
     ) -> None:
+        self._llm_router = llm_router
+        # Short-lived state (actions waiting for the customer's Yes/No); Redis in production.
+        self._state = state
         self.playbook = playbook
         self.router = router
         self._knowledge = knowledge
@@ -66,6 +78,8 @@ class Brain:
         self._offline = OfflineResponder(playbook, self._offline.similarity_floor)
         if self._llm is not None:
             self._llm.playbook = playbook
+        if self._llm_router is not None:
+            self._llm_router.playbook = playbook
         self.playbook, self.router = playbook, router
 
     @property
@@ -86,6 +100,12 @@ class Brain:
 
     async def route(self, turn: Turn) -> Route:
         route = await self.router.route(turn.text, turn.previous_language or turn.language_hint)
+        if self._llm_router is not None and not self._breaker.open and turn.text.strip():
+            try:
+                route = await self._llm_router.route(turn.text, turn.history, route)
+            except RouterUnavailable as exc:
+                self._breaker.failure()
+                log.warning("LLM router unavailable, routing offline: %s", exc)
         if turn.payload == HUMAN_PAYLOAD:
             route.wants_human = True
         return route
@@ -98,6 +118,8 @@ class Brain:
 
     async def _decide(self, turn: Turn, route: Route) -> BrainReply:
         language = route.language
+        if turn.payload and turn.payload.split(":", 1)[0] in ("confirm", "cancel"):
+            return await self._confirmation(turn, language)
         inbound = check_inbound(turn.text)
         if inbound.trip is not None:
             key = {"self_harm": "self_harm_support", "legal": "guard_escalation", "abuse": "guard_escalation"}
@@ -142,8 +164,14 @@ class Brain:
 
     async def _answer(self, turn: Turn, route: Route, passages: list) -> BrainReply:
         if self._llm is not None and not self._breaker.open:
+
+            async def search(query: str, namespace: str | None) -> list:
+                return await self._knowledge.search(
+                    query, language=route.language, namespaces=[namespace] if namespace else None
+                )
+
             try:
-                reply = await self._llm.answer(turn, route, passages)
+                reply = await self._llm.answer(turn, route, passages, search)
             except LLMUnavailable as exc:
                 self._breaker.failure()
                 log.warning("LLM failed, serving the offline answer: %s", exc)
@@ -157,14 +185,47 @@ class Brain:
 
     def _check_llm_reply(self, turn: Turn, reply: BrainReply, passages: list) -> BrainReply:
         """A generated reply may only state what its evidence supports; anything else is replaced."""
-        evidence = "\n".join(p.text for p in passages)
+        evidence = "\n".join([*(p.text for p in passages), *reply.evidence])
         customer_words = " ".join([turn.text, *(h.text for h in turn.history if h.role == "customer")])
         company = self.playbook.company
         allowed = [c for c in (company.phone, company.email) if c]
         check = check_reply(reply.text, evidence, customer_words, allowed)
         if check.breach is None:
-            return reply
+            return reply if reply.pending_action is None else self._ask_confirmation(turn, reply)
         log.warning("reply blocked by the guard: %s (%s)", check.breach, check.detail[:40])
         safe = self.canned("guard_breach", reply.language, reply.intent, mode="guard")
         safe.guard, safe.escalate, safe.usage = f"outbound:{check.breach}", True, reply.usage
         return safe
+
+    def _ask_confirmation(self, turn: Turn, reply: BrainReply) -> BrainReply:
+        """Attach Yes/No buttons; the action itself waits in the state store until the customer taps Yes."""
+        token = secrets.token_hex(6)
+        reply.buttons = [
+            Button(self.playbook.text("confirm_yes", reply.language), f"confirm:{token}"),
+            Button(self.playbook.text("confirm_no", reply.language), f"cancel:{token}"),
+        ]
+        reply.pending_action = {**(reply.pending_action or {}), "token": token, "conversation": turn.conversation_id}
+        return reply
+
+    async def store_pending(self, reply: BrainReply) -> None:
+        if reply.pending_action and self._state is not None:
+            action = reply.pending_action
+            key = f"pending:{action['conversation']}:{action['token']}"
+            await self._state.set(key, json.dumps(action), CONFIRM_TTL_S)
+
+    async def _confirmation(self, turn: Turn, language: str) -> BrainReply:
+        kind, _, token = (turn.payload or "").partition(":")
+        key = f"pending:{turn.conversation_id}:{token}"
+        raw = await self._state.get(key) if self._state is not None else None
+        if raw is None:
+            return self.canned("action_expired", language, "confirmation")
+        await self._state.delete(key)  # type: ignore[union-attr]
+        if kind == "cancel":
+            return self.canned("action_cancelled", language, "confirmation")
+        action = json.loads(raw)
+        text = self.playbook.text("callback_confirmed", self._language(language)).format(
+            phone=action.get("phone", ""), when=action.get("when", "")
+        )
+        reply = BrainReply(text, self._language(language), "callback", "canned")
+        reply.escalate = True  # a manager now owes the customer a call
+        return reply

@@ -55,6 +55,8 @@ class BrainReply:
     urgency: str = "normal"
     audience: str = "unknown"
     secondary: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)  # extra knowledge text a tool retrieved (for the guard)
+    pending_action: dict[str, str] | None = None  # a tool's action waiting for the customer's confirmation
 
 
 HUMAN_PAYLOAD = "human"

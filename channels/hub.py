@@ -175,6 +175,11 @@ class Hub:
         return result
 
     async def _think(self, accepted: Accepted, conversation: Conversation) -> BrainReply:
+        reply = await self._think_once(accepted, conversation)
+        await self._brain.store_pending(reply)
+        return reply
+
+    async def _think_once(self, accepted: Accepted, conversation: Conversation) -> BrainReply:
         inbound = accepted.inbound
         language = conversation.language or inbound.language_hint
         text = inbound.text.strip()

@@ -1,0 +1,99 @@
+"""Tools the support agent may call in LLM mode: small typed functions whose docstrings describe them.
+
+A tool that changes something the customer cares about (a call-back) does not act: it asks the
+customer to confirm with buttons, and the brain acts on the confirmation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from brain.knowledge.base import Passage
+
+Search = Callable[[str, str | None], Awaitable[list[Passage]]]
+
+
+class SearchKnowledge(BaseModel):
+    """Search the company's knowledge base. `query`: what to look for; `namespace`: kb, partner or faq."""
+
+    query: str = Field(min_length=2, max_length=300)
+    namespace: str | None = Field(default=None, pattern="^(kb|partner|faq)$")
+
+
+class Escalate(BaseModel):
+    """Ask a human manager to join this chat. `reason`: one short sentence for the manager."""
+
+    reason: str = Field(min_length=2, max_length=300)
+
+
+class RequestCallback(BaseModel):
+    """Offer the customer a phone call from a manager. `phone`: the number the customer gave;
+    `when`: the time they asked for. The customer confirms with a button before anything happens."""
+
+    phone: str
+    when: str = Field(min_length=1, max_length=100)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        if sum(ch.isdigit() for ch in value) < 9 or re.search(r"[^\d\s()+.-]", value):
+            raise ValueError("phone must be a phone number with at least 9 digits")
+        return value.strip()
+
+
+TOOLS: dict[str, type[BaseModel]] = {
+    "search_knowledge": SearchKnowledge,
+    "escalate": Escalate,
+    "request_callback": RequestCallback,
+}
+
+
+def tool_specs(allowed: list[str]) -> list[dict[str, Any]]:
+    """OpenAI tool definitions for the tools a playbook category allows."""
+    specs = []
+    for name in allowed:
+        model = TOOLS.get(name)
+        if model is None:
+            continue
+        schema = model.model_json_schema()
+        schema.pop("title", None)
+        description = (model.__doc__ or "").strip().replace("\n    ", " ")
+        specs.append({"type": "function", "function": {"name": name, "description": description, "parameters": schema}})
+    return specs
+
+
+@dataclass(slots=True)
+class ToolEffects:
+    escalate: bool = False
+    confirm: dict[str, str] | None = None
+    passages: list[Passage] = field(default_factory=list)
+    errors: int = 0
+
+
+async def run_tool(name: str, raw_arguments: str, search: Search, effects: ToolEffects) -> str:
+    """Run one tool call; bad arguments come back to the model as an error it can correct."""
+    model = TOOLS.get(name)
+    if model is None:
+        effects.errors += 1
+        return f"error: unknown tool {name!r}"
+    try:
+        args = model.model_validate(json.loads(raw_arguments or "{}"))
+    except (json.JSONDecodeError, ValidationError) as exc:
+        effects.errors += 1
+        return f"error: invalid arguments for {name}: {str(exc)[:300]}"
+    if isinstance(args, SearchKnowledge):
+        found = await search(args.query, args.namespace)
+        effects.passages += found
+        return "\n\n".join(f"[{p.title} — {p.section}] {p.text}" for p in found) or "nothing found"
+    if isinstance(args, Escalate):
+        effects.escalate = True
+        return "ok: a manager has been asked to join this chat"
+    assert isinstance(args, RequestCallback)
+    effects.confirm = {"action": "callback", "phone": args.phone, "when": args.when}
+    return "pending: the customer sees Yes/No buttons to confirm the call-back; ask them to tap Yes"
