@@ -29,7 +29,9 @@ class LLMUnavailable(RuntimeError):
     """The model failed (timeout, rate limit, 5xx, bad answer); the caller serves the offline path."""
 
 
-def build_system_prompt(playbook: Playbook, category: Category | None, language: str, passages: list[Passage]) -> str:
+def build_system_prompt(
+    playbook: Playbook, category: Category | None, language: str, passages: list[Passage], summary: str | None = None
+) -> str:
     """Three layers: universal rules and red lines, the category's rules, then the retrieved knowledge."""
     company = playbook.company
     rules = "\n".join(f"- {line}" for line in playbook.red_lines)
@@ -45,6 +47,8 @@ def build_system_prompt(playbook: Playbook, category: Category | None, language:
     ]
     if category is not None and category.instructions:
         parts.append(f"For this topic ({category.id}): {category.instructions}")
+    if summary:
+        parts.append(f"Earlier in this conversation the customer said: {summary}")
     if passages:
         knowledge = "\n\n".join(f"[{i}] {p.title} — {p.section}\n{p.text}" for i, p in enumerate(passages, 1))
         parts.append(f"KNOWLEDGE:\n{knowledge}")
@@ -66,9 +70,12 @@ class LLMResponder:
         category = self.playbook.category(route.category)
         model = (category.model if category and category.model else None) or self._model
         messages: list[dict[str, Any]] = [
-            {"role": "system", "content": build_system_prompt(self.playbook, category, route.language, passages)}
+            {
+                "role": "system",
+                "content": build_system_prompt(self.playbook, category, route.language, passages, turn.summary),
+            }
         ]
-        for item in turn.history[-10:]:
+        for item in turn.history:  # the hub already keeps the recent window (older turns are summarised)
             messages.append({"role": "user" if item.role == "customer" else "assistant", "content": item.text})
         messages.append({"role": "user", "content": turn.text})
         tools = tool_specs(category.tools) if category is not None and search is not None else []

@@ -28,6 +28,7 @@ class Turn:
     previous_language: str | None = None
     language_hint: str | None = None
     history: list[HistoryItem] = field(default_factory=list)
+    summary: str | None = None  # earlier turns, condensed, for long conversations
     max_reply_chars: int = 4000
     payload: str | None = None
 

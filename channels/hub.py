@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 
 DEDUPE_TTL_S = 3 * 24 * 3600
 NO_LEAD_INTENTS = ("greeting", "unsupported", "empty", "too_long")
+RECENT_TURNS = 12  # verbatim history given to the brain
+MEMORY_MESSAGES = 60  # older ones are condensed into a rolling summary
+
+
+def rolling_summary(older: list[HistoryItem], limit: int = 8) -> str | None:
+    """What the customer said before the recent window, condensed: their last `limit` earlier messages."""
+    said = [" ".join(item.text.split())[:120] for item in older if item.role == "customer"]
+    return "; ".join(said[-limit:]) or None
 
 
 @dataclass(slots=True)
@@ -193,18 +201,20 @@ class Hub:
             return self._brain.canned(key, language, "unsupported" if inbound.attachments else "empty")
         if len(text) > self._max_chars:
             return self._brain.canned("too_long", language, "too_long")
-        history = await self._repos.messages.recent(conversation.id, limit=13)
+        stored = await self._repos.messages.recent(conversation.id, limit=MEMORY_MESSAGES)
+        items = [
+            HistoryItem("customer" if m.direction == "in" else "assistant", m.text)
+            for m in stored
+            if m.id != accepted.message.id and m.text
+        ]
         turn = Turn(
             text=text or (inbound.payload or ""),
             conversation_id=conversation.id,
             channel=inbound.channel,
             previous_language=conversation.language,
             language_hint=inbound.language_hint,
-            history=[
-                HistoryItem("customer" if m.direction == "in" else "assistant", m.text)
-                for m in history
-                if m.id != accepted.message.id and m.text
-            ][-12:],
+            history=items[-RECENT_TURNS:],
+            summary=rolling_summary(items[:-RECENT_TURNS]),
             max_reply_chars=self._outbox.channel(inbound.channel).capabilities.max_text,
             payload=inbound.payload,
         )

@@ -131,3 +131,25 @@ async def test_manager_corrections_become_few_shot_examples(services_factory, fa
         await services.lead_tracker.qualifier.assess(["how much for two machines?"])
         prompt = llm.structured_requests()[-1]["messages"][0]["content"]
         assert '"we are just comparing prices" -> cold' in prompt
+
+
+async def test_long_chat_keeps_a_rolling_summary_of_earlier_turns(services_factory, fake_openai):
+    llm, base = fake_openai
+    async with services_factory(openai_base_url=base) as services:
+        await services.hub.handle(inbound("Our café in Lviv opens in March, we need a machine", "u-long"))
+        questions = [
+            "How much is the Barista Pro?",
+            "Is installation included?",
+            "How long is delivery to Lviv?",
+            "What is the warranty?",
+            "How often to descale?",
+            "Can we pay in instalments?",
+            "Do you train baristas?",
+            "Which grinder goes with it?",
+        ]
+        for question in questions:  # all different, so none is served from the answer cache
+            await services.hub.handle(inbound(question, "u-long"))
+        last = llm.answer_requests()[-1]["messages"]
+        system = last[0]["content"]
+        assert "Earlier in this conversation the customer said: Our café in Lviv opens in March" in system
+        assert len(last) == 1 + 12 + 1  # system prompt, the 12 most recent turns, the new message

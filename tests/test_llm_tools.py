@@ -70,9 +70,7 @@ async def test_callback_waits_for_the_customers_yes(services_factory, fake_opena
     )
     async with services_factory(openai_base_url=base) as services:
         user = f"cb-{unique_id()}"
-        asked = await say(
-            services, user, "Leaking machine; can a technician phone +380 67 123 45 67 tomorrow at 10?"
-        )
+        asked = await say(services, user, "Leaking machine; can a technician phone +380 67 123 45 67 tomorrow at 10?")
         yes, no = asked.replies[0].buttons
         assert yes.payload.startswith("confirm:") and no.payload.startswith("cancel:")
         conversation = await services.repos.conversations.get(asked.conversation_id)
