@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import socket
@@ -15,6 +14,8 @@ import time
 from pathlib import Path
 
 import httpx
+
+from bench.report import report
 
 QUESTIONS = [
     "How much does the Office 200 cost?",
@@ -134,13 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         ("web chat turn p50 (offline brain)", f"{results['web_chat_turn_ms']['p50']} ms"),
         ("web chat turn p95 (offline brain)", f"{results['web_chat_turn_ms']['p95']} ms"),
     ]
-    width = max(len(r[0]) for r in rows)
-    print(f"{'metric':{width}}  value")
-    for name, value in rows:
-        print(f"{name:{width}}  {value}")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(results, indent=2))
-    print(f"\nwritten to {args.json}")
+    report(rows, results, args.json)
     return 0
 
 

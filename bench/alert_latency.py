@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -20,6 +19,7 @@ from app.admin_runtime import build_admin_bot
 from app.container import open_services
 from app.runtime import build_customer_bot
 from app.settings import Settings
+from bench.report import report
 from tests.fakes.servers import serve_app
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -75,12 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=Path("bench/results/alert_latency.json"))
     args = parser.parse_args(argv)
     result = asyncio.run(measure(args.n))
-    print(f"{'metric':36}value")
-    print(f"{'alert latency p50 (message -> alert)':36}{result['p50_ms']} ms")
-    print(f"{'alert latency p95':36}{result['p95_ms']} ms")
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
-    print(f"written to {args.json}")
+    rows = [
+        ("alert latency p50 (message -> alert)", f"{result['p50_ms']} ms"),
+        ("alert latency p95", f"{result['p95_ms']} ms"),
+    ]
+    report(rows, result, args.json)
     return 0
 
 
