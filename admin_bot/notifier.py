@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from admin_bot.cards import lead_card, lead_keyboard
 from channels.messages import InboundMessage
@@ -70,6 +70,22 @@ class ManagerNotifier:
             topic = created.message_thread_id
             await self._conversations.set_manager_topic(conversation_id, topic)
         return topic
+
+    async def on_escalation(self, conversation: Conversation) -> None:
+        """A customer asked for a person (or the guard handed them over): managers get a card to take it."""
+        lead = await self._leads.by_conversation(conversation.id)
+        if lead is not None:
+            await self.announce(lead, "Customer asks for a manager")
+            return
+        text = f"🙋 Customer asks for a manager · {conversation.channel}"
+        keyboard = InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="Take over", callback_data=f"take:{conversation.id}")]]
+        )
+        for manager_id in self._managers if self._group is None else []:
+            await self._bot.send_message(manager_id, text, reply_markup=keyboard)
+        if self._group is not None:
+            topic = await self._topic(conversation.id, f"Customer · {conversation.channel}")
+            await self._bot.send_message(self._group, text, message_thread_id=topic, reply_markup=keyboard)
 
     async def reannounce(self, after: timedelta) -> int:
         """Hot leads nobody took within `after` are announced once more."""

@@ -54,6 +54,7 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
         await notifier.forward_to_manager(conversation, inbound)
 
     services.hub.human_listeners.append(customer_wrote_to_human)
+    services.hub.escalation_listeners.append(notifier.on_escalation)
     admin = AdminServices(
         ownership,
         services.leads,

@@ -80,6 +80,8 @@ class Hub:
         self.leads = leads
         # Called with each customer message that arrives while a human owns the conversation.
         self.human_listeners: list[HumanListener] = []
+        # Called once when a conversation is escalated to a human (ai -> pending_human).
+        self.escalation_listeners: list[Callable[[Conversation], Awaitable[None]]] = []
         self._repos = repos
         self._cache = cache
         self._brain = brain
@@ -243,6 +245,8 @@ class Hub:
             await self._repos.events.record(
                 "conversation.escalated", conversation_id=conversation.id, message_id=message_id
             )
+            for listener in self.escalation_listeners:
+                await listener(conversation)
 
     async def recover_unanswered(self, grace_s: float = 30.0) -> int:
         """Answer messages that were persisted but never answered (the process stopped mid-turn)."""

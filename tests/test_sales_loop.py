@@ -251,3 +251,17 @@ async def test_forum_group_gets_a_topic_per_conversation(services_factory, fake_
         to_buyer = await fake.wait_for("sendMessage", count=before + 1, chat_id=buyer)
         assert to_buyer[-1].params["text"] == "Да, я здесь!"
         assert topic.params["chat_id"] in (str(group), group)
+
+
+async def test_customer_asking_for_a_human_reaches_the_managers(services_factory, fake_telegram):
+    fake, base = fake_telegram
+    buyer = 7008
+    async with services_factory(**loop_settings(base)) as services, bots(services):
+        await fake.inject(
+            fake.message_update(buyer, "Позовите, пожалуйста, менеджера", language="ru"), token=CUSTOMER_TOKEN
+        )
+        [card] = await fake.wait_for("sendMessage", chat_id=MANAGER_B)
+        assert "Customer asks for a manager" in card.params["text"]
+        await fake.inject(fake.callback_update(MANAGER_B, take_button(card)), token=ADMIN_TOKEN)
+        confirmations = await fake.wait_for("sendMessage", count=2, chat_id=MANAGER_B)
+        assert "You now handle this chat" in confirmations[-1].params["text"]
