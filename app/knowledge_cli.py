@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -9,8 +10,6 @@ from tqdm import tqdm
 
 from app.container import open_services
 from app.settings import Settings
-
-TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 
 
 async def ingest_paths(settings: Settings, paths: list[Path], namespace: str) -> int:
@@ -26,16 +25,7 @@ async def ingest_paths(settings: Settings, paths: list[Path], namespace: str) ->
     failed = 0
     async with open_services(settings, seed_knowledge=False) as services:
         for file in files:
-            if file.suffix.lower() not in TEXT_SUFFIXES:
-                print(f"skipped {file}: unsupported type {file.suffix or '(none)'}", file=sys.stderr)
-                failed += 1
-                continue
-            try:
-                raw = file.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                print(f"failed {file}: not UTF-8 text", file=sys.stderr)
-                failed += 1
-                continue
+            data = await asyncio.to_thread(file.read_bytes)
             bar = tqdm(total=1, desc=file.name, unit="chunk", leave=True)
 
             def progress(stage: str, done: int, total: int, bar: tqdm = bar) -> None:
@@ -44,17 +34,17 @@ async def ingest_paths(settings: Settings, paths: list[Path], namespace: str) ->
                 bar.refresh()
 
             try:
-                result = await services.knowledge.ingest_text(
-                    file.name, raw, namespace=namespace, uploader="cli", progress=progress
+                result = await services.knowledge.ingest_file(
+                    file.name, data, namespace=namespace, uploader="cli", progress=progress
                 )
-            except ValueError as exc:
+            except ValueError as exc:  # DocumentError and "no text to index"
                 bar.close()
                 print(f"failed {file}: {exc}", file=sys.stderr)
                 failed += 1
                 continue
             bar.close()
             state = "unchanged" if result.unchanged else f"v{result.document.version}, {result.chunks} chunks"
-            print(f"{file.name}: {state} (id {result.document.id}, language {result.language})")
+            print(f"{file.name}: {state} (id {result.document.id}, language {result.language}, {result.pages} pages)")
     return 1 if failed else 0
 
 

@@ -85,4 +85,4 @@ def test_ingest_list_and_delete(tmp_path, mongo_uri):
     junk = tmp_path / "junk.bin"
     junk.write_bytes(b"\xff\xfe\x00binary")
     bad = run_closer(["ingest", str(junk)], env)
-    assert bad.returncode == 1 and "unsupported type" in bad.stderr
+    assert bad.returncode == 1 and "unsupported file type" in bad.stderr

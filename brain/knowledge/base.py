@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from brain.knowledge.chunking import Chunk, chunk_markdown, split_front_matter
+from brain.knowledge.parsers import parse_document
 from brain.language import detect_language
 from storage.documents import DocumentRecord, DocumentRepository
 from storage.embeddings import Embedder
@@ -42,6 +43,7 @@ class IngestResult:
     chunks: int
     unchanged: bool
     language: str | None
+    pages: int = 1
 
 
 class KnowledgeBase:
@@ -63,6 +65,30 @@ class KnowledgeBase:
     async def _bump_version(self) -> None:
         await self._meta.update_one({"_id": "knowledge"}, {"$inc": {"version": 1}}, upsert=True)
 
+    async def ingest_file(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        namespace: str = "kb",
+        uploader: str | None = None,
+        progress: Progress | None = None,
+    ) -> IngestResult:
+        """Parse (off the event loop) and index any supported file; DocumentError when it cannot be."""
+        parsed = await asyncio.to_thread(parse_document, name, data)
+        result = await self.ingest_text(
+            name,
+            parsed.markdown,
+            namespace=namespace,
+            uploader=uploader,
+            kind=parsed.kind,
+            progress=progress,
+            sha=hashlib.sha256(data).hexdigest(),
+            size=len(data),
+        )
+        result.pages = parsed.pages
+        return result
+
     async def ingest_text(
         self,
         name: str,
@@ -72,10 +98,12 @@ class KnowledgeBase:
         uploader: str | None = None,
         kind: str = "markdown",
         progress: Progress | None = None,
+        sha: str | None = None,
+        size: int | None = None,
     ) -> IngestResult:
         meta, body = split_front_matter(raw)
         namespace = meta.get("namespace", namespace)
-        sha = hashlib.sha256(raw.encode("utf-8")).hexdigest()
+        sha = sha or hashlib.sha256(raw.encode("utf-8")).hexdigest()
         same = await self._documents.ready_sha(sha, namespace)
         if same is not None and same.name == name:
             return IngestResult(same, same.chunk_count, unchanged=True, language=same.language)
@@ -83,7 +111,7 @@ class KnowledgeBase:
         if not chunks:
             raise ValueError(f"{name}: no text to index")
         previous = await self._documents.by_name(name, namespace)
-        document_id = await self._documents.start(name, sha, namespace, len(raw.encode()), kind, uploader)
+        document_id = await self._documents.start(name, sha, namespace, size or len(raw.encode()), kind, uploader)
         try:
             language = await self._index_chunks(document_id, name, title or name, namespace, chunks, progress)
         except Exception as exc:
