@@ -6,6 +6,7 @@ from aiogram import Dispatcher
 
 from admin_bot.access import AccessMiddleware
 from admin_bot.handlers import AdminServices, button_router, command_router, relay_router
+from admin_bot.knowledge import knowledge_router
 from bot.inflight import InFlightUpdates
 
 
@@ -20,5 +21,6 @@ def create_admin_dispatcher(admin: AdminServices, managers: set[int], admins: se
     group = admin.group_chat_id
     # Private chats with managers, and the managers' forum group when there is one.
     dispatcher.message.filter(lambda message: message.chat.type == "private" or message.chat.id == group)
-    dispatcher.include_routers(command_router(), button_router(), relay_router())
+    # Knowledge uploads come before the relay: a file from an admin who handles no chat teaches the bot.
+    dispatcher.include_routers(command_router(), button_router(), knowledge_router(), relay_router())
     return dispatcher

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from admin_bot.cards import ICONS, history_text, lead_card, lead_keyboard, release_keyboard
+from brain.knowledge.base import KnowledgeBase
 from channels.lead_tracking import LeadTracker
 from channels.messages import MediaItem, OutboundMessage
 from channels.outbox import Outbox
 from channels.ownership import Ownership
+from storage.documents import DocumentRecord, DocumentRepository
 from storage.lead_export import leads_csv, leads_xlsx
 from storage.leads import LeadRepository
 from storage.repositories import ConversationRepository, MessageRepository
@@ -21,7 +24,8 @@ from storage.repositories import ConversationRepository, MessageRepository
 HELP = (
     "Closer admin bot\n"
     "/leads [hot|warm|cold] — recent leads\n/lead ID — one lead card\n/export — leads as CSV and XLSX\n"
-    "/release — give the chat you handle back to the bot\n/whoami — your id and role\n\n"
+    "/release — give the chat you handle back to the bot\n/whoami — your id and role\n"
+    "/docs — knowledge documents (admins: send a PDF, DOCX, XLSX, CSV, HTML or text file to add one)\n\n"
     "Hot leads arrive here with a Take over button. While you handle a chat, whatever you send here "
     "(text, photos, documents) goes to the customer."
 )
@@ -36,6 +40,12 @@ class AdminServices:
     outbox: Outbox
     conversations: ConversationRepository
     group_chat_id: int | None = None  # the managers' forum supergroup, when configured
+    knowledge: KnowledgeBase | None = None
+    documents: DocumentRepository | None = None
+    files_dir: Path | None = None  # uploaded originals, kept so a document can move between namespaces
+
+    async def knowledge_documents(self) -> list[DocumentRecord]:
+        return await self.documents.list() if self.documents is not None else []
 
 
 def command_router() -> Router:

@@ -63,6 +63,9 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
         services.outbox,
         repos.conversations,
         settings.manager_chat_id,
+        knowledge=services.knowledge,
+        documents=services.documents,
+        files_dir=settings.data_dir / "files",
     )
     dispatcher = create_admin_dispatcher(admin, set(settings.manager_ids), set(settings.admin_ids))
     return AdminRuntime(TelegramRuntime(bot, dispatcher, services.inbox), notifier, ownership)

@@ -81,7 +81,7 @@ def test_formats_become_sections():
         b"<p>Open 9-19</p><script>alert(1)</script></body></html>",
     ).markdown
     assert "## Hours" in html and "Open 9-19" in html and "alert" not in html and "steal" not in html
-    cp1251 = "Вопрос,Ответ\nЕсть ли доставка в Черновцы?,\"Да, Новой почтой\"\n".encode("cp1251")
+    cp1251 = 'Вопрос,Ответ\nЕсть ли доставка в Черновцы?,"Да, Новой почтой"\n'.encode("cp1251")
     assert "## Есть ли доставка в Черновцы?\nДа, Новой почтой" in parse_document("faq.csv", cp1251).markdown
 
 

@@ -265,3 +265,55 @@ async def test_customer_asking_for_a_human_reaches_the_managers(services_factory
         await fake.inject(fake.callback_update(MANAGER_B, take_button(card)), token=ADMIN_TOKEN)
         confirmations = await fake.wait_for("sendMessage", count=2, chat_id=MANAGER_B)
         assert "You now handle this chat" in confirmations[-1].params["text"]
+
+
+async def test_admin_uploads_a_document_and_the_bot_answers_from_it(services_factory, fake_telegram):
+    from tests.test_documents import text_pdf
+
+    fake, base = fake_telegram
+    admin_id, buyer = 9100, 7009
+    settings = {**loop_settings(base), "admin_ids": [admin_id]}
+    async with services_factory(**settings) as services, bots(services):
+        pdf = text_pdf("BrewPoint leasing for start-ups requires a 6 month minimum term")
+        file_id = fake.add_file(pdf, "leasing.pdf")
+        document = {
+            "document": {
+                "file_id": file_id,
+                "file_unique_id": "u1",
+                "file_name": "leasing.pdf",
+                "mime_type": "application/pdf",
+                "file_size": len(pdf),
+            }
+        }
+        await fake.inject(fake.message_update(admin_id, None, extra=document), token=ADMIN_TOKEN)
+        await fake.wait_until(
+            lambda: any("Added" in c.params.get("text", "") for c in fake.sent(admin_id, "editMessageText"))
+        )
+        edits = [c.params["text"] for c in fake.sent(admin_id, "editMessageText")]
+        assert edits[0].startswith("🔎 Parsing") and any(e.startswith("🧠 Embedding 1/1") for e in edits)
+        assert "Pages: 1 · chunks: 1" in edits[-1]
+        assert fake.sent(admin_id)[0].params["text"].startswith("📥 Downloading leasing.pdf")
+
+        await fake.inject(
+            fake.message_update(buyer, "What is the minimum leasing term for start-ups?"), token=CUSTOMER_TOKEN
+        )
+        [answer] = await fake.wait_for("sendMessage", chat_id=buyer)
+        assert "6 month minimum term" in answer.params["text"]
+
+        # A manager who is not an admin cannot teach the bot; a file over 20 MB is sent to the CLI.
+        await fake.inject(fake.message_update(MANAGER_A, None, extra=document), token=ADMIN_TOKEN)
+        [refused] = await fake.wait_for("sendMessage", chat_id=MANAGER_A)
+        assert "Only admins" in refused.params["text"]
+        big = {"document": {**document["document"], "file_size": 25 * 1024 * 1024}}
+        await fake.inject(fake.message_update(admin_id, None, extra=big), token=ADMIN_TOKEN)
+        await fake.wait_until(lambda: any("closer ingest" in t for t in fake.texts(admin_id)))
+        broken_id = fake.add_file(b"%PDF-1.4 broken", "broken.pdf")
+        broken = {
+            "document": {"file_id": broken_id, "file_unique_id": "u2", "file_name": "broken.pdf", "file_size": 15}
+        }
+        await fake.inject(fake.message_update(admin_id, None, extra=broken), token=ADMIN_TOKEN)
+        await fake.wait_until(
+            lambda: any("❌ Not added" in c.params.get("text", "") for c in fake.sent(admin_id, "editMessageText"))
+        )
+        await fake.inject(fake.message_update(admin_id, "/docs"), token=ADMIN_TOKEN)
+        await fake.wait_until(lambda: any(t.startswith("leasing.pdf · kb") for t in fake.texts(admin_id)))

@@ -164,6 +164,9 @@ class KnowledgeBase:
                     await result
         return max(languages, key=languages.__getitem__) if languages else None
 
+    async def document(self, document_id: str) -> DocumentRecord | None:
+        return await self._documents.get(document_id)
+
     async def delete(self, document_id: str) -> bool:
         record = await self._documents.get(document_id)
         if record is None or record.status == "deleted":
