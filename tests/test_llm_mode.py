@@ -7,6 +7,7 @@ from brain.types import Turn
 from channels.messages import InboundMessage
 from tests.conftest import unique_id
 from tests.fakes.openai_api import Scripted
+from tests.test_llm_tools import route
 
 
 def inbound(text: str, user: str) -> InboundMessage:
@@ -67,7 +68,8 @@ async def test_circuit_breaker_stops_calling_a_failing_llm(services_factory, fak
             turn = Turn(text="What is the warranty?", conversation_id=f"c{i}", channel="web")
             reply = await services.brain.reply(turn)
             assert reply.mode == "fallback" and "24-month" in reply.text
-        assert len(llm.requests) == 3  # opened after three failures; the last two never reached the LLM
+        # Opened after three failures: the last two turns reached neither the answer model nor the router.
+        assert len(llm.answer_requests()) == 3 and len(llm.structured_requests()) == 3
 
 
 async def test_llm_mode_over_http(services_factory, fake_openai):
@@ -100,7 +102,7 @@ async def test_llm_qualifies_leads_with_structured_output(services_factory, fake
             "quantity": "2",
         },
     }
-    llm.push_structured(Scripted(json_body=judgement))
+    llm.push_structured(route("purchase"), Scripted(json_body=judgement))  # the router speaks first
     async with services_factory(openai_base_url=base) as services:
         result = await services.hub.handle(
             inbound("Two Office 200 next week please, send the invoice to +380671234567", "u-llm-lead")
@@ -108,7 +110,9 @@ async def test_llm_qualifies_leads_with_structured_output(services_factory, fake
         lead = await services.leads.by_conversation(result.conversation_id)
         assert lead is not None and lead.temperature == "hot" and lead.score == 88
         assert lead.fields["quantity"] == "2" and lead.fields["contact"]["phone"] == "+380671234567"
-        [call] = llm.structured_requests()
+        [call] = [
+            r for r in llm.structured_requests() if r["response_format"]["json_schema"]["name"] == "lead_judgement"
+        ]
         assert call["model"] == "gpt-4.1-nano"  # the fast model
         assert call["response_format"]["json_schema"]["name"] == "lead_judgement"
         assert "HOT: Ready to buy or rent soon" in call["messages"][0]["content"]
@@ -116,7 +120,7 @@ async def test_llm_qualifies_leads_with_structured_output(services_factory, fake
 
 async def test_invalid_llm_judgement_falls_back_to_offline_qualifier(services_factory, fake_openai):
     llm, base = fake_openai
-    llm.push_structured(Scripted(content='{"temperature": "boiling"'))
+    llm.push_structured(route("purchase"), Scripted(content='{"temperature": "boiling"'))
     async with services_factory(openai_base_url=base) as services:
         result = await services.hub.handle(inbound("We want to order two machines, send an invoice today", "u-llm-bad"))
         lead = await services.leads.by_conversation(result.conversation_id)
