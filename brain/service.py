@@ -139,7 +139,11 @@ class Brain:
 
         vector = await self._knowledge.embed_query(turn.text)
         version = await self._knowledge.version()
-        if self.cache is not None:
+        # Extractive answers depend only on the question; LLM answers may lean on earlier turns
+        # ("and how much is it?"), so with an LLM only a conversation's first question is cached.
+        cacheable = self.cache is not None and (self._llm is None or not turn.history)
+        if cacheable:
+            assert self.cache is not None
             hit = await self.cache.get(version, language, turn.text, vector)
             if hit is not None:
                 return BrainReply(hit.text, language, hit.intent, "cache", sources=hit.sources)
@@ -156,7 +160,8 @@ class Brain:
         reply = await self._answer(turn, route, passages)
         if reply.mode == "llm":
             reply = self._check_llm_reply(turn, reply, passages)
-        if self.cache is not None and reply.sources and reply.mode in ("offline", "llm") and not reply.escalate:
+        plain = not reply.escalate and not reply.buttons and reply.pending_action is None
+        if cacheable and self.cache is not None and reply.sources and reply.mode in ("offline", "llm") and plain:
             await self.cache.put(
                 version, language, turn.text, vector, CachedAnswer(reply.text, reply.sources, reply.intent)
             )

@@ -69,3 +69,14 @@ async def test_empty_llm_completion_falls_back(services_factory, fake_openai):
     async with services_factory(openai_base_url=base) as services:
         result = await ask(services, "What is the warranty?")
         assert result.reply.mode == "fallback" and "24-month" in result.replies[0].text
+
+
+async def test_llm_answers_that_depend_on_the_conversation_are_not_cached(services_factory, fake_openai):
+    llm, base = fake_openai
+    async with services_factory(openai_base_url=base) as services:
+        await ask(services, "Which machine suits a café?", "ctx-a")
+        first = await ask(services, "And how much is it?", "ctx-a")
+        await ask(services, "Which machine suits an office of 10?", "ctx-b")
+        second = await ask(services, "And how much is it?", "ctx-b")
+        assert first.reply.mode == "llm" and second.reply.mode == "llm"  # each answered in its own context
+        assert len(llm.answer_requests()) == 4
