@@ -224,10 +224,6 @@ class LeadQualifier:
         self._labels: list[str] = []
         self._vectors = np.zeros((0, 0), np.float32)
 
-    @property
-    def example_count(self) -> int:
-        return len(self._texts)
-
     async def learn(self, texts: list[str], temperatures: list[str]) -> None:
         if not texts:
             return

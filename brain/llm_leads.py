@@ -68,10 +68,6 @@ class LLMLeadQualifier:
         self.offline = offline
         self._corrections: list[tuple[str, str]] = []
 
-    @property
-    def example_count(self) -> int:
-        return self.offline.example_count
-
     async def learn(self, texts: list[str], temperatures: list[str]) -> None:
         await self.offline.learn(texts, temperatures)
         self._corrections = (self._corrections + list(zip(texts, temperatures, strict=True)))[-20:]

@@ -84,8 +84,9 @@ class DocumentRepository:
             {"_id": ObjectId(document_id)}, {"$set": {"status": "deleted", "deleted_at": utcnow()}}
         )
 
-    async def list(self, include_deleted: bool = False) -> list[DocumentRecord]:
-        query: dict[str, Any] = {} if include_deleted else {"status": {"$ne": "deleted"}}
+    async def list(self) -> list[DocumentRecord]:
+        """Every document that was not deleted, oldest first."""
+        query: dict[str, Any] = {"status": {"$ne": "deleted"}}
         return [_record(doc) async for doc in self._col.find(query).sort("created_at", 1)]
 
     async def ready_sha(self, sha256: str, namespace: str) -> DocumentRecord | None:

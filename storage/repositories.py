@@ -147,10 +147,6 @@ class MessageRepository:
         doc["_id"] = result.inserted_id
         return _message(doc)
 
-    async def exists(self, channel: str, direction: Direction, channel_message_id: str) -> bool:
-        query = {"channel": channel, "direction": direction, "channel_message_id": channel_message_id}
-        return await self._col.count_documents(query, limit=1) > 0
-
     async def set_status(self, message_id: str, status: str, **fields: Any) -> None:
         await self._col.update_one(
             {"_id": ObjectId(message_id)}, {"$set": {"status": status, "status_at": utcnow(), **fields}}
