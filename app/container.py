@@ -36,7 +36,7 @@ from channels.web import WebOutbound
 from storage.cache import Cache, MemoryCache, RedisCache
 from storage.crm_outbox import CrmOutbox
 from storage.documents import DocumentRepository
-from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder
+from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, QueryMemo
 from storage.inbox import InboxRepository
 from storage.leads import LeadRepository
 from storage.mongo import Database, EmbeddedMongo, connect_mongo, ensure_indexes
@@ -121,6 +121,7 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
             embedder = OpenAIEmbedder(openai_client, settings.embeddings_model)
         else:
             embedder = LocalEmbedder()
+        embedder = QueryMemo(embedder)
         chroma = open_chroma(settings.data_dir, settings.chroma_host, settings.chroma_port)
         # Vectors of different models cannot share a collection.
         vectors = VectorCollection(chroma, "knowledge-" + embedder.name.split(":")[0])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from typing import Protocol
 
 import numpy as np
@@ -73,3 +74,31 @@ class OpenAIEmbedder:
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
         return await self._embed(texts)
+
+
+class QueryMemo:
+    """Remembers recent query embeddings. Within one turn the router, retrieval, the answer cache and the
+    lead qualifier each need the same message embedded; this makes that one model call, not three."""
+
+    def __init__(self, inner: Embedder, capacity: int = 512) -> None:
+        self._inner = inner
+        self._capacity = capacity
+        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.name = inner.name
+
+    async def embed_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return await self._inner.embed_queries(texts)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            for text, vector in zip(missing, await self._inner.embed_queries(missing), strict=True):
+                self._memo[text] = vector
+        for text in texts:
+            self._memo.move_to_end(text)
+        rows = np.vstack([self._memo[t] for t in texts])
+        while len(self._memo) > self._capacity:
+            self._memo.popitem(last=False)
+        return rows
+
+    async def embed_passages(self, texts: list[str]) -> np.ndarray:
+        return await self._inner.embed_passages(texts)

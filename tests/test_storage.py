@@ -119,3 +119,27 @@ def test_logs_mask_phones_emails_and_tokens(caplog):
     with caplog.at_level(logging.INFO, logger="closer.test"):
         logger.info("customer wrote %s", "my number is 0671234567")
     assert "0671234567" not in caplog.text
+
+
+async def test_query_memo_embeds_a_repeated_message_once():
+    import numpy as np
+
+    from storage.embeddings import LocalEmbedder, QueryMemo
+
+    local = LocalEmbedder()
+    calls: list[list[str]] = []
+    original = local.embed_queries
+
+    async def counting(texts):
+        calls.append(list(texts))
+        return await original(texts)
+
+    local.embed_queries = counting  # type: ignore[method-assign]
+    memo = QueryMemo(local, capacity=2)
+    first = await memo.embed_queries(["how much is it", "when does it arrive"])
+    again = await memo.embed_queries(["when does it arrive", "how much is it", "how much is it"])
+    assert calls == [["how much is it", "when does it arrive"]]  # the second call was served from memory
+    assert np.allclose(again[0], first[1]) and np.allclose(again[1], first[0]) and np.allclose(again[2], first[0])
+    await memo.embed_queries(["a third message"])  # capacity 2: the oldest entry goes
+    await memo.embed_queries(["when does it arrive"])
+    assert calls[-1] == ["when does it arrive"]
