@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 from tqdm import tqdm
 
 from app.settings import Settings
@@ -70,8 +71,8 @@ async def eval_router(
 ) -> dict:
     if train_rows:
         classifier = IntentClassifier(embedder)
-        vectors = await _embed([r.text for r in train_rows], embedder, "embedding train")
-        classifier.fit_vectors([r.text for r in train_rows], vectors, [r.label for r in train_rows])
+        vectors, latent = await _embed([r.text for r in train_rows], embedder, "embedding train")
+        classifier.fit_vectors([r.text for r in train_rows], vectors, [r.label for r in train_rows], latent)
         source = "train file"
     else:
         from app.container import ROUTER_THRESHOLD
@@ -80,9 +81,9 @@ async def eval_router(
         await OfflineRouter.build(load_playbook(playbook_path), classifier)
         source = str(playbook_path or "bundled playbook")
     texts = [r.text for r in test_rows]
-    vectors = await _embed(texts, embedder, "embedding test")
+    vectors, latent = await _embed(texts, embedder, "embedding test")
     started = time.perf_counter()
-    predictions = classifier.predict_vectors(vectors, texts)
+    predictions = classifier.predict_vectors(vectors, texts, latent)
     classify_ms = (time.perf_counter() - started) * 1000 / len(texts)
     latencies = []
     for text in texts[:100]:  # a single message end to end: embedding + classification, as in production
@@ -159,13 +160,17 @@ async def eval_answer(settings: Settings, test_rows: list[Example]) -> dict:
     return result
 
 
-async def _embed(texts: list[str], embedder: Embedder, desc: str) -> np.ndarray:
-    parts = []
+async def _embed(texts: list[str], embedder: Embedder, desc: str) -> tuple[np.ndarray, sparse.csr_matrix | None]:
+    """Dense embeddings and, when the embedder has them, latent terms; one progress bar for both."""
+    parts, latent_parts = [], []
     with tqdm(total=len(texts), desc=desc, unit="text", file=sys.stderr) as bar:
         for start in range(0, len(texts), BATCH):
-            parts.append(await embedder.embed_queries(texts[start : start + BATCH]))
-            bar.update(min(BATCH, len(texts) - start))
-    return np.vstack(parts)
+            batch = texts[start : start + BATCH]
+            parts.append(await embedder.embed_queries(batch))
+            latent_parts.append(await embedder.latent_terms(batch))
+            bar.update(len(batch))
+    latent = None if any(p is None for p in latent_parts) else sparse.vstack(latent_parts).tocsr()
+    return np.vstack(parts), latent
 
 
 def _write(path: Path, text: str) -> None:

