@@ -7,6 +7,7 @@ from aiogram import Dispatcher
 from admin_bot.access import AccessMiddleware
 from admin_bot.handlers import AdminServices, button_router, command_router, relay_router
 from admin_bot.knowledge import knowledge_router
+from admin_bot.teaching import teaching_router
 from bot.inflight import InFlightUpdates
 
 
@@ -22,5 +23,8 @@ def create_admin_dispatcher(admin: AdminServices, managers: set[int], admins: se
     # Private chats with managers, and the managers' forum group when there is one.
     dispatcher.message.filter(lambda message: message.chat.type == "private" or message.chat.id == group)
     # Knowledge uploads come before the relay: a file from an admin who handles no chat teaches the bot.
-    dispatcher.include_routers(command_router(), button_router(), knowledge_router(), relay_router())
+    dispatcher.include_routers(command_router(), button_router())
+    if admin.examples is not None and admin.knowledge is not None:
+        dispatcher.include_router(teaching_router(admin.examples, admin.knowledge))
+    dispatcher.include_routers(knowledge_router(), relay_router())
     return dispatcher

@@ -11,6 +11,8 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from admin_bot.cards import ICONS, history_text, lead_card, lead_keyboard, release_keyboard
+from admin_bot.teaching import offer_examples, propose_example
+from brain.examples import ReviewedExamples
 from brain.knowledge.base import KnowledgeBase
 from channels.lead_tracking import LeadTracker
 from channels.messages import MediaItem, OutboundMessage
@@ -43,6 +45,7 @@ class AdminServices:
     knowledge: KnowledgeBase | None = None
     documents: DocumentRepository | None = None
     files_dir: Path | None = None  # uploaded originals, kept so a document can move between namespaces
+    examples: ReviewedExamples | None = None  # answers given during takeovers, to teach the bot
 
     async def knowledge_documents(self) -> list[DocumentRecord]:
         return await self.documents.list() if self.documents is not None else []
@@ -101,6 +104,8 @@ def command_router() -> Router:
             await message.answer("You are not handling any chat.")
             return
         await message.answer("Returned to the bot. It will pick up with the whole history.")
+        if admin.examples is not None:
+            await offer_examples(message, admin.examples, conversation.id)
 
     return router
 
@@ -151,8 +156,10 @@ def button_router() -> Router:
         conversation_id = (query.data or "").split(":", 1)[1]
         if await admin.ownership.release(conversation_id, query.from_user.id):
             await query.answer("Returned to the bot.")
-            if query.message is not None:
+            if isinstance(query.message, Message):
                 await query.message.answer("Returned to the bot. It will pick up with the whole history.")
+                if admin.examples is not None:
+                    await offer_examples(query.message, admin.examples, conversation_id)
         else:
             await query.answer("You are not handling this chat.", show_alert=True)
 
@@ -192,6 +199,8 @@ def relay_router() -> Router:
         outbound = OutboundMessage(text=message.text or message.caption or "", media=media)
         delivered = await admin.outbox.deliver(conversation, outbound, sender="manager")
         await admin.ownership.touch(conversation.id)
+        if delivered and admin.examples is not None and outbound.text:
+            await propose_example(admin.examples, admin.messages, conversation.id, outbound.text, message.from_user.id)
         await message.answer("✓ Sent to the customer." if delivered else "⚠️ Could not deliver; see the logs.")
 
     @router.message()

@@ -66,6 +66,7 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
         knowledge=services.knowledge,
         documents=services.documents,
         files_dir=settings.data_dir / "files",
+        examples=services.examples,
     )
     dispatcher = create_admin_dispatcher(admin, set(settings.manager_ids), set(settings.admin_ids))
     return AdminRuntime(TelegramRuntime(bot, dispatcher, services.inbox), notifier, ownership)

@@ -18,6 +18,7 @@ from pymongo import AsyncMongoClient
 from app.settings import Settings
 from brain.answer_cache import AnswerCache
 from brain.classifier import IntentClassifier
+from brain.examples import ReviewedExamples
 from brain.knowledge.base import KnowledgeBase
 from brain.leads import LeadQualifier
 from brain.llm import LLMResponder
@@ -37,6 +38,7 @@ from storage.cache import Cache, MemoryCache, RedisCache
 from storage.crm_outbox import CrmOutbox
 from storage.documents import DocumentRepository
 from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, QueryMemo
+from storage.examples import ExampleRepository
 from storage.inbox import InboxRepository
 from storage.leads import LeadRepository
 from storage.mongo import Database, EmbeddedMongo, connect_mongo, ensure_indexes
@@ -71,6 +73,7 @@ class Services:
     leads: LeadRepository
     lead_tracker: LeadTracker
     crm: CrmEvents
+    examples: ReviewedExamples
 
 
 def build_openai(settings: Settings) -> AsyncOpenAI | None:
@@ -136,8 +139,18 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
         llm = LLMResponder(openai_client, settings.llm_model, playbook) if openai_client else None
         llm_router = LLMRouter(openai_client, settings.llm_model_fast, playbook) if openai_client else None
         offline = OfflineResponder(playbook, SIMILARITY_FLOOR)
+        examples = ReviewedExamples(ExampleRepository(db), embedder)
+        await examples.reload()
         brain = Brain(
-            playbook, router, knowledge, offline, llm, cache=AnswerCache(cache), llm_router=llm_router, state=cache
+            playbook,
+            router,
+            knowledge,
+            offline,
+            llm,
+            cache=AnswerCache(cache),
+            llm_router=llm_router,
+            state=cache,
+            examples=examples,
         )
 
         repos = Repositories(ContactRepository(db), ConversationRepository(db), MessageRepository(db), EventLog(db))
@@ -188,6 +201,7 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
             leads=leads,
             lead_tracker=lead_tracker,
             crm=crm,
+            examples=examples,
         )
 
 

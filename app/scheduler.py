@@ -59,10 +59,15 @@ class Jobs:
     async def flush_crm_events(self) -> int:
         return await self._services.crm.flush()
 
+    async def reload_examples(self) -> None:
+        """Pairs approved through another replica's admin bot reach this one within a minute."""
+        await self._services.examples.reload()
+
     def scheduler(self) -> AsyncIOScheduler:
         scheduler = AsyncIOScheduler()
         scheduler.add_job(self._once, "interval", seconds=10, args=["crm", 10, self.flush_crm_events])
         scheduler.add_job(self._once, "interval", seconds=60, args=["reannounce", 60, self.reannounce_hot_leads])
         scheduler.add_job(self._once, "interval", seconds=60, args=["idle-release", 60, self.release_idle_takeovers])
+        scheduler.add_job(self.reload_examples, "interval", seconds=60)
         scheduler.add_job(self._once, "interval", hours=1, args=["lead-decay", 3600, self.decay_leads])
         return scheduler

@@ -9,6 +9,7 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
+from brain.examples import LearnedAnswer
 from brain.knowledge.base import Passage
 from brain.playbook import Category, Playbook
 from brain.router import Route
@@ -30,9 +31,15 @@ class LLMUnavailable(RuntimeError):
 
 
 def build_system_prompt(
-    playbook: Playbook, category: Category | None, language: str, passages: list[Passage], summary: str | None = None
+    playbook: Playbook,
+    category: Category | None,
+    language: str,
+    passages: list[Passage],
+    summary: str | None = None,
+    examples: list[LearnedAnswer] | None = None,
 ) -> str:
-    """Three layers: universal rules and red lines, the category's rules, then the retrieved knowledge."""
+    """Three layers: universal rules and red lines, the category's rules, then what was retrieved for this
+    message: knowledge passages and answers managers approved for similar questions."""
     company = playbook.company
     rules = "\n".join(f"- {line}" for line in playbook.red_lines)
     parts = [
@@ -54,6 +61,12 @@ def build_system_prompt(
         parts.append(f"KNOWLEDGE:\n{knowledge}")
     else:
         parts.append("KNOWLEDGE: (nothing relevant found)")
+    if examples:
+        shots = "\n\n".join(f"Customer: {e.question}\nManager: {e.answer}" for e in examples)
+        parts.append(
+            "APPROVED ANSWERS our managers gave to similar questions (follow their facts and tone where they fit; "
+            f"they count as knowledge):\n{shots}"
+        )
     return "\n\n".join(parts)
 
 
@@ -64,7 +77,12 @@ class LLMResponder:
         self.playbook = playbook
 
     async def answer(
-        self, turn: Turn, route: Route, passages: list[Passage], search: Search | None = None
+        self,
+        turn: Turn,
+        route: Route,
+        passages: list[Passage],
+        search: Search | None = None,
+        examples: list[LearnedAnswer] | None = None,
     ) -> BrainReply:
         """Answer with the retrieved passages; the category's tools may be called up to MAX_TOOL_ROUNDS times."""
         category = self.playbook.category(route.category)
@@ -72,7 +90,9 @@ class LLMResponder:
         messages: list[dict[str, Any]] = [
             {
                 "role": "system",
-                "content": build_system_prompt(self.playbook, category, route.language, passages, turn.summary),
+                "content": build_system_prompt(
+                    self.playbook, category, route.language, passages, turn.summary, examples
+                ),
             }
         ]
         for item in turn.history:  # the hub already keeps the recent window (older turns are summarised)
@@ -137,6 +157,6 @@ class LLMResponder:
             sources=sorted({p.document for p in used}),
             usage=usage,
             escalate=effects.escalate,
-            evidence=[p.text for p in effects.passages],
+            evidence=[*(p.text for p in effects.passages), *(e.answer for e in examples or [])],
             pending_action=effects.confirm,
         )

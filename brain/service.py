@@ -7,7 +7,10 @@ import logging
 import secrets
 import time
 
+import numpy as np
+
 from brain.answer_cache import AnswerCache, CachedAnswer
+from brain.examples import ReviewedExamples
 from brain.guard import check_inbound, check_reply
 from brain.knowledge.base import KnowledgeBase
 from brain.llm import LLMResponder, LLMUnavailable
@@ -61,6 +64,7 @@ class Brain:
         cache: AnswerCache | None = None,
         llm_router: LLMRouter | None = None,
         state: Cache | None = None,
+        examples: ReviewedExamples | None = None,
     ) -> None:
         self._llm_router = llm_router
         # Short-lived state (actions waiting for the customer's Yes/No); Redis in production.
@@ -72,6 +76,7 @@ class Brain:
         self._llm = llm
         self._breaker = breaker or CircuitBreaker()
         self.cache = cache
+        self.examples = examples  # answers managers approved (DESIGN "Learning")
 
     def use_playbook(self, playbook: Playbook, router: OfflineRouter) -> None:
         """Swap in a new playbook and its router at once (a reload, without a restart)."""
@@ -139,6 +144,9 @@ class Brain:
 
         vector = await self._knowledge.embed_query(turn.text)
         version = await self._knowledge.version()
+        learned = self.examples.direct(vector, language, version) if self.examples is not None else None
+        if learned is not None:
+            return BrainReply(learned.answer, language, route.category, "learned")
         # Extractive answers depend only on the question; LLM answers may lean on earlier turns
         # ("and how much is it?"), so with an LLM only a conversation's first question is cached.
         cacheable = self.cache is not None and (self._llm is None or not turn.history)
@@ -157,7 +165,7 @@ class Brain:
             floor = self._offline.similarity_floor + OUT_OF_SCOPE_MARGIN
             passages = [p for p in passages if p.similarity >= floor]
 
-        reply = await self._answer(turn, route, passages)
+        reply = await self._answer(turn, route, passages, vector)
         if reply.mode == "llm":
             reply = self._check_llm_reply(turn, reply, passages)
         plain = not reply.escalate and not reply.buttons and reply.pending_action is None
@@ -167,8 +175,9 @@ class Brain:
             )
         return reply
 
-    async def _answer(self, turn: Turn, route: Route, passages: list) -> BrainReply:
+    async def _answer(self, turn: Turn, route: Route, passages: list, vector: np.ndarray) -> BrainReply:
         if self._llm is not None and not self._breaker.open:
+            examples = self.examples.similar(vector, route.language) if self.examples is not None else []
 
             async def search(query: str, namespace: str | None) -> list:
                 return await self._knowledge.search(
@@ -176,7 +185,7 @@ class Brain:
                 )
 
             try:
-                reply = await self._llm.answer(turn, route, passages, search)
+                reply = await self._llm.answer(turn, route, passages, search, examples)
             except LLMUnavailable as exc:
                 self._breaker.failure()
                 log.warning("LLM failed, serving the offline answer: %s", exc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Mode = Literal["offline", "llm", "fallback", "canned", "cache", "guard"]
+Mode = Literal["offline", "llm", "fallback", "canned", "cache", "guard", "learned"]
 
 
 @dataclass(slots=True)

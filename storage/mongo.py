@@ -89,3 +89,6 @@ async def ensure_indexes(db: Database) -> None:
     await db.inbox.create_indexes([IndexModel([("source", ASCENDING), ("key", ASCENDING)], unique=True)])
     await db.events.create_indexes([IndexModel([("created_at", DESCENDING)])])
     await db.documents.create_indexes([IndexModel([("sha256", ASCENDING)]), IndexModel([("name", ASCENDING)])])
+    await db.examples.create_indexes(
+        [IndexModel([("conversation_id", ASCENDING), ("status", ASCENDING)]), IndexModel([("status", ASCENDING)])]
+    )
