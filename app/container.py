@@ -133,6 +133,7 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
         knowledge = KnowledgeBase(vectors, embedder, documents, db)
         if seed_knowledge:
             await seed_once(db, knowledge, settings.knowledge_seed_dir or example_knowledge_dir())
+        await knowledge.prepare()
 
         playbook = load_playbook(settings.playbook)
         router = await OfflineRouter.build(playbook, IntentClassifier(embedder, ROUTER_THRESHOLD, oos_as_class=True))

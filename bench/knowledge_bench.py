@@ -4,7 +4,8 @@ python -m bench.knowledge_bench [--eval-dir ../shared/eval] [--sizes 10000 10000
 
 - XQuAD-R (protocol in ../shared/eval/README.md): every sentence of every paragraph is a candidate;
   each question must retrieve the sentence holding its answer. ru->ru, en->en, ru->en, with the
-  product's own embedder (exact cosine over all candidates).
+  product's own embedder: dense alone (exact cosine over all candidates) and hybrid (the product's
+  fusion of dense and BM25 candidates).
 - Ingestion: a generated 100-page PDF through KnowledgeBase.ingest_file on embedded defaults.
 - Query latency: a Chroma collection on disk filled with N synthetic unit vectors (embedding cost
   excluded and reported separately), queried with the same language filter the brain uses.
@@ -25,6 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.report import report
+from brain.knowledge.base import CANDIDATES, fused_order
+from brain.knowledge.lexical import LexicalIndex
 from storage.embeddings import LocalEmbedder
 
 BATCH = 64
@@ -67,6 +70,47 @@ def ranks(q: np.ndarray, pool: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return (sims > target_scores[:, None]).sum(axis=1) + 1
 
 
+def hybrid_ranks(
+    q: np.ndarray, pool: np.ndarray, questions: list[str], sentences: list[str], targets: np.ndarray
+) -> np.ndarray:
+    """The product's fusion: dense top-20 and BM25 top-20 candidates, ordered by fused_order."""
+    index = LexicalIndex()
+    for i, sentence in enumerate(sentences):
+        index.add(str(i), sentence, "xquad", "kb", "")
+    sims = q @ pool.T
+    out = []
+    for row, question, target in zip(sims, questions, targets, strict=True):
+        words = index.search(question, CANDIDATES)
+        candidates = {str(i) for i in np.argsort(-row)[:CANDIDATES]} | set(words)
+        order = fused_order({i: float(row[int(i)]) for i in candidates}, words)
+        out.append(order.index(str(target)) + 1 if str(target) in order else 10**6)
+    return np.array(out)
+
+
+def lexical_latency(size: int, queries: int = 200) -> dict:
+    """BM25 search over `size` synthetic 60-word chunks drawn from a 20k-word vocabulary."""
+    rng = random.Random(2)
+    vocabulary = [f"w{i}" for i in range(20_000)]
+    weights = [1 / (i + 1) for i in range(len(vocabulary))]  # Zipf-like, as in real text
+    index = LexicalIndex()
+    started = time.perf_counter()
+    for i in range(size):
+        index.add(str(i), " ".join(rng.choices(vocabulary, weights, k=60)), str(i // 50), "kb", "en")
+    build_s = time.perf_counter() - started
+    latencies = []
+    for _ in range(queries):
+        query = " ".join(rng.choices(vocabulary, weights, k=8))
+        t0 = time.perf_counter()
+        index.search(query, CANDIDATES, ["kb"], "en")
+        latencies.append((time.perf_counter() - t0) * 1000)
+    return {
+        "chunks": size,
+        "build_s": round(build_s, 1),
+        "p50_ms": round(float(np.percentile(latencies, 50)), 1),
+        "p95_ms": round(float(np.percentile(latencies, 95)), 1),
+    }
+
+
 async def xquad(eval_dir: Path) -> dict:
     embedder = LocalEmbedder()
     data = {lang: load_xquad(eval_dir / f"xquad_r/{lang}.json") for lang in ("en", "ru")}
@@ -76,14 +120,18 @@ async def xquad(eval_dir: Path) -> dict:
     for source, target in (("ru", "ru"), ("en", "en"), ("ru", "en")):
         ids = [qid for qid, _ in data[source][2]]
         targets = np.array([data[target][1][qid] for qid in ids])
-        r = ranks(queries[source], pools[target], targets)
-        out[f"{source}->{target}"] = {
-            "hit@1": float((r == 1).mean()),
-            "hit@5": float((r <= 5).mean()),
-            "mrr": float((1 / r).mean()),
-            "questions": len(ids),
-            "candidates": len(data[target][0]),
-        }
+        questions = [q for _, q in data[source][2]]
+        for method, r in (
+            ("dense", ranks(queries[source], pools[target], targets)),
+            ("hybrid", hybrid_ranks(queries[source], pools[target], questions, data[target][0], targets)),
+        ):
+            out[f"{source}->{target} {method}"] = {
+                "hit@1": float((r == 1).mean()),
+                "hit@5": float((r <= 5).mean()),
+                "mrr": float((1 / r).mean()),
+                "questions": len(ids),
+                "candidates": len(data[target][0]),
+            }
     return out
 
 
@@ -180,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         embedder.encode_sync(["how long does delivery take"], True)
     results["query_embedding_ms"] = round((time.perf_counter() - t0) * 1000 / 50, 1)
     results["query_latency"] = [query_latency(size) for size in args.sizes]
+    results["lexical_latency"] = [lexical_latency(size) for size in args.sizes]
     rows = [
         (f"XQuAD-R {pair} hit@1 / hit@5 / MRR", f"{m['hit@1']:.3f} / {m['hit@5']:.3f} / {m['mrr']:.3f}")
         for pair, m in results["xquad_r"].items()
@@ -197,6 +246,13 @@ def main(argv: list[str] | None = None) -> int:
             (
                 f"Chroma query at {q['chunks']:,} chunks p50 / p95",
                 f"{q['p50_ms']} / {q['p95_ms']} ms (load {q['load_s']} s, RSS {q['rss_mb']:.0f} MB)",
+            )
+        )
+    for q in results["lexical_latency"]:
+        rows.append(
+            (
+                f"BM25 search at {q['chunks']:,} chunks p50 / p95",
+                f"{q['p50_ms']} / {q['p95_ms']} ms (build {q['build_s']} s)",
             )
         )
     report(rows, results, args.json)

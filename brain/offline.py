@@ -20,7 +20,7 @@ class OfflineResponder:
 
     def answer(self, route: Route, passages: list[Passage], max_chars: int, mode: Mode = "offline") -> BrainReply:
         language = route.language
-        confident = [p for p in passages if p.similarity >= self.similarity_floor]
+        confident = [p for p in passages if p.confident(self.similarity_floor)]
         if not confident:
             return BrainReply(
                 text=self._playbook.text("no_answer", language),

@@ -69,6 +69,36 @@ class VectorCollection:
             for i, d, m, dist in zip(ids, docs, metas, dists, strict=False)
         ]
 
+    async def with_similarity(self, ids: list[str], vector: np.ndarray) -> list[VectorHit]:
+        """Stored chunks by id, scored against `vector` (for candidates another retriever found)."""
+        if not ids:
+            return []
+        result = await asyncio.to_thread(self._col.get, ids=ids, include=["documents", "metadatas", "embeddings"])
+        embeddings = np.asarray(result["embeddings"], np.float32) if len(result["ids"]) else np.zeros((0, 1))
+        similarities = embeddings @ vector if len(result["ids"]) else []
+        docs = result.get("documents") or [""] * len(result["ids"])
+        metas = result.get("metadatas") or [{}] * len(result["ids"])
+        return [
+            VectorHit(id=i, text=d or "", metadata=dict(m or {}), similarity=float(sim))
+            for i, d, m, sim in zip(result["ids"], docs, metas, similarities, strict=True)
+        ]
+
+    async def scan(self, batch: int = 5000) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every stored chunk as (id, text, metadata), read in pages."""
+        out: list[tuple[str, str, dict[str, Any]]] = []
+        offset = 0
+        while True:
+            page = await asyncio.to_thread(
+                self._col.get, include=["documents", "metadatas"], limit=batch, offset=offset
+            )
+            ids = page["ids"]
+            docs = page.get("documents") or [""] * len(ids)
+            metas = page.get("metadatas") or [{}] * len(ids)
+            out += [(i, d or "", dict(m or {})) for i, d, m in zip(ids, docs, metas, strict=True)]
+            if len(ids) < batch:
+                return out
+            offset += batch
+
     async def delete_where(self, where: dict[str, Any]) -> None:
         await asyncio.to_thread(self._col.delete, where=where)
 

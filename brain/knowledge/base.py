@@ -11,19 +11,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pymongo import ReturnDocument
 
 from brain.knowledge.chunking import Chunk, chunk_markdown, split_front_matter
+from brain.knowledge.lexical import LexicalIndex, codes
 from brain.knowledge.parsers import parse_document
 from brain.language import detect_language
 from storage.documents import DocumentRecord, DocumentRepository
 from storage.embeddings import Embedder
 from storage.mongo import Database
-from storage.vectors import VectorCollection
+from storage.vectors import VectorCollection, VectorHit
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], Awaitable[None] | None]
 EMBED_BATCH = 32
+CANDIDATES = 20  # from each retriever, before fusion
+LEXICAL_WEIGHT = 0.05  # a chunk's BM25 share (0..1 of the best) added to its cosine; tuned on XQuAD-R
 
 
 @dataclass(slots=True)
@@ -35,6 +39,11 @@ class Passage:
     namespace: str
     language: str
     similarity: float
+    code_match: bool = False  # the question names a part number or model code this passage contains
+
+    def confident(self, floor: float) -> bool:
+        """Close enough in meaning, or naming the exact code asked about (dense models blur codes)."""
+        return self.similarity >= floor or self.code_match
 
 
 @dataclass(slots=True)
@@ -56,6 +65,8 @@ class KnowledgeBase:
         self._embedder = embedder
         self._documents = documents
         self._meta = db.meta
+        self._lexical = LexicalIndex()
+        self._lexical_version: int | None = None  # the knowledge version the lexical index reflects
 
     async def version(self) -> int:
         """Raised on every change of the knowledge; cached answers are keyed by it."""
@@ -63,7 +74,35 @@ class KnowledgeBase:
         return int(doc["version"]) if doc else 0
 
     async def _bump_version(self) -> None:
-        await self._meta.update_one({"_id": "knowledge"}, {"$inc": {"version": 1}}, upsert=True)
+        doc = await self._meta.find_one_and_update(
+            {"_id": "knowledge"}, {"$inc": {"version": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        if self._lexical_version == int(doc["version"]) - 1:
+            self._lexical_version = int(doc["version"])  # our own change, already applied to the index
+
+    async def prepare(self) -> None:
+        """Build the lexical index now rather than on the first customer's question."""
+        await self._lexical_index()
+
+    async def _lexical_index(self) -> LexicalIndex:
+        """The BM25 index, rebuilt from the vector store when another process changed the knowledge."""
+        version = await self.version()
+        if self._lexical_version != version:
+            self._lexical.clear()
+            for chunk_id, text, meta in await self._vectors.scan():
+                self._add_lexical(chunk_id, text, meta)
+            self._lexical_version = version
+            log.info("lexical index: %d chunks at knowledge version %d", len(self._lexical), version)
+        return self._lexical
+
+    def _add_lexical(self, chunk_id: str, text: str, meta: dict[str, Any]) -> None:
+        indexed = f"{meta.get('section', '')}\n{text}"
+        namespace, language = str(meta.get("namespace", "")), str(meta.get("lang", ""))
+        self._lexical.add(chunk_id, indexed, str(meta.get("document_id", "")), namespace, language)
+
+    async def _drop_chunks(self, document_id: str) -> None:
+        await self._vectors.delete_where({"document_id": document_id})
+        self._lexical.remove_document(document_id)
 
     async def ingest_file(
         self,
@@ -116,12 +155,12 @@ class KnowledgeBase:
             language = await self._index_chunks(document_id, name, title or name, namespace, chunks, progress)
         except Exception as exc:
             # Roll back what this version added; the previous version keeps serving untouched.
-            await self._vectors.delete_where({"document_id": document_id})
+            await self._drop_chunks(document_id)
             await self._documents.fail(document_id, f"{type(exc).__name__}: {exc}")
             raise
         await self._documents.finish(document_id, chunk_count=len(chunks), language=language, title=title)
         if previous is not None and previous.status == "ready":
-            await self._vectors.delete_where({"document_id": previous.id})
+            await self._drop_chunks(previous.id)
             await self._documents.mark_deleted(previous.id)
         await self._bump_version()
         record = await self._documents.get(document_id)
@@ -158,6 +197,8 @@ class KnowledgeBase:
                 )
             ids = [f"{document_id}:{start + i}" for i in range(len(batch))]
             await self._vectors.upsert(ids, vectors, [c.text for c in batch], metadatas)
+            for chunk_id, chunk, meta in zip(ids, batch, metadatas, strict=True):
+                self._add_lexical(chunk_id, chunk.text, meta)
             if progress is not None:
                 result = progress("embedding", min(start + EMBED_BATCH, len(chunks)), len(chunks))
                 if result is not None:
@@ -171,7 +212,7 @@ class KnowledgeBase:
         record = await self._documents.get(document_id)
         if record is None or record.status == "deleted":
             return False
-        await self._vectors.delete_where({"document_id": document_id})
+        await self._drop_chunks(document_id)
         await self._documents.mark_deleted(document_id)
         await self._bump_version()
         return True
@@ -188,17 +229,29 @@ class KnowledgeBase:
         k: int = 4,
         vector: np.ndarray | None = None,
     ) -> list[Passage]:
-        """Best passages for `query`, preferring the customer's language when it has any."""
+        """Best passages for `query`, preferring the customer's language when it has any.
+
+        Dense and BM25 candidates are fused: cosine + LEXICAL_WEIGHT x (BM25 / best BM25). A passage's
+        `similarity` stays its cosine, so the similarity floor keeps its meaning.
+        """
         if vector is None:
             vector = await self.embed_query(query)
-        filters: list[dict[str, Any]] = []
-        if namespaces:
-            filters.append({"namespace": {"$in": namespaces}})
-        hits = []
-        if language:
-            hits = await self._vectors.query(vector, k, _where([*filters, {"lang": language}]))
-        if not hits:
-            hits = await self._vectors.query(vector, k, _where(filters))
+        lexical = await self._lexical_index()
+        asked = codes(query)
+        hits: list[VectorHit] = []
+        for lang in [language, None] if language else [None]:
+            filters: list[dict[str, Any]] = [{"namespace": {"$in": namespaces}}] if namespaces else []
+            if lang:
+                filters.append({"lang": lang})
+            dense = await self._vectors.query(vector, max(k, CANDIDATES), _where(filters))
+            words = lexical.search(query, CANDIDATES, namespaces, lang)
+            seen = {h.id for h in dense}
+            hits = dense + await self._vectors.with_similarity([i for i in words if i not in seen], vector)
+            if hits:
+                order = fused_order({h.id: h.similarity for h in hits}, words)
+                by_id = {h.id: h for h in hits}
+                hits = [by_id[i] for i in order[:k]]
+                break
         return [
             Passage(
                 text=h.text,
@@ -208,6 +261,7 @@ class KnowledgeBase:
                 namespace=str(h.metadata.get("namespace", "")),
                 language=str(h.metadata.get("lang", "")),
                 similarity=h.similarity,
+                code_match=bool(asked & codes(h.text)),
             )
             for h in hits
         ]
@@ -224,6 +278,12 @@ class KnowledgeBase:
         if added:
             log.info("indexed %d example knowledge documents from %s", added, folder)
         return added
+
+
+def fused_order(similarity: dict[str, float], lexical: dict[str, float]) -> list[str]:
+    """Candidate ids, best first: cosine + LEXICAL_WEIGHT x (BM25 / the best BM25 among them)."""
+    best = max(lexical.values(), default=0.0) or 1.0
+    return sorted(similarity, key=lambda i: -(similarity[i] + LEXICAL_WEIGHT * lexical.get(i, 0.0) / best))
 
 
 def _read_text_files(folder: Path) -> list[tuple[str, str]]:
