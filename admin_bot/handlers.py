@@ -29,7 +29,8 @@ HELP = (
     "/release — give the chat you handle back to the bot\n/whoami — your id and role\n"
     "/docs — knowledge documents (admins: send a PDF, DOCX, XLSX, CSV, HTML or text file to add one)\n\n"
     "Hot leads arrive here with a Take over button. While you handle a chat, whatever you send here "
-    "(text, photos, documents) goes to the customer."
+    "(text, photos, documents) goes to the customer. When you return the chat, I show the answers you gave "
+    "so you can teach them to the bot."
 )
 
 

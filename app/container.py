@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -133,7 +135,8 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
         knowledge = KnowledgeBase(vectors, embedder, documents, db)
         if seed_knowledge:
             await seed_once(db, knowledge, settings.knowledge_seed_dir or example_knowledge_dir())
-        await knowledge.prepare()
+        loading = await knowledge.prepare()
+        stack.push_async_callback(_cancel, loading)
 
         playbook = load_playbook(settings.playbook)
         router = await OfflineRouter.build(playbook, IntentClassifier(embedder, ROUTER_THRESHOLD, oos_as_class=True))
@@ -204,6 +207,13 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
             crm=crm,
             examples=examples,
         )
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    """Stop a background task at shutdown; its own cancellation is the expected outcome."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def playbook_lead_examples(playbook: Playbook) -> tuple[list[str], list[str]]:

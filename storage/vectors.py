@@ -83,13 +83,15 @@ class VectorCollection:
             for i, d, m, sim in zip(result["ids"], docs, metas, similarities, strict=True)
         ]
 
-    async def scan(self, batch: int = 5000) -> list[tuple[str, str, dict[str, Any]]]:
-        """Every stored chunk as (id, text, metadata), read in pages."""
+    async def scan(
+        self, where: dict[str, Any] | None = None, batch: int = 5000
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every stored chunk (matching `where`) as (id, text, metadata), read in pages."""
         out: list[tuple[str, str, dict[str, Any]]] = []
         offset = 0
         while True:
             page = await asyncio.to_thread(
-                self._col.get, include=["documents", "metadatas"], limit=batch, offset=offset
+                self._col.get, where=where or None, include=["documents", "metadatas"], limit=batch, offset=offset
             )
             ids = page["ids"]
             docs = page.get("documents") or [""] * len(ids)

@@ -67,7 +67,7 @@ async def test_part_numbers_find_their_passage_and_count_as_confident(services_f
 async def test_another_process_changing_the_knowledge_rebuilds_the_lexical_index(services_factory):
     async with services_factory() as services:
         own = services.knowledge
-        await own.search("warm up", language="en")  # the index is built at this version
+        await (await own.prepare())  # the lexical index is loaded at this version
         other = KnowledgeBase(services.vectors, services.embedder, services.documents, services.db)
         added = await other.ingest_text("parts.md", PARTS)
         [best, *_] = await own.search("55-1203", language="en")

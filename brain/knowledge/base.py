@@ -14,7 +14,8 @@ import numpy as np
 from pymongo import ReturnDocument
 
 from brain.knowledge.chunking import Chunk, chunk_markdown, split_front_matter
-from brain.knowledge.lexical import LexicalIndex, codes
+from brain.knowledge.lexical import codes
+from brain.knowledge.mirror import LexicalMirror
 from brain.knowledge.parsers import parse_document
 from brain.language import detect_language
 from storage.documents import DocumentRecord, DocumentRepository
@@ -65,8 +66,7 @@ class KnowledgeBase:
         self._embedder = embedder
         self._documents = documents
         self._meta = db.meta
-        self._lexical = LexicalIndex()
-        self._lexical_version: int | None = None  # the knowledge version the lexical index reflects
+        self._lexical = LexicalMirror(collection, documents)
 
     async def version(self) -> int:
         """Raised on every change of the knowledge; cached answers are keyed by it."""
@@ -77,32 +77,15 @@ class KnowledgeBase:
         doc = await self._meta.find_one_and_update(
             {"_id": "knowledge"}, {"$inc": {"version": 1}}, upsert=True, return_document=ReturnDocument.AFTER
         )
-        if self._lexical_version == int(doc["version"]) - 1:
-            self._lexical_version = int(doc["version"])  # our own change, already applied to the index
+        self._lexical.own_change(int(doc["version"]))
 
-    async def prepare(self) -> None:
-        """Build the lexical index now rather than on the first customer's question."""
-        await self._lexical_index()
-
-    async def _lexical_index(self) -> LexicalIndex:
-        """The BM25 index, rebuilt from the vector store when another process changed the knowledge."""
-        version = await self.version()
-        if self._lexical_version != version:
-            self._lexical.clear()
-            for chunk_id, text, meta in await self._vectors.scan():
-                self._add_lexical(chunk_id, text, meta)
-            self._lexical_version = version
-            log.info("lexical index: %d chunks at knowledge version %d", len(self._lexical), version)
-        return self._lexical
-
-    def _add_lexical(self, chunk_id: str, text: str, meta: dict[str, Any]) -> None:
-        indexed = f"{meta.get('section', '')}\n{text}"
-        namespace, language = str(meta.get("namespace", "")), str(meta.get("lang", ""))
-        self._lexical.add(chunk_id, indexed, str(meta.get("document_id", "")), namespace, language)
+    async def prepare(self) -> asyncio.Task[None]:
+        """Start loading the lexical index in the background (start-up is not held up by a large one)."""
+        return self._lexical.start(await self.version())
 
     async def _drop_chunks(self, document_id: str) -> None:
         await self._vectors.delete_where({"document_id": document_id})
-        self._lexical.remove_document(document_id)
+        self._lexical.drop(document_id)
 
     async def ingest_file(
         self,
@@ -197,8 +180,7 @@ class KnowledgeBase:
                 )
             ids = [f"{document_id}:{start + i}" for i in range(len(batch))]
             await self._vectors.upsert(ids, vectors, [c.text for c in batch], metadatas)
-            for chunk_id, chunk, meta in zip(ids, batch, metadatas, strict=True):
-                self._add_lexical(chunk_id, chunk.text, meta)
+            self._lexical.add([(i, c.text, m) for i, c, m in zip(ids, batch, metadatas, strict=True)])
             if progress is not None:
                 result = progress("embedding", min(start + EMBED_BATCH, len(chunks)), len(chunks))
                 if result is not None:
@@ -236,7 +218,7 @@ class KnowledgeBase:
         """
         if vector is None:
             vector = await self.embed_query(query)
-        lexical = await self._lexical_index()
+        lexical = await self._lexical.current(await self.version())
         asked = codes(query)
         hits: list[VectorHit] = []
         for lang in [language, None] if language else [None]:

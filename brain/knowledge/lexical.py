@@ -63,14 +63,15 @@ class LexicalIndex:
         self._entries: dict[int, _Entry] = {}
         self._slot_of: dict[str, int] = {}
         self._postings: dict[str, dict[int, int]] = {}
+        self._by_document: dict[str, set[int]] = {}
         self._next = 0
         self._total_length = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def clear(self) -> None:
-        self.__init__()  # type: ignore[misc]
+    def document_ids(self) -> set[str]:
+        return set(self._by_document)
 
     def add(self, chunk_id: str, text: str, document_id: str, namespace: str, language: str) -> None:
         if chunk_id in self._slot_of:
@@ -81,17 +82,22 @@ class LexicalIndex:
         length = sum(counts.values())
         self._entries[slot] = _Entry(chunk_id, document_id, namespace, language, length, tuple(counts))
         self._slot_of[chunk_id] = slot
+        self._by_document.setdefault(document_id, set()).add(slot)
         self._total_length += length
         for word, tf in counts.items():
             self._postings.setdefault(word, {})[slot] = tf
 
     def remove_document(self, document_id: str) -> None:
-        for slot in [s for s, e in self._entries.items() if e.document_id == document_id]:
+        for slot in list(self._by_document.get(document_id, ())):
             self._remove_slot(slot)
 
     def _remove_slot(self, slot: int) -> None:
         entry = self._entries.pop(slot)
         del self._slot_of[entry.id]
+        slots = self._by_document[entry.document_id]
+        slots.discard(slot)
+        if not slots:
+            del self._by_document[entry.document_id]
         self._total_length -= entry.length
         for word in entry.words:
             posting = self._postings.get(word)
