@@ -159,4 +159,6 @@ class LLMResponder:
             escalate=effects.escalate,
             evidence=[*(p.text for p in effects.passages), *(e.answer for e in examples or [])],
             pending_action=effects.confirm,
+            request_contact=effects.request_contact,
+            lead_fields=effects.lead_fields,
         )

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from brain.knowledge.base import Passage
 
@@ -47,10 +47,32 @@ class RequestCallback(BaseModel):
         return value.strip()
 
 
+class RequestContact(BaseModel):
+    """Ask the customer for a phone number or email so a manager can follow up; where the channel can, they
+    also get a "share my number" button. `reason`: why you ask, in a few words."""
+
+    reason: str = Field(min_length=2, max_length=200)
+
+
+class UpdateLead(BaseModel):
+    """Note for the sales team what the customer wants, in their own words (short phrases; give only what
+    they said): `need`, `product_interest`, `quantity`, `timeline`, `budget`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    need: str | None = Field(default=None, max_length=200)
+    product_interest: str | None = Field(default=None, max_length=200)
+    quantity: str | None = Field(default=None, max_length=100)
+    timeline: str | None = Field(default=None, max_length=100)
+    budget: str | None = Field(default=None, max_length=100)
+
+
 TOOLS: dict[str, type[BaseModel]] = {
     "search_knowledge": SearchKnowledge,
     "escalate": Escalate,
     "request_callback": RequestCallback,
+    "request_contact": RequestContact,
+    "update_lead": UpdateLead,
 }
 
 
@@ -74,6 +96,8 @@ class ToolEffects:
     confirm: dict[str, str] | None = None
     passages: list[Passage] = field(default_factory=list)
     errors: int = 0
+    request_contact: bool = False
+    lead_fields: dict[str, str] = field(default_factory=dict)
 
 
 async def run_tool(name: str, raw_arguments: str, search: Search, effects: ToolEffects) -> str:
@@ -94,6 +118,16 @@ async def run_tool(name: str, raw_arguments: str, search: Search, effects: ToolE
     if isinstance(args, Escalate):
         effects.escalate = True
         return "ok: a manager has been asked to join this chat"
+    if isinstance(args, RequestContact):
+        effects.request_contact = True
+        return "ok: ask the customer for their phone or email in your reply"
+    if isinstance(args, UpdateLead):
+        noted = {k: v.strip() for k, v in args.model_dump().items() if v and v.strip()}
+        if not noted:
+            effects.errors += 1
+            return "error: give at least one of need, product_interest, quantity, timeline, budget"
+        effects.lead_fields.update(noted)
+        return "ok: noted for the sales team: " + ", ".join(noted)
     assert isinstance(args, RequestCallback)
     effects.confirm = {"action": "callback", "phone": args.phone, "when": args.when}
     return "pending: the customer sees Yes/No buttons to confirm the call-back; ask them to tap Yes"

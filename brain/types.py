@@ -58,6 +58,8 @@ class BrainReply:
     secondary: list[str] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)  # extra knowledge text a tool retrieved (for the guard)
     pending_action: dict[str, str] | None = None  # a tool's action waiting for the customer's confirmation
+    request_contact: bool = False  # offer the channel's "share my number" button with this reply
+    lead_fields: dict[str, str] = field(default_factory=dict)  # what the customer wants, noted by a tool
 
 
 HUMAN_PAYLOAD = "human"

@@ -148,7 +148,12 @@ class Hub:
         if reply.intent not in NO_LEAD_INTENTS:
             lead_change = await self._track_lead(accepted, current)
         outbound = OutboundMessage(text=reply.text, buttons=reply.buttons)
-        if lead_change is not None and not reply.escalate and reply.mode not in ("guard", "canned"):
+        if reply.request_contact:
+            outbound.contact_request = self._brain.playbook.text("share_phone_button", reply.language)
+        if lead_change is not None and reply.lead_fields and self.leads is not None:
+            await self.leads.note(lead_change.lead, reply.lead_fields)
+        plain = not reply.escalate and not reply.request_contact and reply.mode not in ("guard", "canned")
+        if lead_change is not None and plain:  # (an agent that asked for contacts has asked its question)
             await self._ask_qualification_question(lead_change.lead, reply, outbound)
         meta = {
             "intent": reply.intent,

@@ -72,6 +72,10 @@ class LeadTracker:
             return Question(field, texts.get(language) or texts.get(playbook.default_language) or "")
         return None
 
+    async def note(self, lead: Lead, fields: dict[str, str]) -> None:
+        """Fields the support agent noted with the update_lead tool (the customer's own words)."""
+        await self.leads.set_fields(lead.conversation_id, fields)
+
     async def track(self, conversation: Conversation, contact: Contact, customer_texts: list[str]) -> LeadChange:
         assessment = await self.qualifier.assess(customer_texts[-10:])
         change = await self.leads.record(

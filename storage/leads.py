@@ -96,6 +96,10 @@ class LeadRepository:
         assert lead is not None
         return LeadChange(lead, previous is None, previous_temperature, became_hot)
 
+    async def set_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
+        updates = {f"fields.{key}": value for key, value in fields.items()}
+        await self._col.update_one({"conversation_id": conversation_id}, {"$set": {**updates, "updated_at": utcnow()}})
+
     async def claim_alert(self, lead_id: str, alerts_before: int) -> bool:
         """Exactly-once across replicas: only the caller that moves the counter sends the alert."""
         result = await self._col.update_one(

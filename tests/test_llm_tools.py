@@ -94,3 +94,28 @@ async def test_llm_tool_escalation_hands_the_chat_to_a_human(services_factory, f
         result = await say(services, "e1", "Third time the repair failed, I need someone senior")
         conversation = await services.repos.conversations.get(result.conversation_id)
         assert conversation.owner == "pending_human"
+
+
+async def test_agent_notes_the_lead_and_asks_for_contacts_with_a_button(services_factory, fake_openai):
+    llm, base = fake_openai
+    llm.push_structured(route("pricing"))
+    llm.push(
+        Scripted(tool_calls=[("update_lead", {"quantity": "  "}), ("update_lead", {"colour": "red"})]),
+        Scripted(
+            tool_calls=[
+                ("update_lead", {"product_interest": "Office 200", "quantity": "3 machines", "timeline": "May"}),
+                ("request_contact", {"reason": "to send the offer"}),
+            ]
+        ),
+        Scripted(content="Three Office 200 for May: I'll prepare an offer. What number or email should we use?"),
+    )
+    async with services_factory(openai_base_url=base) as services:
+        result = await say(services, "lead-tool", "We need three Office 200 for our offices by May, what's the price?")
+        answers = llm.answer_requests()
+        errors = [m["content"] for m in answers[1]["messages"] if m["role"] == "tool"]
+        assert errors[0].startswith("error: give at least one") and errors[1].startswith("error: invalid arguments")
+        lead = await services.leads.by_conversation(result.conversation_id)
+        assert lead.fields["product_interest"] == "Office 200" and lead.fields["quantity"] == "3 machines"
+        assert lead.fields["timeline"] == "May"
+        outbound = result.replies[0]
+        assert outbound.contact_request and outbound.text.endswith("What number or email should we use?")
