@@ -133,6 +133,7 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
 
         documents = DocumentRepository(db)
         knowledge = KnowledgeBase(vectors, embedder, documents, db)
+        knowledge.lexical_weight = settings.retrieval_lexical_weight
         if seed_knowledge:
             await seed_once(db, knowledge, settings.knowledge_seed_dir or example_knowledge_dir())
         loading = await knowledge.prepare()

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
 
     playbook: Path | None = None
     knowledge_seed_dir: Path | None = None
+    # BM25's share in ranking passages (0 = dense only); README "Knowledge base" has the measurements.
+    retrieval_lexical_weight: float = Field(default=0.05, ge=0.0, le=1.0)
     max_inbound_chars: int = 8000
     web_chat_rate_per_minute: int = 30
 

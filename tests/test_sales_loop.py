@@ -91,7 +91,7 @@ async def test_hot_alert_takeover_relay_and_return_to_bot(services_factory, fake
         await fake.inject(fake.callback_update(MANAGER_A, take.replace("take:", "release:")), token=ADMIN_TOKEN)
         await fake.wait_for("sendMessage", count=5, chat_id=MANAGER_A)
         await fake.inject(
-            fake.message_update(buyer, "Сколько идёт доставка во Львов?", language="ru"), token=CUSTOMER_TOKEN
+            fake.message_update(buyer, "Какие сроки доставки во Львов?", language="ru"), token=CUSTOMER_TOKEN
         )
         back = await fake.wait_for("sendMessage", count=answered_by_bot + 2, chat_id=buyer)
         assert "Новой почтой" in back[-1].params["text"]  # the bot answers again, from the knowledge base

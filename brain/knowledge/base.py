@@ -67,6 +67,7 @@ class KnowledgeBase:
         self._documents = documents
         self._meta = db.meta
         self._lexical = LexicalMirror(collection, documents)
+        self.lexical_weight = LEXICAL_WEIGHT  # 0 = dense only (benchmarks compare the two)
 
     async def version(self) -> int:
         """Raised on every change of the knowledge; cached answers are keyed by it."""
@@ -230,7 +231,7 @@ class KnowledgeBase:
             seen = {h.id for h in dense}
             hits = dense + await self._vectors.with_similarity([i for i in words if i not in seen], vector)
             if hits:
-                order = fused_order({h.id: h.similarity for h in hits}, words)
+                order = fused_order({h.id: h.similarity for h in hits}, words, self.lexical_weight)
                 by_id = {h.id: h for h in hits}
                 hits = [by_id[i] for i in order[:k]]
                 break
@@ -262,10 +263,10 @@ class KnowledgeBase:
         return added
 
 
-def fused_order(similarity: dict[str, float], lexical: dict[str, float]) -> list[str]:
-    """Candidate ids, best first: cosine + LEXICAL_WEIGHT x (BM25 / the best BM25 among them)."""
+def fused_order(similarity: dict[str, float], lexical: dict[str, float], weight: float = LEXICAL_WEIGHT) -> list[str]:
+    """Candidate ids, best first: cosine + weight x (BM25 / the best BM25 among them)."""
     best = max(lexical.values(), default=0.0) or 1.0
-    return sorted(similarity, key=lambda i: -(similarity[i] + LEXICAL_WEIGHT * lexical.get(i, 0.0) / best))
+    return sorted(similarity, key=lambda i: -(similarity[i] + weight * lexical.get(i, 0.0) / best))
 
 
 def _read_text_files(folder: Path) -> list[tuple[str, str]]:
