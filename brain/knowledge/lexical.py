@@ -112,7 +112,6 @@ class LexicalIndex:
         k: int,
         namespaces: list[str] | None = None,
         language: str | None = None,
-        max_df: int | None = None,
     ) -> dict[str, float]:
         """Chunk id -> BM25 score for the best `k` chunks matching the filters (none when no word matches)."""
         n = len(self._entries)
@@ -123,8 +122,6 @@ class LexicalIndex:
         for word in set(terms(query)):
             posting = self._postings.get(word)
             if not posting or (n > 1000 and len(posting) > COMMON_SHARE * n):
-                continue
-            if max_df is not None and len(posting) > max_df:
                 continue
             idf = math.log(1 + (n - len(posting) + 0.5) / (len(posting) + 0.5))
             for slot, tf in posting.items():
