@@ -214,7 +214,7 @@ class KnowledgeBase:
     ) -> list[Passage]:
         """Best passages for `query`, preferring the customer's language when it has any.
 
-        Dense and BM25 candidates are fused: cosine + LEXICAL_WEIGHT x (BM25 / best BM25). A passage's
+        Dense and BM25 candidates are fused: cosine + lexical_weight x (BM25 / best BM25). A passage's
         `similarity` stays its cosine, so the similarity floor keeps its meaning.
         """
         if vector is None:
@@ -227,7 +227,7 @@ class KnowledgeBase:
             if lang:
                 filters.append({"lang": lang})
             dense = await self._vectors.query(vector, max(k, CANDIDATES), _where(filters))
-            words = lexical.search(query, CANDIDATES, namespaces, lang)
+            words = lexical.search(query, CANDIDATES, namespaces, lang) if self.lexical_weight else {}
             seen = {h.id for h in dense}
             hits = dense + await self._vectors.with_similarity([i for i in words if i not in seen], vector)
             if hits:
