@@ -22,6 +22,25 @@ class VectorHit:
     similarity: float
 
 
+WIDE = 100  # unfiltered neighbours fetched before filtering in Python
+
+
+def matches(metadata: dict[str, Any], where: dict[str, Any]) -> bool:
+    """Chroma's `where` semantics for the shapes we use: equality, `$in`, `$and`."""
+    for key, condition in where.items():
+        if key == "$and":
+            if not all(matches(metadata, part) for part in condition):
+                return False
+        elif isinstance(condition, dict):
+            if set(condition) != {"$in"}:
+                raise ValueError(f"unsupported filter {condition!r}")
+            if metadata.get(key) not in condition["$in"]:
+                return False
+        elif metadata.get(key) != condition:
+            return False
+    return True
+
+
 def open_chroma(data_dir: Path, host: str | None, port: int) -> Any:
     """The Chroma client; the embedded one persists under DATA_DIR/chroma."""
     settings = ChromaSettings(anonymized_telemetry=False)
@@ -53,6 +72,22 @@ class VectorCollection:
         )
 
     async def query(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[VectorHit]:
+        """The `k` nearest chunks matching `where`.
+
+        Chroma's metadata filter costs ~150-270 ms at 100k chunks against ~5 ms for a plain HNSW query
+        (README, "Knowledge base"), so a filtered query first takes the WIDE nearest chunks unfiltered
+        and filters them here; only when fewer than `k` match (a rare language or namespace) does it
+        ask Chroma to filter.
+        """
+        if not where:
+            return await self._nearest(vector, k, None)
+        wide = await self._nearest(vector, max(WIDE, k), None)
+        matched = [hit for hit in wide if matches(hit.metadata, where)]
+        if len(matched) >= k or len(wide) < max(WIDE, k):  # enough, or the whole collection was seen
+            return matched[:k]
+        return await self._nearest(vector, k, where)
+
+    async def _nearest(self, vector: np.ndarray, k: int, where: dict[str, Any] | None) -> list[VectorHit]:
         result = await asyncio.to_thread(
             self._col.query,
             query_embeddings=[vector.tolist()],

@@ -3,9 +3,12 @@ the knowledge across processes, and forgets deleted documents."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from brain.knowledge.base import KnowledgeBase
 from brain.knowledge.lexical import LexicalIndex, codes
 from channels.messages import InboundMessage
+from storage.vectors import VectorCollection, matches, open_chroma
 from tests.conftest import unique_id
 
 PARTS = """# Spare parts
@@ -76,3 +79,30 @@ async def test_another_process_changing_the_knowledge_rebuilds_the_lexical_index
         await other.delete(added.document.id)
         passages = await own.search("55-1203 gasket kit", language="en")
         assert all(p.document != "parts.md" for p in passages)
+
+
+async def test_filtered_queries_match_an_exact_search_on_both_paths(tmp_path):
+    """Common filters are served from the unfiltered neighbours, rare ones by Chroma's own filter; both
+    must return exactly the nearest matching chunks."""
+    rng = np.random.default_rng(7)
+    collection = VectorCollection(open_chroma(tmp_path, None, 0), "filters-test")
+    vectors = rng.standard_normal((600, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    metas = [
+        {"lang": "uk" if i % 50 == 0 else ("ru" if i % 2 else "en"), "namespace": "partner" if i % 3 == 0 else "kb"}
+        for i in range(600)
+    ]
+    await collection.upsert([str(i) for i in range(600)], vectors, [f"chunk {i}" for i in range(600)], metas)
+    for where in (
+        {"lang": "en"},  # half the chunks: the unfiltered neighbours suffice
+        {"$and": [{"namespace": {"$in": ["kb"]}}, {"lang": "ru"}]},
+        {"lang": "uk"},  # 12 chunks: Chroma filters
+        {"$and": [{"namespace": {"$in": ["partner"]}}, {"lang": "uk"}]},
+    ):
+        for _ in range(5):
+            query = vectors[rng.integers(600)] + 0.3 * rng.standard_normal(16).astype(np.float32)
+            query /= np.linalg.norm(query)
+            allowed = [i for i in range(600) if matches(metas[i], where)]
+            expected = sorted(allowed, key=lambda i: -float(vectors[i] @ query))[:10]
+            got = [int(hit.id) for hit in await collection.query(query, 10, where)]
+            assert got == expected, where
