@@ -12,8 +12,8 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from admin_bot.cards import ICONS, history_text, lead_card, lead_keyboard, release_keyboard
 from admin_bot.teaching import offer_examples, propose_example
-from brain.examples import ReviewedExamples
 from brain.knowledge.base import KnowledgeBase
+from brain.reviewed import ReviewedExamples
 from channels.lead_tracking import LeadTracker
 from channels.messages import MediaItem, OutboundMessage
 from channels.outbox import Outbox

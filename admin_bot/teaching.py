@@ -7,9 +7,9 @@ import logging
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from brain.examples import ReviewedExamples
 from brain.knowledge.base import KnowledgeBase
 from brain.language import detect_language
+from brain.reviewed import ReviewedExamples
 from storage.repositories import MessageRepository
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,6 @@ from pymongo import AsyncMongoClient
 from app.settings import Settings
 from brain.answer_cache import AnswerCache
 from brain.classifier import IntentClassifier
-from brain.examples import ReviewedExamples
 from brain.knowledge.base import KnowledgeBase
 from brain.leads import LeadQualifier
 from brain.llm import LLMResponder
@@ -28,6 +27,7 @@ from brain.llm_leads import LLMLeadQualifier
 from brain.llm_router import LLMRouter
 from brain.offline import OfflineResponder
 from brain.playbook import Playbook, load_playbook
+from brain.reviewed import ReviewedExamples
 from brain.router import OfflineRouter
 from brain.service import Brain
 from channels.crm import CrmEvents

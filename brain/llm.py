@@ -9,9 +9,9 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
-from brain.examples import LearnedAnswer
 from brain.knowledge.base import Passage
 from brain.playbook import Category, Playbook
+from brain.reviewed import LearnedAnswer
 from brain.router import Route
 from brain.tools import Search, ToolEffects, run_tool, tool_specs
 from brain.types import BrainReply, Turn, Usage

@@ -10,13 +10,13 @@ import time
 import numpy as np
 
 from brain.answer_cache import AnswerCache, CachedAnswer
-from brain.examples import ReviewedExamples
 from brain.guard import check_inbound, check_reply
 from brain.knowledge.base import KnowledgeBase
 from brain.llm import LLMResponder, LLMUnavailable
 from brain.llm_router import LLMRouter, RouterUnavailable
 from brain.offline import OfflineResponder
 from brain.playbook import Playbook
+from brain.reviewed import ReviewedExamples
 from brain.router import OfflineRouter, Route
 from brain.types import HUMAN_PAYLOAD, BrainReply, Button, Turn
 from storage.cache import Cache

@@ -73,6 +73,9 @@ class LexicalIndex:
     def document_ids(self) -> set[str]:
         return set(self._by_document)
 
+    def chunk_count(self, document_id: str) -> int:
+        return len(self._by_document.get(document_id, ()))
+
     def add(self, chunk_id: str, text: str, document_id: str, namespace: str, language: str) -> None:
         if chunk_id in self._slot_of:
             self._remove_slot(self._slot_of[chunk_id])

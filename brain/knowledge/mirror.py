@@ -41,7 +41,7 @@ class LexicalMirror:
         self.index = LexicalIndex()
         self.version: int | None = None  # the knowledge version the index reflects
         self._lock = asyncio.Lock()
-        self._loading: asyncio.Task[None] | None = None
+        self._loading: asyncio.Task[None] | None = None  # a reference keeps the task from being collected
 
     def add(self, rows: list[Row]) -> None:
         for chunk_id, text, meta in rows:
@@ -79,13 +79,15 @@ class LexicalMirror:
             self.index = _build(await self._vectors.scan())
             self.version = version
             return
-        status = {record.id: record.status for record in await self._documents.list()}  # deleted ones left out
-        held = self.index.document_ids()
-        for document_id in held:
+        records = {record.id: record for record in await self._documents.list()}  # deleted ones left out
+        for document_id in self.index.document_ids():
+            record = records.get(document_id)
             # A document still `indexing` may be this process's ingestion in progress: keep it.
-            if status.get(document_id, "deleted") in ("deleted", "failed"):
+            if record is None or record.status == "failed":
                 self.drop(document_id)
-        for document_id, state in status.items():
-            if state == "ready" and document_id not in held:
+        for document_id, record in records.items():
+            # Missing, or partly held (chunks added while a background load was running): reload it.
+            if record.status == "ready" and self.index.chunk_count(document_id) != record.chunk_count:
+                self.drop(document_id)
                 self.add(await self._vectors.scan({"document_id": document_id}))
         self.version = version
