@@ -8,7 +8,7 @@ from typing import Any
 from bson import ObjectId
 
 from storage.mongo import Database
-from storage.repositories import utcnow
+from storage.repositories import parse_object_id, utcnow
 
 
 @dataclass(slots=True)
@@ -34,11 +34,8 @@ class DocumentRepository:
         return _record(doc) if doc else None
 
     async def get(self, document_id: str) -> DocumentRecord | None:
-        try:
-            oid = ObjectId(document_id)
-        except Exception:  # bson raises InvalidId/TypeError for junk ids; both mean "no such document"
-            return None
-        doc = await self._col.find_one({"_id": oid})
+        oid = parse_object_id(document_id)
+        doc = await self._col.find_one({"_id": oid}) if oid else None
         return _record(doc) if doc else None
 
     async def start(self, name: str, sha256: str, namespace: str, size: int, kind: str, uploader: str | None) -> str:

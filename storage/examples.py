@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bson import ObjectId
 from pymongo import ReturnDocument
 
 from storage.mongo import Database
-from storage.repositories import utcnow
+from storage.repositories import parse_object_id, utcnow
 
 MAX_QUESTION_CHARS = 1000
 MAX_ANSWER_CHARS = 2000
@@ -30,13 +29,6 @@ class ExampleRecord:
     manager_id: int | None = None
     knowledge_version: int | None = None
     vector: list[float] = field(default_factory=list)
-
-
-def _oid(example_id: str) -> ObjectId | None:
-    try:
-        return ObjectId(example_id)
-    except Exception:  # bson raises InvalidId/TypeError for junk ids; both mean "no such example"
-        return None
 
 
 class ExampleRepository:
@@ -76,7 +68,7 @@ class ExampleRepository:
         return [_record(doc) async for doc in cursor]
 
     async def get(self, example_id: str) -> ExampleRecord | None:
-        oid = _oid(example_id)
+        oid = parse_object_id(example_id)
         doc = await self._col.find_one({"_id": oid}) if oid else None
         return _record(doc) if doc else None
 
@@ -89,7 +81,7 @@ class ExampleRepository:
         knowledge_version: int | None = None,
     ) -> ExampleRecord | None:
         """Approve or discard a pending pair once; None when it is unknown or already reviewed."""
-        oid = _oid(example_id)
+        oid = parse_object_id(example_id)
         if oid is None:
             return None
         changes: dict[str, Any] = {

@@ -7,11 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
-from bson.errors import InvalidId
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 
 from storage.mongo import Database
-from storage.repositories import utcnow
+from storage.repositories import parse_object_id, utcnow
 
 
 @dataclass(slots=True)
@@ -112,7 +111,7 @@ class LeadRepository:
         """A manager's correction."""
         score = {"hot": 85, "warm": 40, "cold": 5}[temperature]
         doc = await self._col.find_one_and_update(
-            {"_id": _oid(lead_id)},
+            {"_id": parse_object_id(lead_id)},
             {
                 "$set": {
                     "temperature": temperature,
@@ -127,7 +126,7 @@ class LeadRepository:
         return _lead(doc) if doc else None
 
     async def get(self, lead_id: str) -> Lead | None:
-        oid = _oid(lead_id)
+        oid = parse_object_id(lead_id)
         doc = await self._col.find_one({"_id": oid}) if oid else None
         return _lead(doc) if doc else None
 
@@ -195,13 +194,6 @@ class LeadRepository:
             )
             changed += 1
         return changed
-
-
-def _oid(value: str) -> ObjectId | None:
-    try:
-        return ObjectId(value)
-    except (InvalidId, TypeError):
-        return None
 
 
 def _lead(doc: dict[str, Any]) -> Lead:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bson import ObjectId
+from bson.errors import InvalidId
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -15,6 +16,14 @@ from storage.records import Contact, Conversation, Direction, Owner, StoredMessa
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def parse_object_id(value: str) -> ObjectId | None:
+    """An id from outside (a button, a CLI argument); None when it is not an ObjectId at all."""
+    try:
+        return ObjectId(value)
+    except (InvalidId, TypeError):
+        return None
 
 
 class DuplicateMessage(Exception):
