@@ -71,7 +71,7 @@ async def eval_router(
 ) -> dict:
     if train_rows:
         classifier = IntentClassifier(embedder)
-        vectors, latent = await _embed([r.text for r in train_rows], embedder, "embedding train")
+        vectors, latent = await embed_features([r.text for r in train_rows], embedder, "embedding train")
         classifier.fit_vectors([r.text for r in train_rows], vectors, [r.label for r in train_rows], latent)
         source = "train file"
     else:
@@ -81,7 +81,7 @@ async def eval_router(
         await OfflineRouter.build(load_playbook(playbook_path), classifier)
         source = str(playbook_path or "bundled playbook")
     texts = [r.text for r in test_rows]
-    vectors, latent = await _embed(texts, embedder, "embedding test")
+    vectors, latent = await embed_features(texts, embedder, "embedding test")
     started = time.perf_counter()
     predictions = classifier.predict_vectors(vectors, texts, latent)
     classify_ms = (time.perf_counter() - started) * 1000 / len(texts)
@@ -160,7 +160,9 @@ async def eval_answer(settings: Settings, test_rows: list[Example]) -> dict:
     return result
 
 
-async def _embed(texts: list[str], embedder: Embedder, desc: str) -> tuple[np.ndarray, sparse.csr_matrix | None]:
+async def embed_features(
+    texts: list[str], embedder: Embedder, desc: str
+) -> tuple[np.ndarray, sparse.csr_matrix | None]:
     """Dense embeddings and, when the embedder has them, latent terms; one progress bar for both."""
     parts, latent_parts = [], []
     with tqdm(total=len(texts), desc=desc, unit="text", file=sys.stderr) as bar:

@@ -15,32 +15,23 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import sparse
 
+from app.eval_cli import embed_features
 from brain.classifier import OUT_OF_SCOPE, IntentClassifier
 from brain.evaluation import metrics
 from storage.embeddings import LocalEmbedder
-
-BATCH = 64
-
-
-async def embed(embedder: LocalEmbedder, texts: list[str]) -> tuple[np.ndarray, sparse.csr_matrix]:
-    batches = [texts[i : i + BATCH] for i in range(0, len(texts), BATCH)]
-    dense = np.vstack([await embedder.embed_queries(batch) for batch in batches])
-    latent = sparse.vstack([await embedder.latent_terms(batch) for batch in batches]).tocsr()
-    return dense, latent
 
 
 async def run_split(
     embedder, train: list[tuple[str, str]], test: list[tuple[str, str]], test_features: tuple | None = None
 ) -> dict:
     classifier = IntentClassifier(embedder)
-    train_vectors, train_latent = await embed(embedder, [t for t, _ in train])
+    train_vectors, train_latent = await embed_features([t for t, _ in train], embedder, "embedding train")
     started = time.perf_counter()
     classifier.fit_vectors([t for t, _ in train], train_vectors, [label for _, label in train], train_latent)
     fit_s = time.perf_counter() - started
     test_texts = [t for t, _ in test]
-    test_vectors, test_latent = test_features or await embed(embedder, test_texts)
+    test_vectors, test_latent = test_features or await embed_features(test_texts, embedder, "embedding test")
     predictions = classifier.predict_vectors(test_vectors, test_texts, test_latent)
     result = metrics([label for _, label in test], [p.label for p in predictions])
     result.update({"threshold": classifier.threshold, "fit_s": round(fit_s, 1)})
@@ -83,7 +74,7 @@ async def main_async(eval_dir: Path, skip_clinc: bool) -> dict:
     embedder = LocalEmbedder()
     results: dict = {}
     train, test = banking77(eval_dir)
-    test_features = await embed(embedder, [t for t, _ in test])
+    test_features = await embed_features([t for t, _ in test], embedder, "embedding test")
     results["banking77_10shot"] = await run_split(embedder, train, test, test_features)
     print(f"BANKING77 10-shot accuracy {results['banking77_10shot']['accuracy']:.2%}", file=sys.stderr)
     # One random draw of ten examples is noisy (+-0.5 points); the mean over five draws is the fairer figure.

@@ -37,9 +37,6 @@ class ReviewedExamples:
         self._records: list[ExampleRecord] = []
         self._matrix = np.zeros((0, 0), np.float32)
 
-    def __len__(self) -> int:
-        return len(self._records)
-
     async def reload(self) -> None:
         records = [r for r in await self.repository.approved() if r.vector]
         dims = {len(r.vector) for r in records}

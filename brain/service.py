@@ -157,10 +157,12 @@ class Brain:
                 return BrainReply(hit.text, language, hit.intent, "cache", sources=hit.sources)
 
         namespaces = [category.namespace] if category is not None and category.action == "answer" else None
-        passages = await self._knowledge.search(turn.text, language=language, namespaces=namespaces, vector=vector)
+        passages = await self._knowledge.search(
+            turn.text, language=language, namespaces=namespaces, vector=vector, version=version
+        )
         if namespaces and not any(p.confident(self._offline.similarity_floor) for p in passages):
             # The router may have picked the wrong namespace; the whole knowledge base is the safer net.
-            passages = await self._knowledge.search(turn.text, language=language, vector=vector)
+            passages = await self._knowledge.search(turn.text, language=language, vector=vector, version=version)
         if route.out_of_scope:
             floor = self._offline.similarity_floor + OUT_OF_SCOPE_MARGIN
             passages = [p for p in passages if p.confident(floor)]

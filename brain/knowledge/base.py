@@ -211,6 +211,7 @@ class KnowledgeBase:
         namespaces: list[str] | None = None,
         k: int = 4,
         vector: np.ndarray | None = None,
+        version: int | None = None,
     ) -> list[Passage]:
         """Best passages for `query`, preferring the customer's language when it has any.
 
@@ -219,7 +220,8 @@ class KnowledgeBase:
         """
         if vector is None:
             vector = await self.embed_query(query)
-        lexical = await self._lexical.current(await self.version())
+        # The brain has read the knowledge version for this turn already; others have it read here.
+        lexical = await self._lexical.current(version if version is not None else await self.version())
         asked = codes(query)
         hits: list[VectorHit] = []
         for lang in [language, None] if language else [None]:
