@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from admin_bot.callbacks import History, MarkLead, Release, TakeOver
 from storage.leads import Lead
 from storage.records import StoredMessage
 
@@ -33,24 +34,34 @@ def lead_card(lead: Lead, last_messages: list[StoredMessage], title: str = "Hot 
     return "\n".join(lines)[:4000]
 
 
-def lead_keyboard(lead: Lead) -> InlineKeyboardMarkup:
-    conversation = lead.conversation_id
+def take_over_keyboard(conversation_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
-            [InlineKeyboardButton(text="Take over", callback_data=f"take:{conversation}")],
-            [
-                InlineKeyboardButton(text="Mark hot", callback_data=f"mark:{lead.id}:hot"),
-                InlineKeyboardButton(text="Mark warm", callback_data=f"mark:{lead.id}:warm"),
-                InlineKeyboardButton(text="Mark cold", callback_data=f"mark:{lead.id}:cold"),
-            ],
-            [InlineKeyboardButton(text="History", callback_data=f"hist:{conversation}")],
+            [InlineKeyboardButton(text="Take over", callback_data=TakeOver(conversation_id=conversation_id).pack())]
+        ]
+    )
+
+
+def lead_keyboard(lead: Lead) -> InlineKeyboardMarkup:
+    conversation = lead.conversation_id
+    marks = [
+        InlineKeyboardButton(text=f"Mark {t}", callback_data=MarkLead(lead_id=lead.id, temperature=t).pack())
+        for t in ("hot", "warm", "cold")
+    ]
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="Take over", callback_data=TakeOver(conversation_id=conversation).pack())],
+            marks,
+            [InlineKeyboardButton(text="History", callback_data=History(conversation_id=conversation).pack())],
         ]
     )
 
 
 def release_keyboard(conversation_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text="Return to bot", callback_data=f"release:{conversation_id}")]]
+        inline_keyboard=[
+            [InlineKeyboardButton(text="Return to bot", callback_data=Release(conversation_id=conversation_id).pack())]
+        ]
     )
 
 

@@ -13,8 +13,10 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from admin_bot.handlers import AdminServices
-from storage.documents import DocumentRecord
+from admin_bot.callbacks import DeleteDocument, MoveDocument
+from brain.knowledge.base import KnowledgeBase
+from storage.documents import DocumentRecord, DocumentRepository
+from storage.records import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -23,14 +25,19 @@ NAMESPACES = ("kb", "partner", "faq")
 EDIT_EVERY_S = 1.0  # Telegram rate-limits edits; progress is shown about once a second
 
 
+def delete_button(record: DocumentRecord) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text="Delete", callback_data=DeleteDocument(document_id=record.id).pack())
+
+
 def document_keyboard(record: DocumentRecord) -> InlineKeyboardMarkup:
     namespaces = [
-        InlineKeyboardButton(text=("✓ " if ns == record.namespace else "") + ns, callback_data=f"ns:{record.id}:{ns}")
+        InlineKeyboardButton(
+            text=("✓ " if ns == record.namespace else "") + ns,
+            callback_data=MoveDocument(document_id=record.id, namespace=ns).pack(),  # type: ignore[arg-type]
+        )
         for ns in NAMESPACES
     ]
-    return InlineKeyboardMarkup(
-        inline_keyboard=[namespaces, [InlineKeyboardButton(text="Delete", callback_data=f"del:{record.id}")]]
-    )
+    return InlineKeyboardMarkup(inline_keyboard=[namespaces, [delete_button(record)]])
 
 
 def stored_path(files_dir: Path, record: DocumentRecord) -> Path:
@@ -44,110 +51,113 @@ async def edit(status: Message, text: str, markup: InlineKeyboardMarkup | None =
         log.debug("status edit skipped: %s", exc)
 
 
-def knowledge_router() -> Router:
+async def on_document(
+    message: Message,
+    bot: Bot,
+    is_admin: bool,
+    handled: Conversation | None,
+    knowledge: KnowledgeBase,
+    files_dir: Path,
+) -> None:
+    assert message.from_user is not None and message.document is not None
+    if handled is not None:
+        raise SkipHandler  # a manager handling a chat is sending this file to the customer
+    if not is_admin:
+        log.warning("document upload refused for user %s (not an admin)", message.from_user.id)
+        await message.answer("Only admins can add documents to the knowledge base.")
+        return
+    document = message.document
+    name = document.file_name or "document"
+    if (document.file_size or 0) > BOT_API_DOWNLOAD_LIMIT:
+        await message.answer(
+            f"{name} is larger than the 20 MB a bot may download. Put it on the server and run: closer ingest {name}"
+        )
+        return
+    started = time.perf_counter()
+    status = await message.answer(f"📥 Downloading {name}…")
+    buffer = await bot.download(document.file_id)
+    data = buffer.read() if buffer else b""
+    await edit(status, f"🔎 Parsing {name}…")
+    last = 0.0
+
+    async def progress(stage: str, done: int, total: int) -> None:
+        nonlocal last
+        if time.perf_counter() - last >= EDIT_EVERY_S or done == total:
+            last = time.perf_counter()
+            await edit(status, f"🧠 Embedding {done}/{total}…")
+
+    try:
+        result = await knowledge.ingest_file(name, data, uploader=str(message.from_user.id), progress=progress)
+    except ValueError as exc:
+        await edit(status, f"❌ Not added. {exc}")
+        return
+    await asyncio.to_thread(_save, stored_path(files_dir, result.document), data)
+    seconds = time.perf_counter() - started
+    verb = "Already indexed, nothing changed" if result.unchanged else f"✅ Added (version {result.document.version})"
+    summary = (
+        f"{verb}: {name}\nPages: {result.pages} · chunks: {result.chunks} · language: {result.language or '?'}"
+        f" · {seconds:.1f} s\nNamespace:"
+    )
+    await edit(status, summary, document_keyboard(result.document))
+
+
+async def on_docs(message: Message, documents: DocumentRepository) -> None:
+    records = await documents.list()
+    if not records:
+        await message.answer("The knowledge base is empty. Send me a file to add one.")
+        return
+    for record in records[-20:]:
+        await message.answer(
+            f"{record.name} · {record.namespace} · v{record.version} · {record.status}"
+            f" · {record.chunk_count} chunks" + (f"\n{record.error}" if record.error else ""),
+            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[delete_button(record)]]),
+        )
+
+
+async def on_delete(
+    query: CallbackQuery, callback_data: DeleteDocument, is_admin: bool, knowledge: KnowledgeBase
+) -> None:
+    if not is_admin:
+        await query.answer("Only admins can delete documents.", show_alert=True)
+        return
+    deleted = await knowledge.delete(callback_data.document_id)
+    await query.answer("Deleted." if deleted else "Already gone.")
+    if query.message is not None and deleted:
+        await query.message.answer("🗑 Deleted from the knowledge base.")
+
+
+async def on_move(
+    query: CallbackQuery, callback_data: MoveDocument, is_admin: bool, knowledge: KnowledgeBase, files_dir: Path
+) -> None:
+    """Move a document to another namespace: re-indexed from the stored original, then the old one goes."""
+    if not is_admin:
+        await query.answer("Only admins can change documents.", show_alert=True)
+        return
+    namespace = callback_data.namespace
+    record = await knowledge.document(callback_data.document_id)
+    path = stored_path(files_dir, record) if record else None
+    if record is None or path is None or not path.exists():
+        await query.answer("The original file is not stored any more; send it again.", show_alert=True)
+        return
+    if record.namespace == namespace:
+        await query.answer(f"Already in {namespace}.")
+        return
+    data = await asyncio.to_thread(path.read_bytes)
+    result = await knowledge.ingest_file(record.name, data, namespace=namespace, uploader=str(query.from_user.id))
+    await knowledge.delete(record.id)
+    await query.answer(f"Moved to {namespace}.")
+    if query.message is not None:
+        await query.message.answer(
+            f"{record.name} is now in {namespace}.", reply_markup=document_keyboard(result.document)
+        )
+
+
+def build_router() -> Router:
     router = Router(name="admin-knowledge")
-
-    @router.message(F.document)
-    async def on_document(message: Message, admin: AdminServices, bot: Bot, is_admin: bool) -> None:
-        assert message.from_user is not None and message.document is not None
-        if await admin.ownership.active_for(message.from_user.id) is not None:
-            raise SkipHandler  # a manager handling a chat is sending this file to the customer
-        if not is_admin or admin.knowledge is None or admin.files_dir is None:
-            log.warning("document upload refused for user %s (not an admin)", message.from_user.id)
-            await message.answer("Only admins can add documents to the knowledge base.")
-            return
-        document = message.document
-        name = document.file_name or "document"
-        if (document.file_size or 0) > BOT_API_DOWNLOAD_LIMIT:
-            await message.answer(
-                f"{name} is larger than the 20 MB a bot may download. "
-                f"Put it on the server and run: closer ingest {name}"
-            )
-            return
-        started = time.perf_counter()
-        status = await message.answer(f"📥 Downloading {name}…")
-        buffer = await bot.download(document.file_id)
-        data = buffer.read() if buffer else b""
-        await edit(status, f"🔎 Parsing {name}…")
-        last = 0.0
-
-        async def progress(stage: str, done: int, total: int) -> None:
-            nonlocal last
-            if time.perf_counter() - last >= EDIT_EVERY_S or done == total:
-                last = time.perf_counter()
-                await edit(status, f"🧠 Embedding {done}/{total}…")
-
-        try:
-            result = await admin.knowledge.ingest_file(
-                name, data, uploader=str(message.from_user.id), progress=progress
-            )
-        except ValueError as exc:
-            await edit(status, f"❌ Not added. {exc}")
-            return
-        path = stored_path(admin.files_dir, result.document)
-        await asyncio.to_thread(_save, path, data)
-        seconds = time.perf_counter() - started
-        verb = (
-            "Already indexed, nothing changed" if result.unchanged else f"✅ Added (version {result.document.version})"
-        )
-        summary = (
-            f"{verb}: {name}\nPages: {result.pages} · chunks: {result.chunks} · language: {result.language or '?'}"
-            f" · {seconds:.1f} s\nNamespace:"
-        )
-        await edit(status, summary, document_keyboard(result.document))
-
-    @router.message(Command("docs"))
-    async def on_docs(message: Message, admin: AdminServices) -> None:
-        if admin.knowledge is None:
-            return
-        records = await admin.knowledge_documents()
-        if not records:
-            await message.answer("The knowledge base is empty. Send me a file to add one.")
-            return
-        for record in records[-20:]:
-            await message.answer(
-                f"{record.name} · {record.namespace} · v{record.version} · {record.status}"
-                f" · {record.chunk_count} chunks" + (f"\n{record.error}" if record.error else ""),
-                reply_markup=InlineKeyboardMarkup(
-                    inline_keyboard=[[InlineKeyboardButton(text="Delete", callback_data=f"del:{record.id}")]]
-                ),
-            )
-
-    @router.callback_query(F.data.startswith("del:"))
-    async def on_delete(query: CallbackQuery, admin: AdminServices, is_admin: bool) -> None:
-        if not is_admin or admin.knowledge is None:
-            await query.answer("Only admins can delete documents.", show_alert=True)
-            return
-        deleted = await admin.knowledge.delete((query.data or "").split(":", 1)[1])
-        await query.answer("Deleted." if deleted else "Already gone.")
-        if query.message is not None and deleted:
-            await query.message.answer("🗑 Deleted from the knowledge base.")
-
-    @router.callback_query(F.data.startswith("ns:"))
-    async def on_namespace(query: CallbackQuery, admin: AdminServices, is_admin: bool) -> None:
-        _, document_id, namespace = (query.data or "::").split(":", 2)
-        if not is_admin or admin.knowledge is None or admin.files_dir is None or namespace not in NAMESPACES:
-            await query.answer("Only admins can change documents.", show_alert=True)
-            return
-        record = await admin.knowledge.document(document_id)
-        path = stored_path(admin.files_dir, record) if record else None
-        if record is None or path is None or not path.exists():
-            await query.answer("The original file is not stored any more; send it again.", show_alert=True)
-            return
-        if record.namespace == namespace:
-            await query.answer(f"Already in {namespace}.")
-            return
-        data = await asyncio.to_thread(path.read_bytes)
-        result = await admin.knowledge.ingest_file(
-            record.name, data, namespace=namespace, uploader=str(query.from_user.id)
-        )
-        await admin.knowledge.delete(record.id)
-        await query.answer(f"Moved to {namespace}.")
-        if query.message is not None:
-            await query.message.answer(
-                f"{record.name} is now in {namespace}.", reply_markup=document_keyboard(result.document)
-            )
-
+    router.message.register(on_document, F.document)
+    router.message.register(on_docs, Command("docs"))
+    router.callback_query.register(on_delete, DeleteDocument.filter())
+    router.callback_query.register(on_move, MoveDocument.filter())
     return router
 
 

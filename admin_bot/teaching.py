@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from admin_bot.callbacks import ReviewAnswer
 from brain.knowledge.base import KnowledgeBase
 from brain.language import detect_language
-from brain.reviewed import ReviewedExamples
+from brain.learning import LearnedAnswers
 from storage.repositories import MessageRepository
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ MAX_CARDS = 5
 
 
 async def propose_example(
-    examples: ReviewedExamples, messages: MessageRepository, conversation_id: str, answer: str, manager_id: int
+    learned: LearnedAnswers, messages: MessageRepository, conversation_id: str, answer: str, manager_id: int
 ) -> None:
     """Pair what a manager just sent with the customer's latest question in that chat (kept pending)."""
     if not answer.strip():
@@ -29,45 +30,48 @@ async def propose_example(
     question = next((m.text for m in reversed(recent) if m.direction == "in" and m.text.strip()), None)
     if question is None or len(question.split()) < MIN_QUESTION_WORDS:
         return
-    await examples.repository.propose(conversation_id, question, answer, detect_language(question), manager_id)
+    await learned.repository.propose(conversation_id, question, answer, detect_language(question), manager_id)
 
 
-async def offer_examples(message: Message, examples: ReviewedExamples, conversation_id: str) -> None:
+async def offer_examples(message: Message, learned: LearnedAnswers, conversation_id: str) -> None:
     """After a hand-back: one card per answer the manager gave, to keep for the bot or skip."""
-    pending = await examples.repository.pending_for(conversation_id)
+    pending = await learned.repository.pending_for(conversation_id)
     for example in pending[:MAX_CARDS]:
         await message.answer(
             f"📚 Teach the bot this answer?\n\nCustomer: {example.question[:600]}\n\nYou: {example.answer[:1500]}",
             reply_markup=InlineKeyboardMarkup(
                 inline_keyboard=[
                     [
-                        InlineKeyboardButton(text="✅ Use this answer", callback_data=f"ex:ok:{example.id}"),
-                        InlineKeyboardButton(text="✖ Skip", callback_data=f"ex:no:{example.id}"),
+                        InlineKeyboardButton(
+                            text="✅ Use this answer",
+                            callback_data=ReviewAnswer(verdict="ok", example_id=example.id).pack(),
+                        ),
+                        InlineKeyboardButton(
+                            text="✖ Skip", callback_data=ReviewAnswer(verdict="no", example_id=example.id).pack()
+                        ),
                     ]
                 ]
             ),
         )
 
 
-def teaching_router(examples: ReviewedExamples, knowledge: KnowledgeBase) -> Router:
+async def on_review(
+    query: CallbackQuery, callback_data: ReviewAnswer, learned: LearnedAnswers, knowledge: KnowledgeBase
+) -> None:
+    approved = callback_data.verdict == "ok"
+    example_id = callback_data.example_id
+    reviewed = await learned.review(example_id, approved, query.from_user.id, await knowledge.version())
+    if reviewed is None:
+        await query.answer("Already reviewed.", show_alert=True)
+        return
+    log.info("example %s %s by manager %s", example_id, reviewed.status, query.from_user.id)
+    await query.answer("Learned." if approved else "Skipped.")
+    if isinstance(query.message, Message):
+        note = "✅ Learned: the bot will give your answer when this question comes again." if approved else "✖ Skipped."
+        await query.message.edit_text(f"{query.message.text or ''}\n\n{note}", reply_markup=None)
+
+
+def build_router() -> Router:
     router = Router(name="admin-teaching")
-
-    @router.callback_query(F.data.startswith("ex:"))
-    async def on_review(query: CallbackQuery) -> None:
-        _, verdict, example_id = (query.data or "::").split(":", 2)
-        approved = verdict == "ok"
-        reviewed = await examples.review(example_id, approved, query.from_user.id, await knowledge.version())
-        if reviewed is None:
-            await query.answer("Already reviewed.", show_alert=True)
-            return
-        log.info("example %s %s by manager %s", example_id, reviewed.status, query.from_user.id)
-        await query.answer("Learned." if approved else "Skipped.")
-        if isinstance(query.message, Message):
-            note = (
-                "✅ Learned: the bot will give your answer when this question comes again."
-                if approved
-                else "✖ Skipped."
-            )
-            await query.message.edit_text(f"{query.message.text or ''}\n\n{note}", reply_markup=None)
-
+    router.callback_query.register(on_review, ReviewAnswer.filter())
     return router

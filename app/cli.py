@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from app.logging import configure_logging
-from app.settings import Settings
+from app.settings import Settings, env_name
 from brain.playbook import PlaybookError
 from storage.mongo import StorageUnavailable
 
@@ -47,14 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "bench":
-        from bench.__main__ import main as bench_main
-
-        return bench_main(["--turns", str(args.turns), "--json", str(args.json)])
+        # The benchmark drives a separate `closer serve`; the product does not import bench/.
+        command = [sys.executable, "-m", "bench", "--turns", str(args.turns), "--json", str(args.json)]
+        return subprocess.call(command)
     try:
         settings = Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        print(f"closer: error: setting {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}", file=sys.stderr)
+        print(f"closer: error: setting {env_name(first['loc'])}: {first['msg']}", file=sys.stderr)
         return 2
     configure_logging("WARNING" if args.command in {"chat", "kb", "ingest", "eval"} else settings.log_level)
     try:
@@ -88,43 +88,13 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def chat(settings: Settings) -> int:
-    """A terminal conversation through the same hub; type a button's number to press it."""
+    """A terminal conversation through the same pipeline as every other channel."""
     from app.container import open_services
-    from channels.console import ConsoleOutbound
-    from channels.messages import START_PAYLOAD, InboundMessage
+    from channels.console import ConsoleOutbound, run_console
 
     async with open_services(settings) as services:
         services.outbox.register(ConsoleOutbound())
-        session = f"console-{uuid.uuid4().hex[:8]}"
-        buttons: list[tuple[str, str]] = []
-
-        async def send(text: str, payload: str | None = None) -> None:
-            nonlocal buttons
-            inbound = InboundMessage("console", session, uuid.uuid4().hex, text=text, payload=payload)
-            result = await services.hub.handle(inbound)
-            buttons = []
-            for reply in result.replies:
-                print(f"\nbot> {reply.text}")
-                for button in reply.buttons:
-                    buttons.append((button.title, button.payload))
-                    print(f"     [{len(buttons)}] {button.title}")
-            print()
-
-        mode = "LLM" if services.brain.llm_enabled else "offline"
-        print(f"Closer chat ({mode} brain). Ctrl-D or /quit to leave.")
-        await send("", START_PAYLOAD)
-        while True:
-            try:
-                line = await asyncio.to_thread(input, "you> ")
-            except EOFError:
-                break
-            if line.strip() in {"/quit", "/exit"}:
-                break
-            if line.strip().isdigit() and 0 < int(line) <= len(buttons):
-                title, payload = buttons[int(line) - 1]
-                await send(title, payload)
-            else:
-                await send(line)
+        await run_console(services.hub, "LLM" if services.brain.llm_enabled else "offline")
     return 0
 
 

@@ -22,29 +22,34 @@ from brain.answer_cache import AnswerCache
 from brain.classifier import IntentClassifier
 from brain.knowledge.base import KnowledgeBase
 from brain.leads import LeadQualifier
+from brain.learning import LearnedAnswers
 from brain.llm import LLMResponder
 from brain.llm_leads import LLMLeadQualifier
 from brain.llm_router import LLMRouter
 from brain.offline import OfflineResponder
 from brain.playbook import Playbook, load_playbook
-from brain.reviewed import ReviewedExamples
+from brain.qualification import LeadCorrections, Qualifier
 from brain.router import OfflineRouter
 from brain.service import Brain
-from channels.crm import CrmEvents
-from channels.hub import Hub, Repositories
-from channels.lead_tracking import LeadTracker
+from channels.audit import AuditTrail
+from channels.crm import CrmWebhook
+from channels.events import ConversationEvents
+from channels.hub import Hub, Stores
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
+from channels.ownership import Ownership
 from channels.web import WebOutbound
 from storage.cache import Cache, MemoryCache, RedisCache
-from storage.crm_outbox import CrmOutbox
+from storage.crm_events import CrmEventRepository
 from storage.documents import DocumentRepository
 from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, QueryMemo
-from storage.examples import ExampleRepository
 from storage.inbox import InboxRepository
+from storage.lead_corrections import LeadCorrectionRepository
 from storage.leads import LeadRepository
+from storage.meta import MetaRepository
 from storage.mongo import Database, EmbeddedMongo, connect_mongo, ensure_indexes
-from storage.repositories import ContactRepository, ConversationRepository, EventLog, MessageRepository
+from storage.repositories import AuditLog, ContactRepository, ConversationRepository, MessageRepository
+from storage.reviewed_answers import ReviewedAnswerRepository
 from storage.vectors import VectorCollection, open_chroma
 
 log = logging.getLogger(__name__)
@@ -54,159 +59,205 @@ ROUTER_THRESHOLD = 0.4  # below it the router says out-of-scope; retrieval's flo
 
 
 @dataclass(slots=True)
-class Services:
-    settings: Settings
-    mongo_client: AsyncMongoClient[dict[str, Any]]
+class Clients:
+    """Connections and models: built first, closed last."""
+
+    mongo: AsyncMongoClient[dict[str, Any]]
     db: Database
     cache: Cache
     redis_configured: bool
     vectors: VectorCollection
     embedder: Embedder
-    documents: DocumentRepository
-    knowledge: KnowledgeBase
-    playbook: Playbook
-    brain: Brain
-    repos: Repositories
-    inbox: InboxRepository
-    outbox: Outbox
-    hub: Hub
-    registry: CollectorRegistry
     openai: AsyncOpenAI | None
+    registry: CollectorRegistry
+
+
+@dataclass(slots=True)
+class Repositories:
+    """Every MongoDB repository; nothing outside `storage/` touches a collection."""
+
+    contacts: ContactRepository
+    conversations: ConversationRepository
+    messages: MessageRepository
     leads: LeadRepository
-    lead_tracker: LeadTracker
-    crm: CrmEvents
-    examples: ReviewedExamples
+    lead_corrections: LeadCorrectionRepository
+    audit: AuditLog
+    documents: DocumentRepository
+    reviewed_answers: ReviewedAnswerRepository
+    inbox: InboxRepository
+    crm_events: CrmEventRepository
+    meta: MetaRepository
+
+    @classmethod
+    def on(cls, db: Database) -> Repositories:
+        return cls(
+            ContactRepository(db),
+            ConversationRepository(db),
+            MessageRepository(db),
+            LeadRepository(db),
+            LeadCorrectionRepository(db),
+            AuditLog(db),
+            DocumentRepository(db),
+            ReviewedAnswerRepository(db),
+            InboxRepository(db),
+            CrmEventRepository(db),
+            MetaRepository(db),
+        )
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    clients: Clients
+    repos: Repositories
+    knowledge: KnowledgeBase
+    brain: Brain
+    learned: LearnedAnswers
+    lead_corrections: LeadCorrections
+    events: ConversationEvents
+    outbox: Outbox
+    ownership: Ownership
+    hub: Hub
+    crm: CrmWebhook
 
 
 def build_openai(settings: Settings) -> AsyncOpenAI | None:
-    if not settings.llm_enabled:
+    llm = settings.llm
+    if not llm.enabled:
         return None
-    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
     return AsyncOpenAI(
-        api_key=key,
-        base_url=settings.openai_base_url,
-        timeout=settings.llm_timeout_s,
-        max_retries=settings.llm_max_retries,
+        api_key=llm.api_key.get_secret_value() if llm.api_key else "not-needed",
+        base_url=llm.base_url,
+        timeout=llm.timeout_s,
+        max_retries=llm.max_retries,
     )
 
 
 def example_knowledge_dir() -> Path:
-    return Path(str(resources.files("brain").joinpath("examples/knowledge")))
+    return Path(str(resources.files("brain").joinpath("sample/knowledge")))
+
+
+async def build_router(playbook: Playbook, embedder: Embedder) -> OfflineRouter:
+    """The offline router trained on the playbook's example phrases (also on a playbook reload)."""
+    return await OfflineRouter.build(playbook, IntentClassifier(embedder, ROUTER_THRESHOLD, oos_as_class=True))
+
+
+async def open_clients(settings: Settings, stack: AsyncExitStack) -> Clients:
+    """Connect to (or start) every backing service; each is closed by `stack` on the way out."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.mongo.uri is not None:
+        uri = settings.mongo.uri.get_secret_value()
+    else:
+        embedded = EmbeddedMongo(settings.data_dir / "mongo")
+        uri = embedded.start()
+        stack.callback(embedded.stop)
+    client, db = await connect_mongo(uri, settings.mongo.db, settings.mongo.timeout_ms)
+    stack.push_async_callback(client.close)
+    await ensure_indexes(db)
+    cache: Cache
+    if settings.redis.url is not None:
+        cache = await RedisCache.connect(settings.redis.url.get_secret_value())
+    else:
+        cache = MemoryCache()
+    stack.push_async_callback(cache.close)
+    openai_client = build_openai(settings)
+    if openai_client is not None:
+        stack.push_async_callback(openai_client.close)
+    embedder: Embedder
+    if settings.knowledge.embeddings == "openai":
+        if openai_client is None:
+            raise ValueError("EMBEDDINGS=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        embedder = OpenAIEmbedder(openai_client, settings.knowledge.embeddings_model)
+    else:
+        embedder = LocalEmbedder()
+    embedder = QueryMemo(embedder)
+    chroma = open_chroma(settings.data_dir, settings.chroma.host, settings.chroma.port)
+    # Vectors of different models cannot share a collection.
+    vectors = VectorCollection(chroma, "knowledge-" + embedder.name.split(":")[0])
+    return Clients(
+        client, db, cache, settings.redis.url is not None, vectors, embedder, openai_client, CollectorRegistry()
+    )
+
+
+async def build_qualifier(settings: Settings, clients: Clients, playbook: Playbook) -> Qualifier:
+    offline = LeadQualifier(clients.embedder)
+    await offline.learn(*playbook_lead_examples(playbook))
+    if clients.openai is None:
+        return offline
+    return LLMLeadQualifier(clients.openai, settings.llm.model_fast, playbook, offline)
+
+
+async def build_brain(
+    settings: Settings,
+    clients: Clients,
+    playbook: Playbook,
+    knowledge: KnowledgeBase,
+    learned: LearnedAnswers,
+    qualifier: Qualifier,
+) -> Brain:
+    llm_client = clients.openai
+    return Brain(
+        playbook,
+        await build_router(playbook, clients.embedder),
+        knowledge,
+        OfflineResponder(playbook, SIMILARITY_FLOOR),
+        qualifier,
+        llm=LLMResponder(llm_client, settings.llm.model, playbook) if llm_client else None,
+        llm_router=LLMRouter(llm_client, settings.llm.model_fast, playbook) if llm_client else None,
+        cache=AnswerCache(clients.cache),
+        state=clients.cache,
+        learned=learned,
+        max_inbound_chars=settings.max_inbound_chars,
+    )
+
+
+def build_crm(settings: Settings, repos: Repositories, stack: AsyncExitStack) -> CrmWebhook:
+    client = httpx.AsyncClient(timeout=10) if settings.crm.webhook_url else None
+    if client is not None:
+        stack.push_async_callback(client.aclose)
+    secret = settings.crm.webhook_secret.get_secret_value() if settings.crm.webhook_secret else None
+    return CrmWebhook(repos.crm_events, client, settings.crm.webhook_url, secret)
 
 
 @asynccontextmanager
 async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> AsyncIterator[Services]:
     """Start every dependency in order; StorageUnavailable when one cannot be reached."""
     async with AsyncExitStack() as stack:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        if settings.mongodb_uri is not None:
-            uri = settings.mongodb_uri.get_secret_value()
-        else:
-            embedded = EmbeddedMongo(settings.data_dir / "mongo")
-            uri = embedded.start()
-            stack.callback(embedded.stop)
-        client, db = await connect_mongo(uri, settings.mongodb_db, settings.mongodb_timeout_ms)
-        stack.push_async_callback(client.close)
-        await ensure_indexes(db)
+        clients = await open_clients(settings, stack)
+        repos = Repositories.on(clients.db)
+        await repos.leads.ensure_indexes()
+        await repos.crm_events.ensure_indexes()
 
-        cache: Cache
-        if settings.redis_url is not None:
-            cache = await RedisCache.connect(settings.redis_url.get_secret_value())
-        else:
-            cache = MemoryCache()
-        stack.push_async_callback(cache.close)
-
-        openai_client = build_openai(settings)
-        if openai_client is not None:
-            stack.push_async_callback(openai_client.close)
-        embedder: Embedder
-        if settings.embeddings == "openai":
-            if openai_client is None:
-                raise ValueError("EMBEDDINGS=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
-            embedder = OpenAIEmbedder(openai_client, settings.embeddings_model)
-        else:
-            embedder = LocalEmbedder()
-        embedder = QueryMemo(embedder)
-        chroma = open_chroma(settings.data_dir, settings.chroma_host, settings.chroma_port)
-        # Vectors of different models cannot share a collection.
-        vectors = VectorCollection(chroma, "knowledge-" + embedder.name.split(":")[0])
-
-        documents = DocumentRepository(db)
-        knowledge = KnowledgeBase(vectors, embedder, documents, db)
-        knowledge.lexical_weight = settings.retrieval_lexical_weight
+        knowledge = KnowledgeBase(clients.vectors, clients.embedder, repos.documents, repos.meta)
+        knowledge.lexical_weight = settings.knowledge.lexical_weight
         if seed_knowledge:
-            await seed_once(db, knowledge, settings.knowledge_seed_dir or example_knowledge_dir())
-        loading = await knowledge.prepare()
-        stack.push_async_callback(_cancel, loading)
+            await knowledge.seed_once(settings.knowledge.seed_dir or example_knowledge_dir())
+        stack.push_async_callback(_cancel, await knowledge.prepare())
 
+        learned = LearnedAnswers(repos.reviewed_answers, clients.embedder)
+        await learned.reload()
         playbook = load_playbook(settings.playbook)
-        router = await OfflineRouter.build(playbook, IntentClassifier(embedder, ROUTER_THRESHOLD, oos_as_class=True))
-        llm = LLMResponder(openai_client, settings.llm_model, playbook) if openai_client else None
-        llm_router = LLMRouter(openai_client, settings.llm_model_fast, playbook) if openai_client else None
-        offline = OfflineResponder(playbook, SIMILARITY_FLOOR)
-        examples = ReviewedExamples(ExampleRepository(db), embedder)
-        await examples.reload()
-        brain = Brain(
-            playbook,
-            router,
-            knowledge,
-            offline,
-            llm,
-            cache=AnswerCache(cache),
-            llm_router=llm_router,
-            state=cache,
-            examples=examples,
-        )
+        qualifier = await build_qualifier(settings, clients, playbook)
+        brain = await build_brain(settings, clients, playbook, knowledge, learned, qualifier)
+        corrections = LeadCorrections(qualifier, repos.leads, repos.lead_corrections)
+        await corrections.load()
 
-        repos = Repositories(ContactRepository(db), ConversationRepository(db), MessageRepository(db), EventLog(db))
-        registry = CollectorRegistry()
+        crm = build_crm(settings, repos, stack)
+        events = ConversationEvents([PipelineMetrics(clients.registry), AuditTrail(repos.audit), crm])
         outbox = Outbox(repos.messages, repos.conversations)
         outbox.register(WebOutbound())
-        leads = LeadRepository(db)
-        await leads.ensure_indexes()
-        qualifier: LeadQualifier | LLMLeadQualifier = LeadQualifier(embedder)
-        await qualifier.learn(*playbook_lead_examples(playbook))
-        if openai_client is not None:
-            qualifier = LLMLeadQualifier(openai_client, settings.llm_model_fast, playbook, qualifier)
-        lead_tracker = LeadTracker(qualifier, leads, db)
-        await lead_tracker.load_corrections()
-        crm_outbox = CrmOutbox(db)
-        await crm_outbox.ensure_indexes()
-        crm_client = httpx.AsyncClient(timeout=10) if settings.crm_webhook_url else None
-        if crm_client is not None:
-            stack.push_async_callback(crm_client.aclose)
-        secret = settings.crm_webhook_secret.get_secret_value() if settings.crm_webhook_secret else None
-        crm = CrmEvents(crm_outbox, crm_client, settings.crm_webhook_url, secret)
-        lead_tracker.listeners.append(crm.on_lead_change)
-        hub = Hub(repos, cache, brain, outbox, PipelineMetrics(registry), settings.max_inbound_chars, lead_tracker)
+        stores = Stores(repos.contacts, repos.conversations, repos.messages, repos.leads)
+        hub = Hub(stores, brain, outbox, events, clients.cache)
+        stack.push_async_callback(hub.drain)
+        ownership = Ownership(repos.conversations, repos.leads, events)
         log.info(
             "services ready (llm=%s, embeddings=%s, redis=%s)",
             brain.llm_enabled,
-            embedder.name,
-            settings.redis_url is not None,
+            clients.embedder.name,
+            clients.redis_configured,
         )
         yield Services(
-            settings=settings,
-            mongo_client=client,
-            db=db,
-            cache=cache,
-            redis_configured=settings.redis_url is not None,
-            vectors=vectors,
-            embedder=embedder,
-            documents=documents,
-            knowledge=knowledge,
-            playbook=playbook,
-            brain=brain,
-            repos=repos,
-            inbox=InboxRepository(db),
-            outbox=outbox,
-            hub=hub,
-            registry=registry,
-            openai=openai_client,
-            leads=leads,
-            lead_tracker=lead_tracker,
-            crm=crm,
-            examples=examples,
+            settings, clients, repos, knowledge, brain, learned, corrections, events, outbox, ownership, hub, crm
         )
 
 
@@ -227,12 +278,3 @@ def playbook_lead_examples(playbook: Playbook) -> tuple[list[str], list[str]]:
             texts += examples
             labels += [temperature] * len(examples)
     return texts, labels
-
-
-async def seed_once(db: Database, knowledge: KnowledgeBase, folder: Path) -> None:
-    """Index the example knowledge on first start only: an admin who deletes it does not get it back."""
-    marker = await db.meta.find_one({"_id": "seeded"})
-    if marker is not None:
-        return
-    await knowledge.seed_directory(folder)
-    await db.meta.insert_one({"_id": "seeded", "folder": str(folder)})

@@ -50,7 +50,7 @@ async def ingest_paths(settings: Settings, paths: list[Path], namespace: str) ->
 
 async def kb_list(settings: Settings) -> int:
     async with open_services(settings, seed_knowledge=False) as services:
-        records = await services.documents.list()
+        records = await services.repos.documents.list()
         if not records:
             print("The knowledge base is empty.")
             return 0

@@ -7,10 +7,8 @@ import logging
 import signal
 from pathlib import Path
 
-from app.container import ROUTER_THRESHOLD
-from brain.classifier import IntentClassifier
+from app.container import build_router
 from brain.playbook import PlaybookError, load_playbook
-from brain.router import OfflineRouter
 from brain.service import Brain
 from storage.embeddings import Embedder
 
@@ -38,9 +36,7 @@ class PlaybookReloader:
             self.last_error = str(exc)
             log.error("playbook not reloaded, the previous one keeps serving: %s", exc)
             return False
-        router = await OfflineRouter.build(
-            playbook, IntentClassifier(self._embedder, ROUTER_THRESHOLD, oos_as_class=True)
-        )
+        router = await build_router(playbook, self._embedder)
         self._brain.use_playbook(playbook, router)
         self.last_error = None
         log.info("playbook reloaded (%d categories)", len(playbook.categories))

@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from app.admin_runtime import build_admin_bot
+
+from app.bots import build_customer_bot
 from app.container import open_services
-from app.runtime import build_customer_bot
 from app.settings import Settings
 from bench.report import report
 from tests.fakes.servers import serve_app
@@ -35,7 +35,7 @@ async def measure(n: int) -> dict:
     fake = FakeTelegram()
     with tempfile.TemporaryDirectory(prefix="closer-alerts-") as tmp:
         async with serve_app(fake.app) as base:
-            settings = Settings(
+            settings = Settings.from_flat(
                 _env_file=None,
                 data_dir=Path(tmp),
                 telegram_bot_token="1:customer-token-bench",
@@ -55,7 +55,7 @@ async def measure(n: int) -> dict:
                         before = len(fake.sent(MANAGER))
                         update = fake.message_update(50_000 + i, MESSAGES[i % len(MESSAGES)])
                         started = time.perf_counter()
-                        await fake.inject(update, token=settings.telegram_bot_token.get_secret_value())
+                        await fake.inject(update, token=settings.telegram.bot_token.get_secret_value())
                         await fake.wait_until(lambda before=before: len(fake.sent(MANAGER)) > before)
                         latencies.append((time.perf_counter() - started) * 1000)
                 finally:

@@ -40,7 +40,7 @@ async def run() -> dict:
     labels = section_labels(example_knowledge_dir())
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        async with open_services(Settings(_env_file=None, data_dir=Path(tmp))) as services:
+        async with open_services(Settings.from_flat(_env_file=None, data_dir=Path(tmp))) as services:
             knowledge = services.knowledge
             for weight in WEIGHTS:
                 knowledge.lexical_weight = weight

@@ -138,7 +138,7 @@ async def xquad(eval_dir: Path) -> dict:
 async def ingestion(pages: int) -> dict:
     from app.container import open_services
     from app.settings import Settings
-    from tests.test_documents import text_pdf
+    from tests.fakes.files import text_pdf
 
     words = [
         "coffee",
@@ -157,7 +157,7 @@ async def ingestion(pages: int) -> dict:
     content = [" ".join(rng.choice(words) for _ in range(90)) + f" page {i}" for i in range(pages)]
     pdf = text_pdf(*content)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(_env_file=None, data_dir=Path(tmp))
+        settings = Settings.from_flat(_env_file=None, data_dir=Path(tmp))
         async with open_services(settings, seed_knowledge=False) as services:
             started = time.perf_counter()
             result = await services.knowledge.ingest_file("manual.pdf", pdf)

@@ -1,4 +1,4 @@
-"""Builds the customer bot: a Bot bound to TELEGRAM_API_BASE and a Dispatcher with the routers."""
+"""Builds the customer bot: a Bot bound to TELEGRAM_API_BASE, its Dispatcher and routers, its transport."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from aiogram.fsm.storage.base import BaseStorage
 
 from bot.handlers import get_routers
 from bot.inflight import InFlightUpdates
-from channels.hub import Hub
+from bot.transport import TelegramRuntime, UpdateInbox
+from channels.messages import Inbound
 
 
 def create_bot(token: str, api_base: str) -> Bot:
@@ -18,10 +19,26 @@ def create_bot(token: str, api_base: str) -> Bot:
     return Bot(token=token, session=session)
 
 
-def create_customer_dispatcher(hub: Hub, storage: BaseStorage | None = None) -> Dispatcher:
-    dispatcher = Dispatcher(storage=storage, hub=hub) if storage else Dispatcher(hub=hub)
+def create_customer_dispatcher(inbound: Inbound, storage: BaseStorage | None = None) -> Dispatcher:
+    """Handlers receive `inbound` by name (aiogram's workflow data)."""
+    dispatcher = Dispatcher(storage=storage, inbound=inbound) if storage else Dispatcher(inbound=inbound)
     inflight = InFlightUpdates()
     dispatcher.update.outer_middleware(inflight)
     dispatcher["inflight"] = inflight
     dispatcher.include_routers(*get_routers())
     return dispatcher
+
+
+def create_customer_bot(
+    token: str,
+    api_base: str,
+    inbound: Inbound,
+    updates: UpdateInbox,
+    *,
+    storage: BaseStorage | None = None,
+    webhook_secret: str | None = None,
+    public_base_url: str | None = None,
+) -> TelegramRuntime:
+    bot = create_bot(token, api_base)
+    dispatcher = create_customer_dispatcher(inbound, storage)
+    return TelegramRuntime(bot, dispatcher, updates, webhook_secret=webhook_secret, public_base_url=public_base_url)

@@ -8,15 +8,15 @@ corrected way from then on: a near-identical example outranks the rules.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from brain.router import find_contacts
+from brain.types import LeadAssessment, Temperature
 from storage.embeddings import Embedder
 
-Temperature = Literal["hot", "warm", "cold"]
 HOT_FROM, WARM_FROM = 50, 20
 SAME_MESSAGE = 0.95  # cosine above which an example counts as the same message
 EXAMPLE_SCORES = {"hot": 85, "warm": 40, "cold": 5}
@@ -156,14 +156,6 @@ SIGNALS = [
         kind="negative",
     ),
 ]
-
-
-@dataclass(slots=True)
-class LeadAssessment:
-    temperature: Temperature
-    score: int
-    reasons: list[str]
-    fields: dict[str, object] = field(default_factory=dict)
 
 
 def temperature_of(score: int) -> Temperature:

@@ -10,11 +10,11 @@ import openai
 from openai import AsyncOpenAI
 
 from brain.knowledge.base import Passage
+from brain.learning import LearnedAnswer
 from brain.playbook import Category, Playbook
-from brain.reviewed import LearnedAnswer
 from brain.router import Route
 from brain.tools import Search, ToolEffects, run_tool, tool_specs
-from brain.types import BrainReply, Turn, Usage
+from brain.types import BrainReply, Escalation, Turn, Usage
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class LLMResponder:
             mode="llm",
             sources=sorted({p.document for p in used}),
             usage=usage,
-            escalate=effects.escalate,
+            escalation=Escalation("agent", effects.escalation) if effects.escalation else None,
             evidence=[*(p.text for p in effects.passages), *(e.answer for e in examples or [])],
             pending_action=effects.confirm,
             request_contact=effects.request_contact,

@@ -11,8 +11,9 @@ import openai
 from openai import AsyncOpenAI
 from pydantic import BaseModel, Field, ValidationError
 
-from brain.leads import LeadAssessment, LeadQualifier, rule_assessment, temperature_of
+from brain.leads import LeadQualifier, rule_assessment, temperature_of
 from brain.playbook import Playbook
+from brain.types import LeadAssessment
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 Localized = dict[str, str]
 
-EXAMPLE_PLAYBOOK = "examples/playbook.yaml"
+EXAMPLE_PLAYBOOK = "sample/playbook.yaml"
 
 
 class PlaybookError(ValueError):

@@ -92,7 +92,7 @@ def tool_specs(allowed: list[str]) -> list[dict[str, Any]]:
 
 @dataclass(slots=True)
 class ToolEffects:
-    escalate: bool = False
+    escalation: str | None = None  # the agent's reason for asking a manager in
     confirm: dict[str, str] | None = None
     passages: list[Passage] = field(default_factory=list)
     errors: int = 0
@@ -116,7 +116,7 @@ async def run_tool(name: str, raw_arguments: str, search: Search, effects: ToolE
         effects.passages += found
         return "\n\n".join(f"[{p.title} — {p.section}] {p.text}" for p in found) or "nothing found"
     if isinstance(args, Escalate):
-        effects.escalate = True
+        effects.escalation = args.reason
         return "ok: a manager has been asked to join this chat"
     if isinstance(args, RequestContact):
         effects.request_contact = True

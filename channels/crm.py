@@ -1,4 +1,5 @@
-"""CRM webhooks: lead and conversation events as signed JSON, retried with backoff from a durable outbox."""
+"""CRM webhooks: a subscriber of conversation events that stores each lead and conversation event first
+(`crm_events`), then POSTs it as signed JSON, retried with backoff: nothing is lost on a restart."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 
 import httpx
 
-from storage.crm_outbox import CrmOutbox
+from channels.events import ConversationListener
+from storage.crm_events import CrmEventRepository
 from storage.leads import LeadChange
 from storage.records import Conversation
 
@@ -29,9 +31,11 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 15 * 2 ** (attempts - 1)))
 
 
-class CrmEvents:
-    def __init__(self, outbox: CrmOutbox, client: httpx.AsyncClient | None, url: str | None, secret: str | None):
-        self._outbox = outbox
+class CrmWebhook(ConversationListener):
+    def __init__(
+        self, queue: CrmEventRepository, client: httpx.AsyncClient | None, url: str | None, secret: str | None
+    ):
+        self._queue = queue
         self._client = client
         self._url = url
         self._secret = secret or ""
@@ -42,9 +46,15 @@ class CrmEvents:
 
     async def emit(self, event_type: str, data: dict[str, Any]) -> None:
         if self.enabled:
-            await self._outbox.enqueue(event_type, data)
+            await self._queue.enqueue(event_type, data)
 
-    async def on_lead_change(self, change: LeadChange, conversation: Conversation) -> None:
+    async def taken_over(self, conversation: Conversation, manager_id: int) -> None:
+        await self.emit("conversation.taken_over", {"conversation_id": conversation.id, "manager_id": manager_id})
+
+    async def released(self, conversation: Conversation, manager_id: int | None, reason: str) -> None:
+        await self.emit("conversation.released", {"conversation_id": conversation.id, "reason": reason})
+
+    async def lead_changed(self, change: LeadChange, conversation: Conversation) -> None:
         lead = change.lead
         data = {
             "lead_id": lead.id,
@@ -69,7 +79,7 @@ class CrmEvents:
             return 0
         assert self._client is not None and self._url is not None
         delivered = 0
-        for event in await self._outbox.due():
+        for event in await self._queue.due():
             body = json.dumps(
                 {
                     "id": str(event["_id"]),
@@ -90,10 +100,10 @@ class CrmEvents:
             except httpx.HTTPError as exc:
                 ok, error = False, f"{type(exc).__name__}: {exc}"
             if ok:
-                await self._outbox.sent(event["_id"])
+                await self._queue.sent(event["_id"])
                 delivered += 1
             else:
                 retry = backoff(attempts) if attempts < MAX_ATTEMPTS else None
                 log.warning("CRM event %s attempt %d failed: %s", event["type"], attempts, error)
-                await self._outbox.failed_attempt(event["_id"], attempts, retry, error)
+                await self._queue.failed_attempt(event["_id"], attempts, retry, error)
         return delivered

@@ -1,160 +1,158 @@
-"""The inbound pipeline: dedupe -> persist -> ownership -> brain -> outbox. Nothing channel-specific."""
+"""The road every customer message travels, whatever the channel:
+
+    accept (dedupe, persist)  ->  turn queue  ->  respond: load context -> brain.reply -> deliver -> record
+                                                                                       -> publish events
+
+A message is stored before `submit` returns, so a webhook is acknowledged only for what is safe.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from brain.service import Brain
-from brain.types import BrainReply, HistoryItem, Turn
-from channels.lead_tracking import LeadTracker
-from channels.messages import CONTACT_PAYLOAD, START_PAYLOAD, InboundMessage, OutboundMessage
-from channels.metrics import PipelineMetrics
+from brain.types import CONTACT_PAYLOAD, BrainReply, LeadAssessment, Question
+from channels.context import Accepted, TurnContext
+from channels.events import ConversationListener
+from channels.messages import InboundMessage, MediaItem, OutboundMessage, Submitted, TurnResult
 from channels.outbox import Outbox
-from storage.cache import Cache
-from storage.leads import Lead, LeadChange
-from storage.records import Contact, Conversation, StoredMessage
-from storage.repositories import (
-    ContactRepository,
-    ConversationRepository,
-    DuplicateMessage,
-    EventLog,
-    MessageRepository,
-)
+from channels.ports import ContactStore, ConversationStore, Decider, DedupeMarks, LeadStore, MessageStore
+from channels.turns import InProcessTurnQueue, TurnQueue
+from storage.leads import LeadChange
+from storage.records import Conversation
+from storage.repositories import DuplicateMessage
 
 log = logging.getLogger(__name__)
 
 DEDUPE_TTL_S = 3 * 24 * 3600
-NO_LEAD_INTENTS = ("greeting", "unsupported", "empty", "too_long")
-RECENT_TURNS = 12  # verbatim history given to the brain
-MEMORY_MESSAGES = 60  # older ones are condensed into a rolling summary
-
-
-def rolling_summary(older: list[HistoryItem], limit: int = 8) -> str | None:
-    """What the customer said before the recent window, condensed: their last `limit` earlier messages."""
-    said = [" ".join(item.text.split())[:120] for item in older if item.role == "customer"]
-    return "; ".join(said[-limit:]) or None
+MEMORY_MESSAGES = 60  # messages loaded per turn; the older ones are condensed into a rolling summary
+SHUTDOWN_GRACE_S = 15.0
 
 
 @dataclass(slots=True)
-class Accepted:
-    inbound: InboundMessage
-    contact: Contact
-    conversation: Conversation
-    message: StoredMessage
-
-
-@dataclass(slots=True)
-class HandleResult:
-    duplicate: bool = False
-    conversation_id: str | None = None
-    replies: list[OutboundMessage] = field(default_factory=list)
-    reply: BrainReply | None = None
-
-
-@dataclass(slots=True)
-class Repositories:
-    contacts: ContactRepository
-    conversations: ConversationRepository
-    messages: MessageRepository
-    events: EventLog
-
-
-HumanListener = Callable[[Conversation, InboundMessage], Awaitable[None]]
+class Stores:
+    contacts: ContactStore
+    conversations: ConversationStore
+    messages: MessageStore
+    leads: LeadStore
 
 
 class Hub:
+    """Implements `channels.messages.Inbound` for every adapter."""
+
     def __init__(
         self,
-        repos: Repositories,
-        cache: Cache,
-        brain: Brain,
+        stores: Stores,
+        brain: Decider,
         outbox: Outbox,
-        metrics: PipelineMetrics,
-        max_inbound_chars: int = 8000,
-        leads: LeadTracker | None = None,
+        events: ConversationListener,
+        dedupe: DedupeMarks,
+        queue: TurnQueue[Accepted, TurnResult] | None = None,
     ) -> None:
-        self.leads = leads
-        # Called with each customer message that arrives while a human owns the conversation.
-        self.human_listeners: list[HumanListener] = []
-        # Called once when a conversation is escalated to a human (ai -> pending_human).
-        self.escalation_listeners: list[Callable[[Conversation], Awaitable[None]]] = []
-        self._repos = repos
-        self._cache = cache
+        self._stores = stores
         self._brain = brain
         self._outbox = outbox
-        self._metrics = metrics
-        self._max_chars = max_inbound_chars
+        self._events = events
+        self._dedupe = dedupe
+        self._queue: TurnQueue[Accepted, TurnResult] = queue or InProcessTurnQueue(self.respond)
 
-    async def handle(self, inbound: InboundMessage) -> HandleResult:
-        accepted = await self.accept(inbound)
+    async def handle(self, message: InboundMessage) -> TurnResult:
+        return await (await self.submit(message)).outcome
+
+    async def submit(self, message: InboundMessage) -> Submitted:
+        accepted = await self.accept(message)
         if accepted is None:
-            return HandleResult(duplicate=True)
-        return await self.respond(accepted)
+            done: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
+            done.set_result(TurnResult(duplicate=True))
+            return Submitted(True, None, done)
+        conversation_id = accepted.conversation.id
+        return Submitted(False, conversation_id, self._queue.put(conversation_id, accepted))
 
     async def accept(self, inbound: InboundMessage) -> Accepted | None:
-        """Persist the message (before any webhook is acknowledged); None for a redelivery."""
+        """Dedupe, upsert the contact and conversation, persist the message; None for a redelivery."""
         key = f"dedupe:{inbound.channel}:{inbound.channel_message_id}"
-        if await self._cache.get(key) is not None:
-            self._metrics.duplicates.labels(inbound.channel).inc()
+        if await self._dedupe.get(key) is not None:
+            await self._events.duplicate_dropped(inbound)
             return None
-        contact = await self._repos.contacts.upsert(
+        contact = await self._stores.contacts.upsert(
             inbound.channel,
             inbound.channel_user_id,
             name=inbound.user_name,
             username=inbound.username,
             language=inbound.language_hint,
+            # A number shared with the contact button is the customer's own: stored as contact data.
+            phone=inbound.text.strip() if inbound.payload == CONTACT_PAYLOAD else None,
         )
-        conversation = await self._repos.conversations.open(contact, None)
-        meta = {"attachments": [a.kind for a in inbound.attachments]} if inbound.attachments else {}
-        if inbound.payload:
-            meta["payload"] = inbound.payload
+        conversation = await self._stores.conversations.open(contact, None)
         try:
-            stored = await self._repos.messages.add(
+            stored = await self._stores.messages.add(
                 conversation.id,
                 inbound.channel,
                 "in",
                 inbound.text,
                 status="received",
                 channel_message_id=inbound.channel_message_id,
-                meta=meta,
+                meta=_inbound_meta(inbound),
             )
         except DuplicateMessage:
-            # The unique index is the authority; the cache mark only saves the next lookup.
-            await self._cache.set(key, "1", DEDUPE_TTL_S)
-            self._metrics.duplicates.labels(inbound.channel).inc()
+            # The unique index is the authority; the mark only saves the next lookup.
+            await self._dedupe.set(key, "1", DEDUPE_TTL_S)
+            await self._events.duplicate_dropped(inbound)
             return None
-        await self._cache.set(key, "1", DEDUPE_TTL_S)
-        self._metrics.inbound.labels(inbound.channel).inc()
+        await self._dedupe.set(key, "1", DEDUPE_TTL_S)
+        await self._events.message_received(conversation, inbound)
         return Accepted(inbound, contact, conversation, stored)
 
-    async def respond(self, accepted: Accepted) -> HandleResult:
+    async def respond(self, accepted: Accepted) -> TurnResult:
+        """One turn, in steps: the queue calls this once per accepted message, in conversation order."""
+        context = await self._load_context(accepted)
+        if context.conversation.owner == "human":
+            await self._pass_to_human(context)
+            return TurnResult(conversation_id=context.conversation.id)
+        reply = await self._brain.reply(context.turn())
+        lead_change = await self._record_lead(context, reply.lead, reply.question) if reply.lead else None
+        outbound, delivered = await self._deliver(context, reply)
+        escalated = await self._record_outcome(context, reply, delivered)
+        await self._publish(context, reply, delivered, lead_change, escalated)
+        return TurnResult(conversation_id=context.conversation.id, replies=[outbound], reply=reply)
+
+    async def _load_context(self, accepted: Accepted) -> TurnContext:
         started = time.perf_counter()
-        inbound, conversation = accepted.inbound, accepted.conversation
-        result = HandleResult(conversation_id=conversation.id)
-        current = await self._repos.conversations.get(conversation.id) or conversation
-        if current.owner == "human":
-            # A manager owns the chat: the bot stays silent; the message goes to the manager.
-            await self._repos.messages.set_status(accepted.message.id, "for_human")
-            for listener in self.human_listeners:
-                await listener(current, inbound)
-            await self._track_lead(accepted, current)
-            return result
-        reply = await self._think(accepted, current)
-        lead_change = None
-        if reply.intent not in NO_LEAD_INTENTS:
-            lead_change = await self._track_lead(accepted, current)
-        outbound = OutboundMessage(text=reply.text, buttons=reply.buttons)
-        if reply.request_contact:
-            outbound.contact_request = self._brain.playbook.text("share_phone_button", reply.language)
-        if lead_change is not None and reply.lead_fields and self.leads is not None:
-            await self.leads.note(lead_change.lead, reply.lead_fields)
-        plain = not reply.escalate and not reply.request_contact and reply.mode not in ("guard", "canned")
-        if lead_change is not None and plain:  # (an agent that asked for contacts has asked its question)
-            await self._ask_qualification_question(lead_change.lead, reply, outbound)
+        conversation_id, message = accepted.conversation.id, accepted.message
+        current, recent, lead = await asyncio.gather(
+            self._stores.conversations.get(conversation_id),
+            self._stores.messages.recent(conversation_id, limit=MEMORY_MESSAGES),
+            self._stores.leads.by_conversation(conversation_id),
+        )
+        # Customer messages that arrived after this one (a burst waiting in the queue) belong to their own
+        # turns; replies sent meanwhile (to the earlier ones) are history.
+        history = [
+            m for m in recent if m.id != message.id and (m.direction == "out" or m.created_at <= message.created_at)
+        ]
+        return TurnContext(accepted, current or accepted.conversation, history, lead, started)
+
+    async def _pass_to_human(self, context: TurnContext) -> None:
+        """A manager owns the chat: the bot stays silent, the manager gets the message, the lead is still judged."""
+        accepted, conversation = context.accepted, context.conversation
+        await self._stores.messages.set_status(accepted.message.id, "for_human")
+        await self._stores.conversations.touch_human_activity(conversation.id)
+        change = None
+        if accepted.inbound.text.strip():
+            change = await self._record_lead(context, await self._brain.qualify(context.turn()))
+        await self._events.message_for_human(conversation, accepted.inbound)
+        if change is not None:
+            await self._publish_lead(change, conversation)
+
+    async def _deliver(self, context: TurnContext, reply: BrainReply) -> tuple[OutboundMessage, bool]:
+        outbound = OutboundMessage(
+            text=reply.full_text,
+            buttons=reply.buttons,
+            media=[MediaItem(m.kind, url=m.url, title=m.title) for m in reply.media],
+            contact_request=reply.contact_button,
+        )
         meta = {
             "intent": reply.intent,
             "mode": reply.mode,
@@ -163,104 +161,77 @@ class Hub:
             "urgency": reply.urgency,
             "audience": reply.audience,
             "secondary": reply.secondary,
-            "reply_to": accepted.message.id,
+            "reply_to": context.accepted.message.id,
             "tokens": reply.usage.tokens,
             "cost_usd": reply.usage.cost_usd,
         }
-        sent = await self._outbox.deliver(current, outbound, meta=meta)
-        await self._repos.messages.set_status(
+        return outbound, await self._outbox.deliver(context.conversation, outbound, meta=meta)
+
+    async def _record_lead(
+        self, context: TurnContext, lead: LeadAssessment, question: Question | None = None
+    ) -> LeadChange:
+        """The lead as this turn judged it, with the question asked, stored before the reply leaves."""
+        accepted, conversation = context.accepted, context.conversation
+        return await self._stores.leads.record(
+            conversation.id,
+            accepted.contact.id,
+            conversation.channel,
+            temperature=lead.temperature,
+            score=lead.score,
+            reasons=lead.reasons,
+            fields=lead.fields,
+            name=accepted.contact.name,
+            asked=question.field if question else None,
+            turn=(context.lead.turns if context.lead else 0) + 1,
+        )
+
+    async def _record_outcome(self, context: TurnContext, reply: BrainReply, delivered: bool) -> bool:
+        """After delivery: the message's status, the conversation's language and cost, and the escalation
+        (compare-and-set, so only one turn escalates); True when this turn escalated."""
+        accepted, conversation = context.accepted, context.conversation
+        await self._stores.messages.set_status(
             accepted.message.id,
-            "answered" if sent else "answer_failed",
+            "answered" if delivered else "answer_failed",
             intent=reply.intent,
             language=reply.language,
             mode=reply.mode,
         )
-        await self._repos.conversations.set_language(current.id, reply.language)
-        if reply.usage.llm_calls:
-            await self._repos.conversations.add_usage(current.id, reply.usage.tokens, reply.usage.cost_usd)
-        if reply.guard:
-            await self._repos.events.record(
-                "guard", detail=reply.guard, conversation_id=current.id, message_id=accepted.message.id
-            )
-        if reply.escalate:
-            await self._escalate(current, accepted.message.id)
-        self._metrics.replies.labels(inbound.channel, reply.mode).inc()
-        self._metrics.turn_seconds.labels(inbound.channel).observe(time.perf_counter() - started)
-        result.replies, result.reply = [outbound], reply
-        return result
-
-    async def _think(self, accepted: Accepted, conversation: Conversation) -> BrainReply:
-        reply = await self._think_once(accepted, conversation)
-        await self._brain.store_pending(reply)
-        return reply
-
-    async def _think_once(self, accepted: Accepted, conversation: Conversation) -> BrainReply:
-        inbound = accepted.inbound
-        language = conversation.language or inbound.language_hint
-        text = inbound.text.strip()
-        if inbound.payload == START_PAYLOAD:
-            return self._brain.greeting(inbound.language_hint or language)
-        if inbound.payload == CONTACT_PAYLOAD:
-            await self._repos.contacts.set_phone(accepted.contact.id, text)
-            return self._brain.canned("contact_thanks", language, "contact")
-        if not text and not inbound.payload:
-            key = "unsupported_message" if inbound.attachments else "empty_message"
-            return self._brain.canned(key, language, "unsupported" if inbound.attachments else "empty")
-        if len(text) > self._max_chars:
-            return self._brain.canned("too_long", language, "too_long")
-        stored = await self._repos.messages.recent(conversation.id, limit=MEMORY_MESSAGES)
-        items = [
-            HistoryItem("customer" if m.direction == "in" else "assistant", m.text)
-            for m in stored
-            if m.id != accepted.message.id and m.text
-        ]
-        turn = Turn(
-            text=text or (inbound.payload or ""),
-            conversation_id=conversation.id,
-            channel=inbound.channel,
-            previous_language=conversation.language,
-            language_hint=inbound.language_hint,
-            history=items[-RECENT_TURNS:],
-            summary=rolling_summary(items[:-RECENT_TURNS]),
-            max_reply_chars=self._outbox.channel(inbound.channel).capabilities.max_text,
-            payload=inbound.payload,
+        await self._stores.conversations.record_turn(
+            conversation.id, reply.language, reply.usage.tokens, reply.usage.cost_usd
         )
-        return await self._brain.reply(turn)
+        if not reply.escalate:
+            return False
+        return await self._stores.conversations.compare_and_set_owner(conversation.id, "ai", "pending_human")
 
-    async def _track_lead(self, accepted: Accepted, conversation: Conversation) -> LeadChange | None:
-        if self.leads is None or not accepted.inbound.text.strip():
-            return None
-        history = await self._repos.messages.recent(conversation.id, limit=20)
-        texts = [m.text for m in history if m.direction == "in" and m.text.strip()]
-        return await self.leads.track(conversation, accepted.contact, texts)
+    async def _publish(
+        self,
+        context: TurnContext,
+        reply: BrainReply,
+        delivered: bool,
+        lead_change: LeadChange | None,
+        escalated: bool,
+    ) -> None:
+        conversation = context.conversation
+        await self._events.reply_sent(conversation, reply, delivered, time.perf_counter() - context.started)
+        if lead_change is not None:
+            await self._publish_lead(lead_change, conversation)
+        if escalated and reply.escalation is not None:
+            await self._events.escalated(conversation, reply.escalation)
 
-    async def _ask_qualification_question(self, lead: Lead, reply: BrainReply, outbound: OutboundMessage) -> None:
-        """At most one question, only for an interested lead, never the same twice (LeadTracker decides)."""
-        assert self.leads is not None
-        question = await self.leads.next_question(lead, reply.language, self._brain.playbook)
-        if question is None:
-            return
-        outbound.text = f"{outbound.text}\n\n{question.text}"
-        if question.field == "contact":
-            outbound.contact_request = self._brain.playbook.text("share_phone_button", reply.language)
-
-    async def _escalate(self, conversation: Conversation, message_id: str) -> None:
-        if await self._repos.conversations.compare_and_set_owner(conversation.id, "ai", "pending_human"):
-            self._metrics.escalations.inc()
-            await self._repos.events.record(
-                "conversation.escalated", conversation_id=conversation.id, message_id=message_id
-            )
-            for listener in self.escalation_listeners:
-                await listener(conversation)
+    async def _publish_lead(self, change: LeadChange, conversation: Conversation) -> None:
+        await self._events.lead_changed(change, conversation)
+        if change.became_hot:
+            await self._events.lead_became_hot(change.lead, conversation)
 
     async def recover_unanswered(self, grace_s: float = 30.0) -> int:
-        """Answer messages that were persisted but never answered (the process stopped mid-turn)."""
+        """Queue messages that were persisted but never answered (the process stopped mid-turn)."""
         cutoff = datetime.now(UTC) - timedelta(seconds=grace_s)
-        recovered = 0
-        for message in await self._repos.messages.unanswered(cutoff):
-            conversation = await self._repos.conversations.get(message.conversation_id)
-            contact = await self._repos.contacts.get(conversation.contact_id) if conversation else None
+        pending: list[asyncio.Future[TurnResult]] = []
+        for message in await self._stores.messages.unanswered(cutoff):
+            conversation = await self._stores.conversations.get(message.conversation_id)
+            contact = await self._stores.contacts.get(conversation.contact_id) if conversation else None
             if conversation is None or contact is None:
+                log.warning("cannot recover message %s: its conversation or contact is gone", message.id)
                 continue
             inbound = InboundMessage(
                 channel=message.channel,
@@ -269,10 +240,26 @@ class Hub:
                 text=message.text,
                 payload=message.meta.get("payload"),
             )
+            pending.append(self._queue.put(conversation.id, Accepted(inbound, contact, conversation, message)))
+        recovered = 0
+        for outcome in asyncio.as_completed(pending):
             try:
-                await self.respond(Accepted(inbound, contact, conversation, message))
-            except LookupError:
-                log.warning("cannot recover message %s: channel %s is not running", message.id, message.channel)
+                await outcome
+            except LookupError as exc:
+                log.warning("cannot recover a message: %s", exc)
                 continue
             recovered += 1
         return recovered
+
+    async def drain(self, timeout_s: float = SHUTDOWN_GRACE_S) -> bool:
+        """Let queued turns finish (shutdown); False when some were still running at the timeout."""
+        return await self._queue.drain(timeout_s)
+
+
+def _inbound_meta(inbound: InboundMessage) -> dict[str, object]:
+    meta: dict[str, object] = {"attachments": [a.kind for a in inbound.attachments]} if inbound.attachments else {}
+    if inbound.payload:
+        meta["payload"] = inbound.payload
+    if inbound.referral:
+        meta["referral"] = inbound.referral
+    return meta

@@ -1,14 +1,28 @@
-"""One internal message type for every channel, and what each channel can render."""
+"""One internal message type for every channel, what each channel can render, and the two interfaces
+an adapter is given: `Inbound` (hand a message in) and `OutboundChannel` (what it implements to send)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from brain.types import Button
+from brain.types import CONTACT_PAYLOAD, START_PAYLOAD, BrainReply, Button
 
-START_PAYLOAD = "start"  # a conversation opened (/start, the web page loading)
-CONTACT_PAYLOAD = "contact"  # the customer shared their own phone number (Telegram's contact button)
+__all__ = [
+    "CONTACT_PAYLOAD",
+    "START_PAYLOAD",
+    "Attachment",
+    "ChannelCapabilities",
+    "DeliveryError",
+    "Inbound",
+    "InboundMessage",
+    "MediaItem",
+    "OutboundChannel",
+    "OutboundMessage",
+    "Submitted",
+    "TurnResult",
+]
 
 
 @dataclass(slots=True)
@@ -31,6 +45,7 @@ class InboundMessage:
     language_hint: str | None = None
     user_name: str | None = None
     username: str | None = None
+    referral: str | None = None  # where the customer came from (a deep link's or an ad's `ref`)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,3 +91,31 @@ class OutboundChannel(Protocol):
     capabilities: ChannelCapabilities
 
     async def send(self, recipient_id: str, message: OutboundMessage) -> str | None: ...
+
+
+@dataclass(slots=True)
+class TurnResult:
+    """What came of one inbound message: the replies sent (for channels that answer in the response)."""
+
+    duplicate: bool = False
+    conversation_id: str | None = None
+    replies: list[OutboundMessage] = field(default_factory=list)
+    reply: BrainReply | None = None
+
+
+@dataclass(slots=True)
+class Submitted:
+    """An accepted (or recognised as duplicate) message; `outcome` resolves when its turn is done."""
+
+    duplicate: bool
+    conversation_id: str | None
+    outcome: Awaitable[TurnResult]
+
+
+class Inbound(Protocol):
+    """What an adapter hands its messages to. `submit` returns once the message is stored (so a webhook
+    may be acknowledged) and the turn is queued; `handle` also waits for the turn's outcome."""
+
+    async def submit(self, message: InboundMessage) -> Submitted: ...
+
+    async def handle(self, message: InboundMessage) -> TurnResult: ...

@@ -1,11 +1,16 @@
-"""Prometheus metrics of the message pipeline, on a registry owned by the composition root."""
+"""Prometheus metrics of the message pipeline, fed by conversation events, on the composition root's registry."""
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from brain.types import BrainReply, Escalation
+from channels.events import ConversationListener
+from channels.messages import InboundMessage
+from storage.records import Conversation
 
-class PipelineMetrics:
+
+class PipelineMetrics(ConversationListener):
     def __init__(self, registry: CollectorRegistry) -> None:
         self.inbound = Counter(
             "closer_inbound_messages_total", "Customer messages accepted", ["channel"], registry=registry
@@ -22,3 +27,16 @@ class PipelineMetrics:
             registry=registry,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
         )
+
+    async def message_received(self, conversation: Conversation, inbound: InboundMessage) -> None:
+        self.inbound.labels(inbound.channel).inc()
+
+    async def duplicate_dropped(self, inbound: InboundMessage) -> None:
+        self.duplicates.labels(inbound.channel).inc()
+
+    async def reply_sent(self, conversation: Conversation, reply: BrainReply, delivered: bool, seconds: float) -> None:
+        self.replies.labels(conversation.channel, reply.mode).inc()
+        self.turn_seconds.labels(conversation.channel).observe(seconds)
+
+    async def escalated(self, conversation: Conversation, escalation: Escalation) -> None:
+        self.escalations.inc()

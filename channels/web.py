@@ -1,19 +1,17 @@
-"""The web chat channel: `POST /api/v1/chat` and the widget page at `/`."""
+"""The web chat adapter: `POST /api/v1/chat` and the chat page at `/`. Replies travel back in the response."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, field_validator
 
-from channels.hub import Hub
-from channels.messages import ChannelCapabilities, InboundMessage, OutboundMessage
-from storage.cache import Cache
+from channels.messages import ChannelCapabilities, Inbound, InboundMessage, OutboundMessage
 
 MAX_BODY_TEXT = 100_000
 _SESSION = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -61,20 +59,28 @@ class ChatResponse(BaseModel):
     duplicate: bool = False
 
 
-def web_router(hub: Hub, cache: Cache, rate_per_minute: int) -> APIRouter:
-    router = APIRouter()
+class Counters(Protocol):
+    """Expiring counters for rate limits (Redis, or the in-process cache)."""
+
+    async def incr(self, key: str, ttl_s: float) -> int: ...
+
+
+def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> APIRouter:
+    router = APIRouter(tags=["web chat"])
 
     async def rate_limited(request: Request, body: ChatRequest) -> None:
         """Per session, and (looser) per client address, which many customers may share behind a proxy."""
         client = request.client.host if request.client else "unknown"
-        too_many = await cache.incr(f"rl:web:s:{body.session_id}", 60) > rate_per_minute
-        too_many |= await cache.incr(f"rl:web:ip:{client}", 60) > rate_per_minute * 10
+        too_many = await counters.incr(f"rl:web:s:{body.session_id}", 60) > rate_per_minute
+        too_many |= await counters.incr(f"rl:web:ip:{client}", 60) > rate_per_minute * 10
         if too_many:
             raise HTTPException(status_code=429, detail="Too many messages; please wait a minute.")
 
+    # (The dependency is a closure over this adapter's counters, so it is listed here, not in an Annotated
+    # alias: a string annotation could not see it.)
     @router.post("/api/v1/chat", response_model=ChatResponse, dependencies=[Depends(rate_limited)])
     async def chat(body: ChatRequest) -> ChatResponse:
-        inbound = InboundMessage(
+        message = InboundMessage(
             channel="web",
             channel_user_id=body.session_id,
             channel_message_id=body.message_id or uuid.uuid4().hex,
@@ -82,7 +88,7 @@ def web_router(hub: Hub, cache: Cache, rate_per_minute: int) -> APIRouter:
             payload=body.payload,
             language_hint=body.language,
         )
-        result = await hub.handle(inbound)
+        result = await inbound.handle(message)
         return ChatResponse(
             replies=[
                 ReplyOut(

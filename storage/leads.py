@@ -30,7 +30,9 @@ class Lead:
     updated_at: datetime | None = None
     hot_since: datetime | None = None
     alerts: int = 0
-    meta: dict[str, Any] = field(default_factory=dict)
+    turns: int = 0  # customer turns qualified so far
+    asked: list[str] = field(default_factory=list)  # qualification questions already asked (fields)
+    asked_turn: int | None = None  # the turn the last one was asked on
 
 
 @dataclass(slots=True)
@@ -64,8 +66,11 @@ class LeadRepository:
         reasons: list[str],
         fields: dict[str, Any],
         name: str | None,
+        asked: str | None = None,
+        turn: int | None = None,
     ) -> LeadChange:
-        """Store the latest assessment. The update is atomic, so exactly one writer sees a rise to Hot."""
+        """Store the latest assessment (and the question asked with it, on turn `turn`) in one atomic
+        update, so exactly one writer sees a rise to Hot."""
         now = utcnow()
         updates: dict[str, Any] = {
             "temperature": temperature,
@@ -81,19 +86,30 @@ class LeadRepository:
             updates[f"fields.{key}"] = value
         if name:
             updates["name"] = name
+        operation: dict[str, Any] = {
+            "$set": updates,
+            "$setOnInsert": {"created_at": now, "status": "open", "alerts": 0},
+            "$inc": {"turns": 1},
+        }
+        if asked is not None:
+            operation["$addToSet"] = {"asked": asked}
+            updates["asked_turn"] = turn
+        if temperature == "hot":
+            operation["$min"] = {"hot_since": now}  # the start of this hot spell, kept while it lasts
+        else:
+            operation["$unset"] = {"hot_since": ""}
+        new_id = ObjectId()
+        operation["$setOnInsert"]["_id"] = new_id
         previous = await self._col.find_one_and_update(
-            {"conversation_id": conversation_id},
-            {"$set": updates, "$setOnInsert": {"created_at": now, "status": "open", "alerts": 0}, "$inc": {"turns": 1}},
-            upsert=True,
-            return_document=ReturnDocument.BEFORE,
+            {"conversation_id": conversation_id}, operation, upsert=True, return_document=ReturnDocument.BEFORE
+        )
+        # The document after the update, derived locally instead of read back (one round trip per turn).
+        after = apply_update(
+            previous or {"_id": new_id, "conversation_id": conversation_id}, operation, previous is None
         )
         previous_temperature = previous.get("temperature") if previous else None
         became_hot = temperature == "hot" and previous_temperature != "hot"
-        if became_hot:
-            await self._col.update_one({"conversation_id": conversation_id}, {"$set": {"hot_since": now}})
-        lead = await self.by_conversation(conversation_id)
-        assert lead is not None
-        return LeadChange(lead, previous is None, previous_temperature, became_hot)
+        return LeadChange(_lead(after), previous is None, previous_temperature, became_hot)
 
     async def set_fields(self, conversation_id: str, fields: dict[str, Any]) -> None:
         updates = {f"fields.{key}": value for key, value in fields.items()}
@@ -159,24 +175,6 @@ class LeadRepository:
         )
         return [_lead(doc) async for doc in cursor]
 
-    async def claim_question(self, conversation_id: str, field: str, min_gap_turns: int) -> bool:
-        """Reserve one qualification question: never the same twice, and not within `min_gap_turns`."""
-        doc = await self._col.find_one({"conversation_id": conversation_id}, {"turns": 1, "asked_turn": 1})
-        if doc is None:
-            return False
-        turns, last = int(doc.get("turns", 0)), doc.get("asked_turn")
-        if last is not None and turns - int(last) < min_gap_turns:
-            return False
-        result = await self._col.update_one(
-            {"conversation_id": conversation_id, "asked": {"$ne": field}, "asked_turn": last},
-            {"$addToSet": {"asked": field}, "$set": {"asked_turn": turns}},
-        )
-        return result.modified_count == 1
-
-    async def asked(self, conversation_id: str) -> list[str]:
-        doc = await self._col.find_one({"conversation_id": conversation_id}, {"asked": 1})
-        return list(doc.get("asked", [])) if doc else []
-
     async def set_taken(self, conversation_id: str, taken: bool) -> None:
         await self._col.update_one({"conversation_id": conversation_id}, {"$set": {"taken": taken}})
 
@@ -189,11 +187,39 @@ class LeadRepository:
         ):
             score = max(0, int(doc.get("score", 0)) - points)
             temperature = "hot" if score >= 50 else "warm" if score >= 20 else "cold"
-            await self._col.update_one(
-                {"_id": doc["_id"]}, {"$set": {"score": score, "temperature": temperature, "decayed_at": utcnow()}}
-            )
+            change: dict[str, Any] = {"$set": {"score": score, "temperature": temperature, "decayed_at": utcnow()}}
+            if temperature != "hot":
+                change["$unset"] = {"hot_since": ""}
+            await self._col.update_one({"_id": doc["_id"]}, change)
             changed += 1
         return changed
+
+
+def apply_update(doc: dict[str, Any], operation: dict[str, Any], inserting: bool) -> dict[str, Any]:
+    """What `operation` ($set, $setOnInsert, $inc, $addToSet, $min, $unset; dotted keys) makes of `doc`."""
+    result = {**doc, "fields": dict(doc.get("fields", {})), "asked": list(doc.get("asked", []))}
+
+    def put(key: str, value: Any) -> None:
+        head, _, tail = key.partition(".")
+        if tail:
+            result.setdefault(head, {})[tail] = value
+        else:
+            result[key] = value
+
+    for key, value in operation.get("$set", {}).items():
+        put(key, value)
+    for key, value in operation.get("$setOnInsert", {}).items() if inserting else ():
+        put(key, value)
+    for key, value in operation.get("$inc", {}).items():
+        result[key] = result.get(key, 0) + value
+    for key, value in operation.get("$addToSet", {}).items():
+        if value not in result.setdefault(key, []):
+            result[key].append(value)
+    for key, value in operation.get("$min", {}).items():
+        result[key] = value if result.get(key) is None else min(result[key], value)
+    for key in operation.get("$unset", {}):
+        result.pop(key, None)
+    return result
 
 
 def _lead(doc: dict[str, Any]) -> Lead:
@@ -213,4 +239,7 @@ def _lead(doc: dict[str, Any]) -> Lead:
         updated_at=doc.get("updated_at"),
         hot_since=doc.get("hot_since"),
         alerts=int(doc.get("alerts", 0)),
+        turns=int(doc.get("turns", 0)),
+        asked=list(doc.get("asked", [])),
+        asked_turn=doc.get("asked_turn"),
     )

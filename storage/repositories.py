@@ -42,10 +42,11 @@ class ContactRepository:
         name: str | None = None,
         username: str | None = None,
         language: str | None = None,
+        phone: str | None = None,
     ) -> Contact:
         now = utcnow()
         updates: dict[str, Any] = {"last_seen_at": now}
-        for key, value in (("name", name), ("username", username), ("language", language)):
+        for key, value in (("name", name), ("username", username), ("language", language), ("phone", phone)):
             if value:
                 updates[key] = value
         doc = await self._col.find_one_and_update(
@@ -60,9 +61,6 @@ class ContactRepository:
     async def get(self, contact_id: str) -> Contact | None:
         doc = await self._col.find_one({"_id": ObjectId(contact_id)})
         return _contact(doc) if doc else None
-
-    async def set_phone(self, contact_id: str, phone: str) -> None:
-        await self._col.update_one({"_id": ObjectId(contact_id)}, {"$set": {"phone": phone}})
 
 
 class ConversationRepository:
@@ -112,14 +110,28 @@ class ConversationRepository:
         doc = await self._col.find_one({"manager_topic_id": topic_id})
         return _conversation(doc) if doc else None
 
-    async def set_language(self, conversation_id: str, language: str) -> None:
-        await self._col.update_one({"_id": ObjectId(conversation_id)}, {"$set": {"language": language}})
+    async def record_turn(self, conversation_id: str, language: str, tokens: int = 0, cost_usd: float = 0.0) -> None:
+        """After a reply: the conversation's language, and what the model calls cost (when there were any)."""
+        update: dict[str, Any] = {"$set": {"language": language}}
+        if tokens or cost_usd:
+            update["$inc"] = {"usage.tokens": tokens, "usage.cost_usd": cost_usd, "usage.turns": 1}
+        await self._col.update_one({"_id": ObjectId(conversation_id)}, update)
 
-    async def add_usage(self, conversation_id: str, tokens: int, cost_usd: float) -> None:
-        await self._col.update_one(
-            {"_id": ObjectId(conversation_id)},
-            {"$inc": {"usage.tokens": tokens, "usage.cost_usd": cost_usd, "usage.turns": 1}},
+    async def touch_human_activity(self, conversation_id: str) -> None:
+        """Activity in a taken-over chat (either side) postpones the idle release."""
+        await self._col.update_one({"_id": ObjectId(conversation_id)}, {"$set": {"human_activity_at": utcnow()}})
+
+    async def handled_by(self, manager_id: int) -> Conversation | None:
+        """The chat this manager handles (the most recently taken one)."""
+        doc = await self._col.find_one(
+            {"owner": "human", "owner_manager_id": manager_id}, sort=[("owner_changed_at", -1)]
         )
+        return _conversation(doc) if doc else None
+
+    async def idle_with_human(self, cutoff: datetime) -> list[Conversation]:
+        """Taken-over chats with no activity since `cutoff`."""
+        cursor = self._col.find({"owner": "human", "human_activity_at": {"$lt": cutoff}})
+        return [_conversation(doc) async for doc in cursor]
 
 
 class MessageRepository:
@@ -175,8 +187,8 @@ class MessageRepository:
         return [_message(doc) async for doc in cursor]
 
 
-class EventLog:
-    """Append-only audit trail (`events`)."""
+class AuditLog:
+    """Append-only audit trail (`events`): escalations, takeovers, releases, guard trips."""
 
     def __init__(self, db: Database) -> None:
         self._col = db.events

@@ -79,7 +79,7 @@ def make_settings(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory):
             "web_chat_rate_per_minute": 1000,
         }
         values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return Settings.from_flat(_env_file=None, **values)
 
     return build
 
@@ -93,7 +93,7 @@ def services_factory(make_settings):
             try:
                 yield services
             finally:
-                await services.mongo_client.drop_database(settings.mongodb_db)
+                await services.clients.mongo.drop_database(settings.mongo.db)
 
     return build
 

@@ -47,7 +47,7 @@ def test_example_playbook_is_complete_in_three_languages():
 
 
 def test_playbook_schema_error_names_field_and_line():
-    raw = resources.files("brain").joinpath("examples/playbook.yaml").read_text(encoding="utf-8")
+    raw = resources.files("brain").joinpath("sample/playbook.yaml").read_text(encoding="utf-8")
     broken = raw.replace("default_language: en", "default_language: de")
     with pytest.raises(PlaybookError, match="default_language"):
         parse_playbook(broken)

@@ -11,7 +11,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from channels.messages import InboundMessage
-from channels.ownership import Ownership
 from tests.conftest import unique_id
 from tests.fakes.servers import serve_app
 
@@ -48,16 +47,14 @@ async def test_lead_and_takeover_events_reach_the_crm_signed_and_retried(service
                 )
             )
             assert await services.crm.flush() == 0
-            assert await services.db.crm_events.count_documents({"status": "pending", "attempts": 1}) == 2
+            assert await services.clients.db.crm_events.count_documents({"status": "pending", "attempts": 1}) == 2
             # The retry is scheduled with backoff; make it due now instead of waiting.
-            await services.db.crm_events.update_many(
+            await services.clients.db.crm_events.update_many(
                 {}, {"$set": {"next_at": datetime.now(UTC) - timedelta(seconds=1)}}
             )
             crm.fail_next = 0
             assert await services.crm.flush() == 2
-            ownership = Ownership(
-                services.db, services.repos.conversations, services.leads, services.repos.events, services.crm
-            )
+            ownership = services.ownership
             assert (await ownership.take_over(result.conversation_id, 42)).won
             assert await ownership.release(result.conversation_id, 42)
             assert await services.crm.flush() == 2

@@ -8,33 +8,7 @@ import zipfile
 import pytest
 
 from brain.knowledge.parsers import DocumentError, parse_document
-
-
-def text_pdf(*pages: str) -> bytes:
-    """A small valid PDF with a real text layer, one page per string (offsets computed, no library needed)."""
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>"]
-    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(len(pages)))
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>")
-    font_id = 3 + 2 * len(pages)
-    for i, text in enumerate(pages):
-        stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET"
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
-            f"/Resources << /Font << /F1 {font_id} 0 R >> >> >>"
-        )
-        objects.append(f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream")
-    objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    out, offsets = io.BytesIO(), []
-    out.write(b"%PDF-1.4\n")
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode("latin-1"))
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for offset in offsets:
-        out.write(f"{offset:010d} 00000 n \n".encode())
-    out.write(f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
+from tests.fakes.files import text_pdf
 
 
 def docx_bytes() -> bytes:
@@ -121,8 +95,8 @@ def test_bad_files_are_refused_with_a_clear_reason(name, data, message):
 
 
 async def test_refused_files_leave_the_knowledge_base_unchanged(services):
-    before_chunks = await services.vectors.count()
-    before_docs = len(await services.documents.list())
+    before_chunks = await services.clients.vectors.count()
+    before_docs = len(await services.repos.documents.list())
     for name, data in [
         ("scan.pdf", b"%PDF-1.4 garbage"),
         ("bomb.docx", zip_bomb("word/document.xml")),
@@ -130,8 +104,8 @@ async def test_refused_files_leave_the_knowledge_base_unchanged(services):
     ]:
         with pytest.raises(ValueError):
             await services.knowledge.ingest_file(name, data)
-    assert await services.vectors.count() == before_chunks
-    assert len(await services.documents.list()) == before_docs
+    assert await services.clients.vectors.count() == before_chunks
+    assert len(await services.repos.documents.list()) == before_docs
 
 
 async def test_pdf_is_answerable_and_same_file_twice_is_a_no_op(services_factory):
@@ -161,5 +135,5 @@ async def test_crash_mid_ingestion_keeps_the_previous_version_serving(services_f
             embedder.embed_passages = original  # type: ignore[method-assign]
         passages = await services.knowledge.search("when are you open", language="en")
         assert "9 to 19" in passages[0].text
-        records = {r.version: r for r in await services.documents.list() if r.name == "hours.txt"}
+        records = {r.version: r for r in await services.repos.documents.list() if r.name == "hours.txt"}
         assert records[1].status == "ready" and records[1].id == v1.document.id and records[2].status == "failed"

@@ -58,7 +58,7 @@ def test_router_eval_on_the_playbook_compares_two_playbooks(tmp_path, repo_root)
             ("какая завтра погода в Киеве", "oos"),
         ],
     )
-    bundled = repo_root / "brain/examples/playbook.yaml"
+    bundled = repo_root / "brain/sample/playbook.yaml"
     result = run_closer(
         ["eval", "--task", "router", "--test", str(test), "--json", str(out), "--compare", str(bundled)],
         {"DATA_DIR": str(tmp_path)},

@@ -77,14 +77,14 @@ async def test_silent_leads_cool_down(services):
 
     from storage.repositories import utcnow
 
-    change = await services.leads.record(
+    change = await services.repos.leads.record(
         "decay-conv", "contact", "web", temperature="hot", score=55, reasons=["x"], fields={}, name=None
     )
     assert change.became_hot and change.created
-    await services.db.leads.update_one(
+    await services.clients.db.leads.update_one(
         {"conversation_id": "decay-conv"}, {"$set": {"last_customer_message_at": utcnow() - timedelta(days=5)}}
     )
-    assert await services.leads.decay(timedelta(days=3), points=10) >= 1
-    lead = await services.leads.by_conversation("decay-conv")
+    assert await services.repos.leads.decay(timedelta(days=3), points=10) >= 1
+    lead = await services.repos.leads.by_conversation("decay-conv")
     assert lead is not None and lead.score == 45 and lead.temperature == "warm"
-    assert await services.leads.decay(timedelta(days=3), points=10) == 0  # once per silent period
+    assert await services.repos.leads.decay(timedelta(days=3), points=10) == 0  # once per silent period

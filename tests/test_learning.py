@@ -12,8 +12,8 @@ ANSWER = "Да, принимаем USDT (сеть TRC20) по счёту; кур
 
 
 async def approve(services, question: str, answer: str, language: str = "ru", reviewer: int = 1) -> str:
-    proposed = await services.examples.repository.propose("conv-x", question, answer, language, reviewer)
-    reviewed = await services.examples.review(proposed.id, True, reviewer, await services.knowledge.version())
+    proposed = await services.learned.repository.propose("conv-x", question, answer, language, reviewer)
+    reviewed = await services.learned.review(proposed.id, True, reviewer, await services.knowledge.version())
     assert reviewed is not None and reviewed.status == "approved"
     return proposed.id
 
@@ -54,11 +54,11 @@ async def test_manager_answer_taught_in_the_admin_bot_is_served_to_the_next_cust
 
 async def test_skipped_answers_are_never_served_and_short_replies_are_not_proposed(services_factory):
     async with services_factory() as services:
-        proposed = await services.examples.repository.propose("conv-y", QUESTION, ANSWER, "ru", 5)
-        assert await services.examples.review(proposed.id, False, 5, 1) is not None
+        proposed = await services.learned.repository.propose("conv-y", QUESTION, ANSWER, "ru", 5)
+        assert await services.learned.review(proposed.id, False, 5, 1) is not None
         result = await say(services, "learn-skip", QUESTION)
         assert result.reply.mode != "learned" and ANSWER not in result.reply.text
-        assert await services.examples.review("not-an-id", True, 5, 1) is None
+        assert await services.learned.review("not-an-id", True, 5, 1) is None
 
 
 async def test_a_knowledge_change_retires_the_direct_answer(services_factory):

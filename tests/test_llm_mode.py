@@ -25,7 +25,7 @@ async def test_llm_answers_with_retrieved_knowledge_in_the_prompt(services_facto
         assert "Always answer in Russian" in system
         assert "1 450 EUR" in system  # the retrieved passage reached the model
         assert llm.answer_requests()[0]["model"] == "gpt-4.1-mini"
-        conversation = await services.db.conversations.find_one({"channel_user_id": "u-llm-1"})
+        conversation = await services.clients.db.conversations.find_one({"channel_user_id": "u-llm-1"})
         assert conversation["usage"]["tokens"] == 420
 
 
@@ -107,7 +107,7 @@ async def test_llm_qualifies_leads_with_structured_output(services_factory, fake
         result = await services.hub.handle(
             inbound("Two Office 200 next week please, send the invoice to +380671234567", "u-llm-lead")
         )
-        lead = await services.leads.by_conversation(result.conversation_id)
+        lead = await services.repos.leads.by_conversation(result.conversation_id)
         assert lead is not None and lead.temperature == "hot" and lead.score == 88
         assert lead.fields["quantity"] == "2" and lead.fields["contact"]["phone"] == "+380671234567"
         [call] = [
@@ -123,7 +123,7 @@ async def test_invalid_llm_judgement_falls_back_to_offline_qualifier(services_fa
     llm.push_structured(route("purchase"), Scripted(content='{"temperature": "boiling"'))
     async with services_factory(openai_base_url=base) as services:
         result = await services.hub.handle(inbound("We want to order two machines, send an invoice today", "u-llm-bad"))
-        lead = await services.leads.by_conversation(result.conversation_id)
+        lead = await services.repos.leads.by_conversation(result.conversation_id)
         assert lead is not None and lead.temperature == "hot"  # the offline rules decided
         assert any("commitment" in reason for reason in lead.reasons)
 
@@ -131,8 +131,8 @@ async def test_invalid_llm_judgement_falls_back_to_offline_qualifier(services_fa
 async def test_manager_corrections_become_few_shot_examples(services_factory, fake_openai):
     llm, base = fake_openai
     async with services_factory(openai_base_url=base) as services:
-        await services.lead_tracker.qualifier.learn(["we are just comparing prices"], ["cold"])
-        await services.lead_tracker.qualifier.assess(["how much for two machines?"])
+        await services.brain.qualifier.learn(["we are just comparing prices"], ["cold"])
+        await services.brain.qualifier.assess(["how much for two machines?"])
         prompt = llm.structured_requests()[-1]["messages"][0]["content"]
         assert '"we are just comparing prices" -> cold' in prompt
 

@@ -114,7 +114,7 @@ async def test_agent_notes_the_lead_and_asks_for_contacts_with_a_button(services
         answers = llm.answer_requests()
         errors = [m["content"] for m in answers[1]["messages"] if m["role"] == "tool"]
         assert errors[0].startswith("error: give at least one") and errors[1].startswith("error: invalid arguments")
-        lead = await services.leads.by_conversation(result.conversation_id)
+        lead = await services.repos.leads.by_conversation(result.conversation_id)
         assert lead.fields["product_interest"] == "Office 200" and lead.fields["quantity"] == "3 machines"
         assert lead.fields["timeline"] == "May"
         outbound = result.replies[0]

@@ -11,10 +11,10 @@ from brain.types import Turn
 
 async def test_playbook_reloads_on_change_and_survives_a_broken_file(services_factory, tmp_path):
     path = tmp_path / "playbook.yaml"
-    original = resources.files("brain").joinpath("examples/playbook.yaml").read_text(encoding="utf-8")
+    original = resources.files("brain").joinpath("sample/playbook.yaml").read_text(encoding="utf-8")
     path.write_text(original, encoding="utf-8")
     async with services_factory(playbook=path) as services:
-        reloader = PlaybookReloader(path, services.brain, services.embedder)
+        reloader = PlaybookReloader(path, services.brain, services.clients.embedder)
         assert services.brain.greeting("en").text.startswith("Hello! I'm the BrewPoint assistant")
 
         path.write_text(original.replace("Hello! I'm the BrewPoint assistant", "Hi, BrewPoint here"), encoding="utf-8")

@@ -45,8 +45,8 @@ async def test_hot_lead_in_telegram_gets_a_share_phone_button_and_the_contact_is
         await fake.inject(fake.message_update(801, None, extra=contact))
         thanks = (await fake.wait_for("sendMessage", count=2, chat_id=801))[-1]
         assert thanks.params["text"].startswith("Thank you! A manager will contact you")
-        stored = await services.db.contacts.find_one({"channel": "telegram", "channel_user_id": "801"})
+        stored = await services.clients.db.contacts.find_one({"channel": "telegram", "channel_user_id": "801"})
         assert stored["phone"] == "+380671112233"
-        lead = await services.db.leads.find_one({"contact_id": str(stored["_id"])})
+        lead = await services.clients.db.leads.find_one({"contact_id": str(stored["_id"])})
         assert lead["fields"]["contact"]["phone"] == "+380671112233"
         assert TOKEN  # the customer bot answered through the local Bot API server

@@ -108,7 +108,7 @@ async def test_red_team(mode, services_factory, fake_openai):
             if text in INJECTION + OTHER_CUSTOMERS:
                 assert result.reply is not None and result.reply.guard, text
         assert escalated >= len(LEGAL_ABUSE_HARM)
-        assert await services.repos.events.count("guard") >= len(INJECTION + OTHER_CUSTOMERS + LEGAL_ABUSE_HARM)
+        assert await services.repos.audit.count("guard") >= len(INJECTION + OTHER_CUSTOMERS + LEGAL_ABUSE_HARM)
 
 
 async def test_self_harm_gets_support_text_in_the_customers_language(services):

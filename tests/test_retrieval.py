@@ -71,7 +71,9 @@ async def test_another_process_changing_the_knowledge_rebuilds_the_lexical_index
     async with services_factory() as services:
         own = services.knowledge
         await (await own.prepare())  # the lexical index is loaded at this version
-        other = KnowledgeBase(services.vectors, services.embedder, services.documents, services.db)
+        other = KnowledgeBase(
+            services.clients.vectors, services.clients.embedder, services.repos.documents, services.repos.meta
+        )
         added = await other.ingest_text("parts.md", PARTS)
         [best, *_] = await own.search("55-1203", language="en")
         assert best.section == "Group head gasket"

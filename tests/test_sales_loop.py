@@ -7,10 +7,9 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from app.admin_runtime import AdminRuntime, build_admin_bot
+from app.bots import AdminBot, build_admin_bot, build_customer_bot
 from app.container import Services, open_services
-from app.runtime import build_customer_bot
-from bot.runtime import TelegramRuntime
+from bot.transport import TelegramRuntime
 from tests.fakes.telegram_api import FakeTelegram
 
 CUSTOMER_TOKEN = "111111:customer-bot-token-for-the-local-server"
@@ -29,7 +28,7 @@ def loop_settings(base: str) -> dict:
 
 
 @asynccontextmanager
-async def bots(services: Services) -> AsyncIterator[tuple[TelegramRuntime, AdminRuntime]]:
+async def bots(services: Services) -> AsyncIterator[tuple[TelegramRuntime, AdminBot]]:
     customer = build_customer_bot(services.settings, services)
     admin = build_admin_bot(services.settings, services, customer)
     assert customer is not None and admin is not None
@@ -133,7 +132,7 @@ async def test_ownership_survives_a_restart(make_settings, fake_telegram):
         assert "Вы тут?" in relayed[-1].params["text"]
         await asyncio.sleep(0.3)
         assert len(fake.sent(buyer)) == before
-        await services.mongo_client.drop_database(settings.mongodb_db)
+        await services.clients.mongo.drop_database(settings.mongo.db)
 
 
 async def test_stranger_is_refused_and_commands_work(services_factory, fake_telegram):
@@ -168,13 +167,13 @@ async def test_mark_cold_teaches_the_qualifier(services_factory, fake_telegram):
         [card] = fake.sent(MANAGER_A)
         mark_cold = card.params["reply_markup"]["inline_keyboard"][1][2]["callback_data"]
         assert mark_cold.endswith(":cold") and take.startswith("take:")
-        assert (await services.lead_tracker.qualifier.assess([HOT_TEXT])).temperature == "hot"
+        assert (await services.brain.qualifier.assess([HOT_TEXT])).temperature == "hot"
         await fake.inject(fake.callback_update(MANAGER_A, mark_cold), token=ADMIN_TOKEN)
         await fake.wait_for("answerCallbackQuery")
-        assessment = await services.lead_tracker.qualifier.assess([HOT_TEXT])
+        assessment = await services.brain.qualifier.assess([HOT_TEXT])
         assert assessment.temperature == "cold"
         assert "manager marked" in assessment.reasons[0]
-        lead = await services.leads.get(mark_cold.split(":")[1])
+        lead = await services.repos.leads.get(mark_cold.split(":")[1])
         assert lead is not None and lead.temperature == "cold" and lead.manual
 
 
@@ -197,14 +196,14 @@ async def test_untaken_hot_lead_is_reannounced_once_and_idle_takeover_is_release
 
         await fake.inject(fake.callback_update(MANAGER_A, take), token=ADMIN_TOKEN)
         await fake.wait_for("sendMessage", count=3, chat_id=MANAGER_A)
-        jobs = Jobs(services, admin)
+        jobs = Jobs(services, admin.notifier)
         assert await jobs.release_idle_takeovers() == 1
         told = await fake.wait_for("sendMessage", count=4, chat_id=MANAGER_A)
         assert "went back to the bot" in told[-1].params["text"]
         conversation_id = take.split(":", 1)[1]
         conversation = await services.repos.conversations.get(conversation_id)
         assert conversation is not None and conversation.owner == "ai"
-        assert await services.repos.events.count("conversation.released") == 1
+        assert await services.repos.audit.count("conversation.released") == 1
 
 
 async def test_forum_group_gets_a_topic_per_conversation(services_factory, fake_telegram):
@@ -268,7 +267,7 @@ async def test_customer_asking_for_a_human_reaches_the_managers(services_factory
 
 
 async def test_admin_uploads_a_document_and_the_bot_answers_from_it(services_factory, fake_telegram):
-    from tests.test_documents import text_pdf
+    from tests.fakes.files import text_pdf
 
     fake, base = fake_telegram
     admin_id, buyer = 9100, 7009

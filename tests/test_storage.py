@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from app.http import readiness
 from app.logging import PersonalDataFilter, mask_personal_data
+from app.routes.health import readiness
 from storage.cache import MemoryCache, RedisCache
 from storage.repositories import DuplicateMessage
 from tests.conftest import unique_id
@@ -64,7 +64,7 @@ async def test_services_with_redis_report_ready_and_dedupe(services_factory, red
         first = await services.hub.handle(message)
         second = await services.hub.handle(message)
         assert first.replies and second.duplicate
-        assert await services.cache.get("dedupe:web:same-id") == "1"
+        assert await services.clients.cache.get("dedupe:web:same-id") == "1"
 
 
 async def test_platform_message_id_is_stored_once(services):

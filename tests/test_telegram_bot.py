@@ -8,10 +8,10 @@ from contextlib import asynccontextmanager
 
 import httpx
 
+from app.bots import build_customer_bot
 from app.container import Services, open_services
 from app.http import create_app
-from app.runtime import build_customer_bot
-from bot.runtime import TelegramRuntime
+from bot.transport import TelegramRuntime
 from storage.mongo import EmbeddedMongo
 from tests.fakes.openai_api import Scripted
 from tests.fakes.servers import serve_app
@@ -95,8 +95,8 @@ async def test_manager_button_escalates(services_factory, fake_telegram):
         await fake.inject(fake.message_update(505, "Who won the football match?"))
         [offer] = await fake.wait_for("sendMessage", chat_id=505)
         button = offer.params["reply_markup"]["inline_keyboard"][0][0]
-        assert button == {"text": "Talk to a manager", "callback_data": "human"}
-        await fake.inject(fake.callback_update(505, "human"))
+        assert button == {"text": "Talk to a manager", "callback_data": "b|human"}
+        await fake.inject(fake.callback_update(505, button["callback_data"]))
         await fake.wait_for("sendMessage", count=2, chat_id=505)
         assert "asked a manager" in fake.texts(505)[1]
         assert fake.sent(None, "answerCallbackQuery")

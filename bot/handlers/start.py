@@ -4,13 +4,12 @@ from aiogram import Router
 from aiogram.filters import CommandStart
 from aiogram.types import Message
 
-from channels.hub import Hub
-from channels.messages import START_PAYLOAD
-from channels.telegram import inbound_from_message
+from bot.adapter import inbound_from_message
+from channels.messages import START_PAYLOAD, Inbound
 
 
-async def on_start(message: Message, hub: Hub) -> None:
-    await hub.handle(inbound_from_message(message, payload=START_PAYLOAD))
+async def on_start(message: Message, inbound: Inbound) -> None:
+    await inbound.handle(inbound_from_message(message, payload=START_PAYLOAD))
 
 
 def build_router() -> Router:

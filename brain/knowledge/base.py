@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pymongo import ReturnDocument
 
 from brain.knowledge.chunking import Chunk, chunk_markdown, split_front_matter
 from brain.knowledge.lexical import codes
@@ -20,7 +19,7 @@ from brain.knowledge.parsers import parse_document
 from brain.language import detect_language
 from storage.documents import DocumentRecord, DocumentRepository
 from storage.embeddings import Embedder
-from storage.mongo import Database
+from storage.meta import MetaRepository
 from storage.vectors import VectorCollection, VectorHit
 
 log = logging.getLogger(__name__)
@@ -60,25 +59,21 @@ class KnowledgeBase:
     """Documents in, passages out. A new version is fully indexed before the old one is removed."""
 
     def __init__(
-        self, collection: VectorCollection, embedder: Embedder, documents: DocumentRepository, db: Database
+        self, collection: VectorCollection, embedder: Embedder, documents: DocumentRepository, meta: MetaRepository
     ) -> None:
         self._vectors = collection
         self._embedder = embedder
         self._documents = documents
-        self._meta = db.meta
+        self._meta = meta
         self._lexical = LexicalMirror(collection, documents)
         self.lexical_weight = LEXICAL_WEIGHT  # 0 = dense only (benchmarks compare the two)
 
     async def version(self) -> int:
         """Raised on every change of the knowledge; cached answers are keyed by it."""
-        doc = await self._meta.find_one({"_id": "knowledge"})
-        return int(doc["version"]) if doc else 0
+        return await self._meta.knowledge_version()
 
     async def _bump_version(self) -> None:
-        doc = await self._meta.find_one_and_update(
-            {"_id": "knowledge"}, {"$inc": {"version": 1}}, upsert=True, return_document=ReturnDocument.AFTER
-        )
-        self._lexical.own_change(int(doc["version"]))
+        self._lexical.own_change(await self._meta.bump_knowledge_version())
 
     async def prepare(self) -> asyncio.Task[None]:
         """Start loading the lexical index in the background (start-up is not held up by a large one)."""
@@ -253,6 +248,13 @@ class KnowledgeBase:
 
     async def is_empty(self) -> bool:
         return await self._vectors.count() == 0
+
+    async def seed_once(self, folder: Path) -> None:
+        """Index the example knowledge on first start only: an admin who deletes it does not get it back."""
+        if await self._meta.seeded():
+            return
+        await self.seed_directory(folder)
+        await self._meta.mark_seeded(str(folder))
 
     async def seed_directory(self, folder: Path) -> int:
         """Index every Markdown/text file below `folder` (the shipped example knowledge); returns new ones."""

@@ -1,4 +1,5 @@
-"""Telegram adapter: aiogram messages in, Bot API sends out."""
+"""The Telegram adapter: aiogram messages and button taps in as `InboundMessage`, `OutboundMessage` out
+through the Bot API within Telegram's limits."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     BufferedInputFile,
     CallbackQuery,
@@ -31,6 +33,19 @@ from channels.messages import (
 
 CHANNEL = "telegram"
 _LANGUAGES = {"ru": "ru", "uk": "uk", "en": "en", "be": "ru"}
+CALLBACK_DATA_MAX = 64  # bytes, Bot API limit
+
+
+class ReplyButton(CallbackData, prefix="b", sep="|"):
+    """A button of a bot reply; `payload` is the brain's (e.g. `human`, `confirm:<token>`)."""
+
+    payload: str
+
+
+def button_data(payload: str) -> str:
+    """Packed callback data, cut to what Telegram accepts (payloads are short; this is a safety net)."""
+    packed = ReplyButton(payload=payload.replace("|", "/")).pack()
+    return packed.encode()[:CALLBACK_DATA_MAX].decode(errors="ignore")
 
 
 def _attachments(message: Message) -> list[Attachment]:
@@ -82,13 +97,13 @@ def inbound_from_message(message: Message, payload: str | None = None) -> Inboun
     )
 
 
-def inbound_from_callback(query: CallbackQuery) -> InboundMessage:
+def inbound_from_callback(query: CallbackQuery, payload: str) -> InboundMessage:
     chat_id = query.message.chat.id if query.message else query.from_user.id
     return InboundMessage(
         channel=CHANNEL,
         channel_user_id=str(chat_id),
         channel_message_id=f"cb:{query.id}",
-        payload=query.data,
+        payload=payload,
         language_hint=language_of(query.from_user.language_code),
         user_name=query.from_user.full_name,
         username=query.from_user.username,
@@ -113,7 +128,7 @@ class TelegramOutbound:
         if message.buttons:
             markup = InlineKeyboardMarkup(
                 inline_keyboard=[
-                    [InlineKeyboardButton(text=b.title, callback_data=b.payload[:64])] for b in message.buttons
+                    [InlineKeyboardButton(text=b.title, callback_data=button_data(b.payload))] for b in message.buttons
                 ]
             )
         try:

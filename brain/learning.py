@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from storage.embeddings import Embedder
-from storage.examples import ExampleRecord, ExampleRepository
+from storage.reviewed_answers import ReviewedAnswer, ReviewedAnswerRepository
 
 DIRECT_MIN = 0.93
 FEW_SHOT_MIN = 0.80
@@ -28,13 +28,13 @@ class LearnedAnswer:
     similarity: float
 
 
-class ReviewedExamples:
+class LearnedAnswers:
     """Approved pairs in memory (a few hundred at most), reloaded from MongoDB on approval and periodically."""
 
-    def __init__(self, repository: ExampleRepository, embedder: Embedder) -> None:
+    def __init__(self, repository: ReviewedAnswerRepository, embedder: Embedder) -> None:
         self.repository = repository
         self._embedder = embedder
-        self._records: list[ExampleRecord] = []
+        self._records: list[ReviewedAnswer] = []
         self._matrix = np.zeros((0, 0), np.float32)
 
     async def reload(self) -> None:
@@ -48,7 +48,7 @@ class ReviewedExamples:
 
     async def review(
         self, example_id: str, approved: bool, reviewer_id: int, knowledge_version: int
-    ) -> ExampleRecord | None:
+    ) -> ReviewedAnswer | None:
         """Approve (embedding the question) or discard a pending pair; None if it was already reviewed."""
         record = await self.repository.get(example_id)
         if record is None or record.status != "pending":
@@ -61,7 +61,7 @@ class ReviewedExamples:
             await self.reload()
         return reviewed
 
-    def _scored(self, vector: np.ndarray, language: str) -> list[tuple[float, ExampleRecord]]:
+    def _scored(self, vector: np.ndarray, language: str) -> list[tuple[float, ReviewedAnswer]]:
         if not self._records or self._matrix.shape[1] != vector.shape[0]:
             return []
         scores = self._matrix @ vector

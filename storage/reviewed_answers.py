@@ -19,7 +19,7 @@ MAX_ANSWER_CHARS = 2000
 
 
 @dataclass(slots=True)
-class ExampleRecord:
+class ReviewedAnswer:
     id: str
     conversation_id: str
     question: str
@@ -31,13 +31,13 @@ class ExampleRecord:
     vector: list[float] = field(default_factory=list)
 
 
-class ExampleRepository:
+class ReviewedAnswerRepository:
     def __init__(self, db: Database) -> None:
         self._col = db.examples
 
     async def propose(
         self, conversation_id: str, question: str, answer: str, language: str, manager_id: int
-    ) -> ExampleRecord:
+    ) -> ReviewedAnswer:
         """Record a new pending pair, or extend the answer of the chat's newest pending pair with the same question
         (a manager often answers in two or three messages)."""
         question, answer = question[:MAX_QUESTION_CHARS], answer[:MAX_ANSWER_CHARS]
@@ -63,11 +63,11 @@ class ExampleRepository:
         doc["_id"] = result.inserted_id
         return _record(doc)
 
-    async def pending_for(self, conversation_id: str) -> list[ExampleRecord]:
+    async def pending_for(self, conversation_id: str) -> list[ReviewedAnswer]:
         cursor = self._col.find({"conversation_id": conversation_id, "status": "pending"}).sort("created_at", 1)
         return [_record(doc) async for doc in cursor]
 
-    async def get(self, example_id: str) -> ExampleRecord | None:
+    async def get(self, example_id: str) -> ReviewedAnswer | None:
         oid = parse_object_id(example_id)
         doc = await self._col.find_one({"_id": oid}) if oid else None
         return _record(doc) if doc else None
@@ -79,7 +79,7 @@ class ExampleRepository:
         reviewer_id: int,
         vector: list[float] | None = None,
         knowledge_version: int | None = None,
-    ) -> ExampleRecord | None:
+    ) -> ReviewedAnswer | None:
         """Approve or discard a pending pair once; None when it is unknown or already reviewed."""
         oid = parse_object_id(example_id)
         if oid is None:
@@ -96,12 +96,12 @@ class ExampleRepository:
         )
         return _record(doc) if doc else None
 
-    async def approved(self) -> list[ExampleRecord]:
+    async def approved(self) -> list[ReviewedAnswer]:
         return [_record(doc) async for doc in self._col.find({"status": "approved"}).sort("reviewed_at", 1)]
 
 
-def _record(doc: dict[str, Any]) -> ExampleRecord:
-    return ExampleRecord(
+def _record(doc: dict[str, Any]) -> ReviewedAnswer:
+    return ReviewedAnswer(
         id=str(doc["_id"]),
         conversation_id=doc["conversation_id"],
         question=doc["question"],

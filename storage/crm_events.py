@@ -12,7 +12,7 @@ from storage.mongo import Database
 from storage.repositories import utcnow
 
 
-class CrmOutbox:
+class CrmEventRepository:
     def __init__(self, db: Database) -> None:
         self._col = db.crm_events
 

@@ -1,17 +1,16 @@
-"""Runs the customer bot: long polling by default, or a webhook at /webhooks/telegram."""
+"""Telegram transport for both bots: long polling by default, or a webhook at /webhooks/telegram whose
+updates are persisted before Telegram gets its 200 and processed in the background."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import Bot, Dispatcher
 from fastapi import APIRouter, HTTPException, Request
 from pymongo.errors import PyMongoError
-
-from storage.inbox import InboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +19,20 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SHUTDOWN_GRACE_S = 15.0
 
 
+class UpdateInbox(Protocol):
+    """Raw webhook payloads, stored before acknowledging (`storage.inbox.InboxRepository`)."""
+
+    async def store(self, source: str, key: str, payload: dict[str, Any]) -> bool: ...
+    async def mark(self, source: str, key: str, status: str, error: str | None = None) -> None: ...
+    async def pending(self, source: str, limit: int = 500) -> list[tuple[str, dict[str, Any]]]: ...
+
+
 class TelegramRuntime:
     def __init__(
         self,
         bot: Bot,
         dispatcher: Dispatcher,
-        inbox: InboxRepository,
+        inbox: UpdateInbox,
         *,
         webhook_secret: str | None = None,
         public_base_url: str | None = None,

@@ -1,0 +1,41 @@
+"""Every admin-bot button's data, as aiogram's typed CallbackData (packed `prefix:value:...`, 64 bytes max)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aiogram.filters.callback_data import CallbackData
+
+Temperature = Literal["hot", "warm", "cold"]
+Namespace = Literal["kb", "partner", "faq"]
+
+
+class TakeOver(CallbackData, prefix="take"):
+    conversation_id: str
+
+
+class Release(CallbackData, prefix="release"):
+    conversation_id: str
+
+
+class History(CallbackData, prefix="hist"):
+    conversation_id: str
+
+
+class MarkLead(CallbackData, prefix="mark"):
+    lead_id: str
+    temperature: Temperature
+
+
+class DeleteDocument(CallbackData, prefix="del"):
+    document_id: str
+
+
+class MoveDocument(CallbackData, prefix="ns"):
+    document_id: str
+    namespace: Namespace
+
+
+class ReviewAnswer(CallbackData, prefix="ex"):
+    verdict: Literal["ok", "no"]
+    example_id: str

@@ -1,0 +1,90 @@
+"""The buttons on lead cards: Take over, Mark hot/warm/cold, History, Return to bot."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery, Message
+
+from admin_bot.callbacks import History, MarkLead, Release, TakeOver
+from admin_bot.cards import history_text, release_keyboard
+from admin_bot.commands import RETURNED
+from admin_bot.teaching import offer_examples
+from brain.learning import LearnedAnswers
+from brain.qualification import LeadCorrections
+from channels.ownership import Ownership
+from storage.leads import LeadRepository
+from storage.repositories import MessageRepository
+
+
+async def on_take(
+    query: CallbackQuery, callback_data: TakeOver, ownership: Ownership, messages: MessageRepository
+) -> None:
+    conversation_id = callback_data.conversation_id
+    result = await ownership.take_over(conversation_id, query.from_user.id)
+    if not result.won:
+        owner = f"manager {result.owner_id}" if result.owner_id else "nobody (it was closed)"
+        await query.answer(f"Already taken by {owner}.", show_alert=True)
+        return
+    await query.answer("The chat is yours.")
+    recent = await messages.recent(conversation_id, limit=10)
+    if query.message is not None:
+        await query.message.answer(
+            "You now handle this chat: what you send here goes to the customer.\n\n" + history_text(recent),
+            reply_markup=release_keyboard(conversation_id),
+        )
+
+
+async def on_mark(
+    query: CallbackQuery,
+    callback_data: MarkLead,
+    leads: LeadRepository,
+    messages: MessageRepository,
+    lead_corrections: LeadCorrections,
+) -> None:
+    lead = await leads.get(callback_data.lead_id)
+    if lead is None:
+        await query.answer("This lead no longer exists.", show_alert=True)
+        return
+    recent = await messages.recent(lead.conversation_id, limit=10)
+    last_customer = next((m.text for m in reversed(recent) if m.direction == "in" and m.text), None)
+    await lead_corrections.correct(lead.id, callback_data.temperature, query.from_user.id, last_customer)
+    await query.answer(f"Marked {callback_data.temperature}. I will learn from it.")
+
+
+async def on_history(query: CallbackQuery, callback_data: History, messages: MessageRepository) -> None:
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(history_text(await messages.recent(callback_data.conversation_id, limit=30)))
+
+
+async def on_release(
+    query: CallbackQuery, callback_data: Release, ownership: Ownership, learned: LearnedAnswers
+) -> None:
+    conversation_id = callback_data.conversation_id
+    if not await ownership.release(conversation_id, query.from_user.id):
+        await query.answer("You are not handling this chat.", show_alert=True)
+        return
+    await query.answer("Returned to the bot.")
+    if isinstance(query.message, Message):
+        await query.message.answer(RETURNED)
+        await offer_examples(query.message, learned, conversation_id)
+
+
+async def on_stale_button(query: CallbackQuery) -> None:
+    """Last: data no router understands (an old or tampered button) gets an answer, not a spinner."""
+    await query.answer("This button is no longer valid.", show_alert=True)
+
+
+def build_router() -> Router:
+    router = Router(name="admin-lead-buttons")
+    router.callback_query.register(on_take, TakeOver.filter())
+    router.callback_query.register(on_mark, MarkLead.filter())
+    router.callback_query.register(on_history, History.filter())
+    router.callback_query.register(on_release, Release.filter())
+    return router
+
+
+def build_fallback_router() -> Router:
+    router = Router(name="admin-stale-buttons")
+    router.callback_query.register(on_stale_button, F.data)
+    return router

@@ -1,0 +1,92 @@
+"""Wires the two Telegram bots into the running services (aiogram is imported only when a bot runs:
+its Bot API models take seconds to import)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from app.container import Services
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from admin_bot.notifier import ManagerNotifier
+    from bot.transport import TelegramRuntime
+
+
+@dataclass(slots=True)
+class AdminBot:
+    telegram: TelegramRuntime
+    notifier: ManagerNotifier
+
+
+def build_customer_bot(settings: Settings, services: Services) -> TelegramRuntime | None:
+    telegram = settings.telegram
+    if telegram.bot_token is None:
+        return None
+    from bot.adapter import TelegramOutbound
+    from bot.factory import create_customer_bot
+    from bot.fsm import SharedClientMongoStorage
+
+    # FSM state lives in the same MongoDB: it survives restarts and is shared by replicas.
+    storage = SharedClientMongoStorage(services.clients.mongo, db_name=settings.mongo.db, collection_name="fsm_states")
+    runtime = create_customer_bot(
+        telegram.bot_token.get_secret_value(),
+        telegram.api_base,
+        services.hub,
+        services.repos.inbox,
+        storage=storage,
+        webhook_secret=telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None,
+        public_base_url=settings.http.public_base_url,
+    )
+    services.outbox.register(TelegramOutbound(runtime.bot))
+    return runtime
+
+
+def build_admin_bot(settings: Settings, services: Services, customer: TelegramRuntime | None) -> AdminBot | None:
+    managers = settings.managers
+    if managers.bot_token is None:
+        return None
+    from admin_bot.factory import create_admin_dispatcher
+    from admin_bot.notifier import ManagerNotifier
+    from bot.factory import create_bot
+    from bot.transport import TelegramRuntime
+
+    bot = create_bot(managers.bot_token.get_secret_value(), settings.telegram.api_base)
+    repos = services.repos
+    downloaders = {}
+    if customer is not None:
+        customer_bot = customer.bot
+
+        async def download_from_customer_bot(file_id: str) -> bytes:
+            buffer = await customer_bot.download(file_id)
+            return buffer.read() if buffer else b""
+
+        downloaders["telegram"] = download_from_customer_bot
+    notifier = ManagerNotifier(
+        bot,
+        sorted(managers.everyone),
+        repos.leads,
+        repos.messages,
+        repos.contacts,
+        repos.conversations,
+        group_chat_id=managers.chat_id,
+        downloaders=downloaders,
+    )
+    services.events.subscribe(notifier)
+    dispatcher = create_admin_dispatcher(
+        managers=set(managers.manager_ids),
+        admins=set(managers.admin_ids),
+        manager_chat_id=managers.chat_id,
+        ownership=services.ownership,
+        leads=repos.leads,
+        lead_corrections=services.lead_corrections,
+        messages=repos.messages,
+        conversations=repos.conversations,
+        outbox=services.outbox,
+        knowledge_base=services.knowledge,
+        documents=repos.documents,
+        learned=services.learned,
+        files_dir=settings.data_dir / "files",
+    )
+    return AdminBot(TelegramRuntime(bot, dispatcher, repos.inbox), notifier)

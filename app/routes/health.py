@@ -1,0 +1,54 @@
+"""Liveness, readiness per dependency, and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pymongo.errors import PyMongoError
+
+from app.container import Services
+from app.routes.deps import ServicesDep
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(services: ServicesDep) -> JSONResponse:
+    checks = await readiness(services)
+    ok = all(v in ("ok", "not configured") for v in checks.values())
+    return JSONResponse({"ready": ok, **checks}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics")
+async def metrics(services: ServicesDep) -> Response:
+    return Response(generate_latest(services.clients.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+async def readiness(services: Services) -> dict[str, str]:
+    clients = services.clients
+
+    async def mongo() -> str:
+        try:
+            await asyncio.wait_for(clients.db.command("ping"), timeout=3)
+        except (PyMongoError, TimeoutError) as exc:
+            return f"error: {type(exc).__name__}"
+        return "ok"
+
+    async def redis() -> str:
+        if not clients.redis_configured:
+            return "not configured"
+        return "ok" if await clients.cache.ping() else "error: no answer"
+
+    async def chroma() -> str:
+        return "ok" if await clients.vectors.ping() else "error: no answer"
+
+    mongo_state, redis_state, chroma_state = await asyncio.gather(mongo(), redis(), chroma())
+    return {"mongodb": mongo_state, "redis": redis_state, "chroma": chroma_state}

@@ -1,0 +1,65 @@
+"""What one turn reads, loaded once when it starts, and the brain's view of it (`Turn`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from brain.types import HistoryItem, Turn
+from channels.messages import InboundMessage
+from storage.leads import Lead
+from storage.records import Contact, Conversation, StoredMessage
+
+RECENT_TURNS = 12  # verbatim history given to the brain
+QUALIFY_MESSAGES = 10  # the customer's last messages the lead is judged on
+
+
+def rolling_summary(older: list[HistoryItem], limit: int = 8) -> str | None:
+    """What the customer said before the recent window, condensed: their last `limit` earlier messages."""
+    said = [" ".join(item.text.split())[:120] for item in older if item.role == "customer"]
+    return "; ".join(said[-limit:]) or None
+
+
+@dataclass(slots=True)
+class Accepted:
+    inbound: InboundMessage
+    contact: Contact
+    conversation: Conversation
+    message: StoredMessage
+
+
+@dataclass(slots=True)
+class TurnContext:
+    """Everything a turn reads, loaded once when it starts."""
+
+    accepted: Accepted
+    conversation: Conversation  # as it is now: a manager may have taken it while the turn waited
+    history: list[StoredMessage]  # the messages before this one, oldest first
+    lead: Lead | None
+    started: float
+
+    def customer_texts(self) -> list[str]:
+        texts = [m.text for m in self.history if m.direction == "in" and m.text.strip()]
+        if self.accepted.inbound.text.strip():
+            texts.append(self.accepted.inbound.text)
+        return texts[-QUALIFY_MESSAGES:]
+
+    def turn(self) -> Turn:
+        """The brain's view of this turn."""
+        inbound, conversation = self.accepted.inbound, self.conversation
+        items = [
+            HistoryItem("customer" if m.direction == "in" else "assistant", m.text) for m in self.history if m.text
+        ]
+        return Turn(
+            text=inbound.text.strip() or (inbound.payload or ""),
+            conversation_id=conversation.id,
+            channel=inbound.channel,
+            previous_language=conversation.language,
+            language_hint=inbound.language_hint,
+            history=items[-RECENT_TURNS:],
+            summary=rolling_summary(items[:-RECENT_TURNS]),
+            payload=inbound.payload,
+            attachments=[a.kind for a in inbound.attachments],
+            message_text=inbound.text,
+            customer_texts=self.customer_texts(),
+            lead=self.lead,
+        )

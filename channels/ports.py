@@ -1,0 +1,92 @@
+"""What the omnichannel core needs from storage and from the brain, as small protocols.
+
+The MongoDB repositories in `storage/` implement the stores; `brain.service.Brain` implements
+`Decider`. The pipeline's unit tests run on in-memory fakes of the same protocols.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from brain.types import BrainReply, LeadAssessment, Turn
+from storage.leads import Lead, LeadChange
+from storage.records import Contact, Conversation, Direction, Owner, StoredMessage
+
+
+class ContactStore(Protocol):
+    async def upsert(
+        self,
+        channel: str,
+        channel_user_id: str,
+        *,
+        name: str | None = None,
+        username: str | None = None,
+        language: str | None = None,
+        phone: str | None = None,
+    ) -> Contact: ...
+
+    async def get(self, contact_id: str) -> Contact | None: ...
+
+
+class ConversationStore(Protocol):
+    async def open(self, contact: Contact, language: str | None) -> Conversation: ...
+    async def get(self, conversation_id: str) -> Conversation | None: ...
+    async def compare_and_set_owner(
+        self, conversation_id: str, expected: Owner, new: Owner, manager_id: int | None = None
+    ) -> bool: ...
+    async def record_turn(
+        self, conversation_id: str, language: str, tokens: int = 0, cost_usd: float = 0.0
+    ) -> None: ...
+    async def touch_human_activity(self, conversation_id: str) -> None: ...
+
+
+class MessageStore(Protocol):
+    async def add(
+        self,
+        conversation_id: str,
+        channel: str,
+        direction: Direction,
+        text: str,
+        *,
+        status: str,
+        channel_message_id: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> StoredMessage: ...
+
+    async def set_status(self, message_id: str, status: str, **fields: Any) -> None: ...
+    async def recent(self, conversation_id: str, limit: int = 12) -> list[StoredMessage]: ...
+    async def unanswered(self, older_than: datetime, limit: int = 100) -> list[StoredMessage]: ...
+
+
+class LeadStore(Protocol):
+    async def by_conversation(self, conversation_id: str) -> Lead | None: ...
+
+    async def record(
+        self,
+        conversation_id: str,
+        contact_id: str,
+        channel: str,
+        *,
+        temperature: str,
+        score: int,
+        reasons: list[str],
+        fields: dict[str, Any],
+        name: str | None,
+        asked: str | None = None,
+        turn: int | None = None,
+    ) -> LeadChange: ...
+
+
+class DedupeMarks(Protocol):
+    """The fast "seen this platform message id" check in front of the unique index (Redis or memory)."""
+
+    async def get(self, key: str) -> str | None: ...
+    async def set(self, key: str, value: str, ttl_s: float | None = None) -> None: ...
+
+
+class Decider(Protocol):
+    """The brain as the hub sees it."""
+
+    async def reply(self, turn: Turn) -> BrainReply: ...
+    async def qualify(self, turn: Turn) -> LeadAssessment: ...

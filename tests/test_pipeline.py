@@ -1,0 +1,251 @@
+"""The road a message travels, on in-memory stores and a scripted brain: no database, milliseconds a test.
+
+The same pipeline runs on the real parts in the end-to-end tests (web chat, Telegram, sales loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from brain.types import BrainReply, Button, Escalation, LeadAssessment, Question, Turn
+from channels.events import ConversationEvents, ConversationListener
+from channels.hub import Hub, Stores
+from channels.messages import DeliveryError, InboundMessage
+from channels.metrics import PipelineMetrics
+from channels.outbox import Outbox
+from tests.fakes.memory import (
+    CollectingChannel,
+    MemoryContacts,
+    MemoryConversations,
+    MemoryLeads,
+    MemoryMarks,
+    MemoryMessages,
+    RecordingListener,
+    ScriptedBrain,
+)
+
+WARM = LeadAssessment("warm", 40, ['price question: "how much"'], {"need": "coffee"})
+HOT = LeadAssessment("hot", 85, ['commitment: "send an invoice"'], {"quantity": "2"})
+
+
+@dataclass
+class Road:
+    hub: Hub
+    brain: ScriptedBrain
+    stores: Stores
+    channel: CollectingChannel
+    events: RecordingListener
+    fanout: ConversationEvents
+
+    @property
+    def messages(self) -> MemoryMessages:
+        return self.stores.messages  # type: ignore[return-value]
+
+    @property
+    def conversations(self) -> MemoryConversations:
+        return self.stores.conversations  # type: ignore[return-value]
+
+    @property
+    def leads(self) -> MemoryLeads:
+        return self.stores.leads  # type: ignore[return-value]
+
+
+def copy(assessment: LeadAssessment) -> LeadAssessment:
+    return replace(assessment, reasons=list(assessment.reasons), fields=dict(assessment.fields))
+
+
+def road(brain: ScriptedBrain | None = None, *subscribers: ConversationListener) -> Road:
+    stores = Stores(MemoryContacts(), MemoryConversations(), MemoryMessages(), MemoryLeads())
+    channel = CollectingChannel()
+    outbox = Outbox(stores.messages, stores.conversations, attempts=2, backoff_s=0)  # type: ignore[arg-type]
+    outbox.register(channel)
+    recorder = RecordingListener()
+    fanout = ConversationEvents([*subscribers, recorder])
+    brain = brain or ScriptedBrain()
+    hub = Hub(stores, brain, outbox, fanout, MemoryMarks())
+    return Road(hub, brain, stores, channel, recorder, fanout)
+
+
+def message(text: str, user: str = "u1", mid: str | None = None, **extra) -> InboundMessage:
+    return InboundMessage("test", user, mid or f"{user}:{text}", text=text, **extra)
+
+
+async def test_a_message_is_stored_before_submit_returns_and_answered_once():
+    r = road()
+    submitted = await r.hub.submit(message("How much is it?", mid="m1"))
+    [stored] = r.messages.of(submitted.conversation_id, "in")
+    assert stored.text == "How much is it?" and stored.channel_message_id == "m1"
+    result = await submitted.outcome
+    assert result.replies[0].text == "re: How much is it?"
+    again = await r.hub.handle(message("How much is it?", mid="m1"))  # the platform redelivers
+    assert again.duplicate and len(r.channel.sent) == 1
+    assert r.events.names().count("duplicate_dropped") == 1
+    assert stored.status == "answered"
+
+
+async def test_turns_of_one_conversation_keep_their_order_and_others_do_not_wait():
+    gate = asyncio.Event()
+
+    async def decide(turn: Turn) -> BrainReply:
+        if turn.text == "first":
+            await gate.wait()  # the first answer is slow
+        return BrainReply(f"re: {turn.text}", "en", "question", "offline")
+
+    r = road(ScriptedBrain(decide))
+    first = await r.hub.submit(message("first", user="a"))
+    second = await r.hub.submit(message("second", user="a"))
+    other = await r.hub.handle(message("hello", user="b"))  # another customer is answered meanwhile
+    assert other.replies[0].text == "re: hello" and not first.outcome.done() and not second.outcome.done()
+    gate.set()
+    await asyncio.gather(first.outcome, second.outcome)
+    to_a = [m.text for recipient, m in r.channel.sent if recipient == "a"]
+    assert to_a == ["re: first", "re: second"]
+    # The second turn saw the first exchange as history; the first never saw the second message.
+    assert [h.text for h in r.brain.turns[-1].history] == ["first", "re: first"]
+    assert all(h.text != "second" for h in r.brain.turns[0].history)
+
+
+async def test_while_a_manager_owns_the_chat_the_bot_is_silent_and_the_manager_is_told():
+    r = road(ScriptedBrain(assessment=WARM))
+    first = await r.hub.handle(message("Hi there"))
+    await r.conversations.compare_and_set_owner(first.conversation_id, "ai", "human", 42)
+    result = await r.hub.handle(message("Are you there?"))
+    assert result.replies == [] and len(r.channel.sent) == 1
+    [_, last] = r.messages.of(first.conversation_id, "in")
+    assert last.status == "for_human"
+    assert "message_for_human" in r.events.names() and r.conversations.human_activity == [first.conversation_id]
+    lead = await r.leads.by_conversation(first.conversation_id)
+    assert lead is not None and lead.temperature == "warm"  # still qualified while a person talks
+
+
+async def test_a_takeover_during_the_brains_work_stops_the_reply():
+    async def decide(turn: Turn) -> BrainReply:
+        await r.conversations.compare_and_set_owner(turn.conversation_id, "ai", "human", 7)  # a manager taps now
+        return BrainReply("too late", "en", "question", "offline")
+
+    r = road(ScriptedBrain(decide))
+    result = await r.hub.handle(message("question"))
+    assert r.channel.sent == []
+    assert [m.status for m in r.messages.of(result.conversation_id, "out")] == ["suppressed"]
+
+
+async def test_an_escalation_moves_the_chat_once_and_says_why():
+    brain = ScriptedBrain(
+        lambda t: BrainReply(
+            "A manager will join", "en", "human", "canned", escalation=Escalation("human", "asked for a person")
+        )
+    )
+    r = road(brain)
+    first = await r.hub.handle(message("call a human"))
+    await r.hub.handle(message("hello? a human please"))
+    conversation = await r.conversations.get(first.conversation_id)
+    assert conversation is not None and conversation.owner == "pending_human"
+    escalations = [args for name, args in r.events.events if name == "escalated"]
+    assert len(escalations) == 1 and escalations[0][1] == Escalation("human", "asked for a person")
+
+
+async def test_lead_rising_to_hot_is_published_once_and_the_question_is_recorded():
+    def decide(turn: Turn) -> BrainReply:
+        hot = "invoice" in turn.text
+        lead = copy(HOT if hot else WARM)
+        question = None if hot else Question("timeline", "When do you need it?")
+        return BrainReply("ok", "en", "purchase", "offline", lead=lead, question=question)
+
+    r = road(ScriptedBrain(decide))
+    first = await r.hub.handle(message("how much?"))
+    assert first.replies[0].text == "ok\n\nWhen do you need it?"
+    await r.hub.handle(message("send an invoice"))
+    await r.hub.handle(message("and one more invoice"))
+    names = r.events.names()
+    assert names.count("lead_changed") == 3 and names.count("lead_became_hot") == 1
+    lead = await r.leads.by_conversation(first.conversation_id)
+    assert lead is not None and lead.asked == ["timeline"] and lead.asked_turn == 1 and lead.turns == 3
+    assert lead.fields == {"need": "coffee", "quantity": "2"}
+    # The brain saw the lead as it was before each turn.
+    assert r.brain.turns[0].lead is None and r.brain.turns[2].lead.temperature == "hot"
+
+
+async def test_a_failing_subscriber_is_logged_and_loses_nothing(caplog):
+    class Broken(ConversationListener):
+        async def reply_sent(self, *args) -> None:
+            raise RuntimeError("alert bot is down")
+
+    r = road(None, Broken())
+    with caplog.at_level(logging.ERROR):
+        result = await r.hub.handle(message("hello"))
+    assert result.replies[0].text == "re: hello" and "reply_sent" in r.events.names()  # the next subscriber ran
+    assert any("Broken failed on reply_sent" in rec.message for rec in caplog.records)
+
+
+async def test_a_failed_send_is_recorded_and_the_turn_marked():
+    r = road()
+    r.channel.fail_with = DeliveryError("blocked by the user", transient=False)
+    result = await r.hub.handle(message("hello"))
+    [inbound] = r.messages.of(result.conversation_id, "in")
+    [outbound] = r.messages.of(result.conversation_id, "out")
+    assert inbound.status == "answer_failed" and outbound.status == "failed"
+    sent = [args for name, args in r.events.events if name == "reply_sent"]
+    assert sent[0][2] is False  # delivered=False reaches the subscribers
+
+
+async def test_a_brain_failure_reaches_the_caller_and_the_next_turn_still_runs():
+    calls = 0
+
+    def decide(turn: Turn) -> BrainReply:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ValueError("bug in a decision")
+        return BrainReply("fine", "en", "question", "offline")
+
+    r = road(ScriptedBrain(decide))
+    with pytest.raises(ValueError):
+        await r.hub.handle(message("one"))
+    assert (await r.hub.handle(message("two"))).replies[0].text == "fine"
+
+
+async def test_messages_left_unanswered_by_a_crash_are_answered_after_a_restart():
+    r = road()
+    submitted = await r.hub.submit(message("lost in a crash"))
+    await submitted.outcome
+    [stored] = r.messages.of(submitted.conversation_id, "in")
+    stored.status = "received"  # as if the process died before answering
+    r.channel.sent.clear()
+    stored.created_at -= timedelta(minutes=5)
+    assert await r.hub.recover_unanswered(grace_s=30) == 1
+    assert [m.text for _, m in r.channel.sent] == ["re: lost in a crash"]
+
+
+async def test_buttons_contact_request_and_long_text_reach_the_channel_within_its_limits():
+    long_text = "word " * 100
+    brain = ScriptedBrain(
+        lambda t: BrainReply(
+            long_text,
+            "en",
+            "question",
+            "offline",
+            buttons=[Button("Talk to a manager", "human")],
+            contact_button="Share my number",
+        )
+    )
+    r = road(brain)
+    await r.hub.handle(message("tell me everything"))
+    pieces = [m for _, m in r.channel.sent]
+    assert len(pieces) == 3 and all(len(p.text) <= 200 for p in pieces)
+    assert pieces[-1].buttons[0].payload == "human" and pieces[-1].contact_request == "Share my number"
+    assert not pieces[0].buttons
+
+
+async def test_metrics_subscribe_to_the_same_events():
+    registry = CollectorRegistry()
+    r = road(None, PipelineMetrics(registry))
+    await r.hub.handle(message("hello", mid="x"))
+    await r.hub.handle(message("hello", mid="x"))
+    assert registry.get_sample_value("closer_inbound_messages_total", {"channel": "test"}) == 1
+    assert registry.get_sample_value("closer_duplicate_messages_total", {"channel": "test"}) == 1
+    assert registry.get_sample_value("closer_replies_total", {"channel": "test", "mode": "offline"}) == 1
