@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,15 @@ async def connect_mongo(uri: str, db_name: str, timeout_ms: int) -> tuple[AsyncM
         await client.close()
         raise StorageUnavailable(f"MongoDB is unreachable ({type(exc).__name__}): {str(exc)[:200]}") from exc
     return client, client[db_name]
+
+
+async def ping(db: Database, timeout_s: float = 3.0) -> str:
+    """`ok`, or what went wrong, for /readyz."""
+    try:
+        await asyncio.wait_for(db.command("ping"), timeout=timeout_s)
+    except (PyMongoError, TimeoutError) as exc:
+        return f"error: {type(exc).__name__}"
+    return "ok"
 
 
 async def ensure_indexes(db: Database) -> None:

@@ -158,6 +158,10 @@ async def test_stranger_is_refused_and_commands_work(services_factory, fake_tele
         await fake.inject(fake.message_update(MANAGER_B, "hello?"), token=ADMIN_TOKEN)
         nudge = (await fake.wait_for("sendMessage", count=5, chat_id=MANAGER_B))[-1]
         assert "not handling any chat" in nudge.params["text"]
+        # A tampered or outdated button is answered, never left spinning.
+        await fake.inject(fake.callback_update(MANAGER_B, f"mark:{lead_id}:lukewarm"), token=ADMIN_TOKEN)
+        [stale] = await fake.wait_for("answerCallbackQuery")
+        assert stale.params["text"] == "This button is no longer valid."
 
 
 async def test_mark_cold_teaches_the_qualifier(services_factory, fake_telegram):

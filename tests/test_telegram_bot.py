@@ -100,6 +100,10 @@ async def test_manager_button_escalates(services_factory, fake_telegram):
         await fake.wait_for("sendMessage", count=2, chat_id=505)
         assert "asked a manager" in fake.texts(505)[1]
         assert fake.sent(None, "answerCallbackQuery")
+        # A button sent before callback data was typed carries the bare payload: it still works.
+        await fake.inject(fake.callback_update(515, "human"))
+        [legacy] = await fake.wait_for("sendMessage", chat_id=515)
+        assert "asked a manager" in legacy.params["text"]
 
 
 async def test_long_reply_is_split_under_4096(services_factory, fake_telegram, fake_openai):

@@ -7,10 +7,10 @@ import asyncio
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pymongo.errors import PyMongoError
 
 from app.container import Services
 from app.routes.deps import ServicesDep
+from storage.mongo import ping
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,13 +35,6 @@ async def metrics(services: ServicesDep) -> Response:
 async def readiness(services: Services) -> dict[str, str]:
     clients = services.clients
 
-    async def mongo() -> str:
-        try:
-            await asyncio.wait_for(clients.db.command("ping"), timeout=3)
-        except (PyMongoError, TimeoutError) as exc:
-            return f"error: {type(exc).__name__}"
-        return "ok"
-
     async def redis() -> str:
         if not clients.redis_configured:
             return "not configured"
@@ -50,5 +43,5 @@ async def readiness(services: Services) -> dict[str, str]:
     async def chroma() -> str:
         return "ok" if await clients.vectors.ping() else "error: no answer"
 
-    mongo_state, redis_state, chroma_state = await asyncio.gather(mongo(), redis(), chroma())
+    mongo_state, redis_state, chroma_state = await asyncio.gather(ping(clients.db), redis(), chroma())
     return {"mongodb": mongo_state, "redis": redis_state, "chroma": chroma_state}
