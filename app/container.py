@@ -179,12 +179,13 @@ async def open_clients(settings: Settings, stack: AsyncExitStack) -> Clients:
     )
 
 
-async def build_qualifier(settings: Settings, clients: Clients, playbook: Playbook) -> Qualifier:
+async def build_qualifiers(settings: Settings, clients: Clients, playbook: Playbook) -> tuple[Qualifier, LeadQualifier]:
+    """The qualifier (the model's, when there is one) and the offline one that judges before a reply leaves."""
     offline = LeadQualifier(clients.embedder)
     await offline.learn(*playbook_lead_examples(playbook))
     if clients.openai is None:
-        return offline
-    return LLMLeadQualifier(clients.openai, settings.llm.model_fast, playbook, offline)
+        return offline, offline
+    return LLMLeadQualifier(clients.openai, settings.llm.model_fast, playbook, offline), offline
 
 
 async def build_brain(
@@ -193,7 +194,7 @@ async def build_brain(
     playbook: Playbook,
     knowledge: KnowledgeBase,
     learned: LearnedAnswers,
-    qualifier: Qualifier,
+    qualifiers: tuple[Qualifier, LeadQualifier],
 ) -> Brain:
     llm_client = clients.openai
     return Brain(
@@ -201,7 +202,8 @@ async def build_brain(
         await build_router(playbook, clients.embedder),
         knowledge,
         OfflineResponder(playbook, SIMILARITY_FLOOR),
-        qualifier,
+        qualifiers[0],
+        quick_qualifier=qualifiers[1],
         llm=LLMResponder(llm_client, settings.llm.model, playbook) if llm_client else None,
         llm_router=LLMRouter(llm_client, settings.llm.model_fast, playbook) if llm_client else None,
         cache=AnswerCache(clients.cache),
@@ -237,9 +239,9 @@ async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> A
         learned = LearnedAnswers(repos.reviewed_answers, clients.embedder)
         await learned.reload()
         playbook = load_playbook(settings.playbook)
-        qualifier = await build_qualifier(settings, clients, playbook)
-        brain = await build_brain(settings, clients, playbook, knowledge, learned, qualifier)
-        corrections = LeadCorrections(qualifier, repos.leads, repos.lead_corrections)
+        qualifiers = await build_qualifiers(settings, clients, playbook)
+        brain = await build_brain(settings, clients, playbook, knowledge, learned, qualifiers)
+        corrections = LeadCorrections(qualifiers[0], repos.leads, repos.lead_corrections)
         await corrections.load()
 
         crm = build_crm(settings, repos, stack)

@@ -112,10 +112,23 @@ def inbound_from_callback(query: CallbackQuery, payload: str) -> InboundMessage:
 
 class TelegramOutbound:
     name = CHANNEL
-    capabilities = ChannelCapabilities(max_text=4096, max_buttons=8, button_title_max=64)
+    capabilities = ChannelCapabilities(max_text=4096, max_buttons=8, button_title_max=64, drafts=True)
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
+
+    async def draft(self, recipient_id: str, draft_id: int, text: str) -> None:
+        """A streamed preview (Bot API 9.3+, private chats); "" shows Telegram's "Thinking…" placeholder.
+        The final message, sent with sendMessage, replaces it."""
+        chat_id = int(recipient_id)
+        if chat_id < 0:
+            return  # drafts exist in private chats only
+        try:
+            await self._bot.send_message_draft(chat_id=chat_id, draft_id=draft_id, text=text)
+        except (TelegramNetworkError, TelegramServerError, TelegramRetryAfter) as exc:
+            raise DeliveryError(str(exc), transient=True) from exc
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            raise DeliveryError(str(exc), transient=False) from exc
 
     async def send(self, recipient_id: str, message: OutboundMessage) -> str | None:
         markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import openai
 from openai import AsyncOpenAI
 
@@ -14,7 +16,7 @@ from brain.learning import LearnedAnswer
 from brain.playbook import Category, Playbook
 from brain.router import Route
 from brain.tools import Search, ToolEffects, run_tool, tool_specs
-from brain.types import BrainReply, Escalation, Turn, Usage
+from brain.types import BrainReply, DraftSink, Escalation, Turn, Usage
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,20 @@ def build_system_prompt(
     return "\n\n".join(parts)
 
 
+@dataclass(slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(slots=True)
+class Completion:
+    content: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    usage: Any = None
+
+
 class LLMResponder:
     def __init__(self, client: AsyncOpenAI, model: str, playbook: Playbook) -> None:
         self._client = client
@@ -83,8 +99,10 @@ class LLMResponder:
         passages: list[Passage],
         search: Search | None = None,
         examples: list[LearnedAnswer] | None = None,
+        on_text: DraftSink | None = None,
     ) -> BrainReply:
-        """Answer with the retrieved passages; the category's tools may be called up to MAX_TOOL_ROUNDS times."""
+        """Answer with the retrieved passages; the category's tools may be called up to MAX_TOOL_ROUNDS times.
+        With `on_text` the answer streams: it is called with the text so far as the model writes."""
         category = self.playbook.category(route.category)
         model = (category.model if category and category.model else None) or self._model
         messages: list[dict[str, Any]] = [
@@ -105,45 +123,31 @@ class LLMResponder:
         text = ""
         for round_number in range(MAX_TOOL_ROUNDS + 1):
             offer_tools = bool(tools) and round_number < MAX_TOOL_ROUNDS
-            try:
-                response = await self._client.chat.completions.create(
-                    model=model,
-                    messages=messages,
-                    **({"tools": tools} if offer_tools else {}),  # type: ignore[arg-type]
-                )
-            except openai.OpenAIError as exc:
-                raise LLMUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+            completion = await self._complete(model, messages, tools if offer_tools else [], on_text)
             usage.llm_calls += 1
-            if response.usage is not None:
-                usage.tokens += response.usage.total_tokens
+            if completion.usage is not None:
+                usage.tokens += completion.usage.total_tokens
                 price_in, price_out = PRICES.get(model, (0.0, 0.0))
                 usage.cost_usd += (
-                    response.usage.prompt_tokens * price_in + response.usage.completion_tokens * price_out
+                    completion.usage.prompt_tokens * price_in + completion.usage.completion_tokens * price_out
                 ) / 1e6
-            if not response.choices:
-                break
-            message = response.choices[0].message
-            if message.tool_calls and offer_tools:
+            if completion.tool_calls and offer_tools:
                 assert search is not None
                 messages.append(
                     {
                         "role": "assistant",
-                        "content": message.content or "",
+                        "content": completion.content,
                         "tool_calls": [
-                            {
-                                "id": c.id,
-                                "type": "function",
-                                "function": {"name": c.function.name, "arguments": c.function.arguments},
-                            }
-                            for c in message.tool_calls
+                            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                            for c in completion.tool_calls
                         ],
                     }
                 )
-                for call in message.tool_calls:
-                    result = await run_tool(call.function.name, call.function.arguments, search, effects)
+                for call in completion.tool_calls:
+                    result = await run_tool(call.name, call.arguments, search, effects)
                     messages.append({"role": "tool", "tool_call_id": call.id, "content": result})
                 continue
-            text = (message.content or "").strip()
+            text = completion.content.strip()
             break
         usage.latency_ms = (time.perf_counter() - started) * 1000
         if not text:
@@ -162,3 +166,50 @@ class LLMResponder:
             request_contact=effects.request_contact,
             lead_fields=effects.lead_fields,
         )
+
+
+    async def _complete(
+        self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]], on_text: DraftSink | None
+    ) -> Completion:
+        """One model call; with `on_text` it streams, showing the text so far as it grows."""
+        extra: dict[str, Any] = {"tools": tools} if tools else {}
+        try:
+            if on_text is None:
+                response = await self._client.chat.completions.create(model=model, messages=messages, **extra)
+                if not response.choices:
+                    return Completion(usage=response.usage)
+                message = response.choices[0].message
+                calls = [ToolCall(c.id, c.function.name, c.function.arguments) for c in message.tool_calls or []]
+                return Completion(message.content or "", calls, response.usage)
+            return await self._stream(model, messages, extra, on_text)
+        except (openai.OpenAIError, httpx.HTTPError) as exc:  # (a stream can also break half-way)
+            raise LLMUnavailable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
+
+    async def _stream(
+        self, model: str, messages: list[dict[str, Any]], extra: dict[str, Any], on_text: DraftSink
+    ) -> Completion:
+        stream = await self._client.chat.completions.create(
+            model=model, messages=messages, stream=True, stream_options={"include_usage": True}, **extra
+        )
+        completion = Completion()
+        parts: list[str] = []
+        calls: dict[int, ToolCall] = {}
+        async for chunk in stream:
+            if chunk.usage is not None:
+                completion.usage = chunk.usage
+            if not chunk.choices:
+                continue
+            delta = chunk.choices[0].delta
+            for call in delta.tool_calls or []:
+                current = calls.setdefault(call.index, ToolCall("", "", ""))
+                current.id = call.id or current.id
+                if call.function is not None:
+                    current.name += call.function.name or ""
+                    current.arguments += call.function.arguments or ""
+            if delta.content:
+                parts.append(delta.content)
+                if not calls:  # text beside tool calls is the model thinking aloud, not the answer
+                    await on_text("".join(parts))
+        completion.content = "".join(parts)
+        completion.tool_calls = [calls[i] for i in sorted(calls)]
+        return completion

@@ -13,9 +13,9 @@ import numpy as np
 from brain.answer_cache import AnswerCache, CachedAnswer
 from brain.breaker import CircuitBreaker
 from brain.confirmations import PendingActions, StateStore, is_confirmation
-from brain.guard import check_inbound, check_reply
+from brain.guard import OutboundCheck, check_inbound, check_reply
 from brain.knowledge.base import KnowledgeBase, Passage
-from brain.learning import LearnedAnswers
+from brain.learning import LearnedAnswer, LearnedAnswers
 from brain.llm import LLMResponder, LLMUnavailable
 from brain.llm_router import LLMRouter, RouterUnavailable
 from brain.offline import OfflineResponder
@@ -27,6 +27,7 @@ from brain.types import (
     HUMAN_PAYLOAD,
     START_PAYLOAD,
     BrainReply,
+    DraftSink,
     Escalation,
     LeadAssessment,
     Turn,
@@ -36,7 +37,19 @@ log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE_MARGIN = 0.03  # an out-of-scope question needs a clearly better passage to be answered
 ACKNOWLEDGE_MIN_SCORE = 0.7  # "your order is with a manager" only when the router is sure it is an order
+# With an LLM, the offline route stands when it is this sure; below it the fast model routes (a second call
+# before the answer). Measured in `python -m bench.llm_latency`.
+OFFLINE_ROUTE_SURE = 0.6
 GUARD_ESCALATIONS = {"self_harm": "self_harm_support", "legal": "guard_escalation", "abuse": "guard_escalation"}
+
+
+def shown_part(text: str) -> str:
+    """What of a growing draft may be shown: whole words, and not a trailing number, which may still be
+    followed by a currency that the guard has to see ("999" then "999 EUR")."""
+    words = text[: max(text.rfind(" "), text.rfind("\n"), 0)].split(" ")
+    while words and any(ch.isdigit() for ch in words[-1]):
+        words.pop()
+    return " ".join(words).rstrip()
 
 
 class Brain:
@@ -48,6 +61,7 @@ class Brain:
         offline: OfflineResponder,
         qualifier: Qualifier,
         *,
+        quick_qualifier: Qualifier | None = None,
         llm: LLMResponder | None = None,
         llm_router: LLMRouter | None = None,
         breaker: CircuitBreaker | None = None,
@@ -59,6 +73,9 @@ class Brain:
         self.playbook = playbook
         self.router = router
         self.qualifier = qualifier
+        # Judges the lead before the reply leaves (offline rules and examples); `qualifier` may be an LLM
+        # that refines the judgement after the reply is out, so it never delays the customer.
+        self.quick_qualifier = quick_qualifier or qualifier
         self.cache = cache
         self.learned = learned  # answers managers approved (DESIGN "Learning")
         self._knowledge = knowledge
@@ -72,7 +89,7 @@ class Brain:
     def use_playbook(self, playbook: Playbook, router: OfflineRouter) -> None:
         """Swap in a new playbook and its router at once (a reload, without a restart)."""
         self._offline = OfflineResponder(playbook, self._offline.similarity_floor)
-        for part in (self._llm, self._llm_router, self.qualifier):
+        for part in (self._llm, self._llm_router, self.qualifier, self.quick_qualifier):
             if hasattr(part, "playbook"):
                 part.playbook = playbook  # type: ignore[union-attr]
         self.playbook, self.router = playbook, router
@@ -93,11 +110,12 @@ class Brain:
         buttons = [self._offline.manager_button(language)] if key == "no_answer" else []
         return BrainReply(self.playbook.text(key, language), language, intent, mode, buttons=buttons)  # type: ignore[arg-type]
 
-    async def reply(self, turn: Turn) -> BrainReply:
-        """The complete decision: the answer, then the lead's qualification and the next question."""
-        reply = await self._answer_turn(turn)
+    async def reply(self, turn: Turn, drafts: DraftSink | None = None) -> BrainReply:
+        """The complete decision: the answer, then the lead's qualification and the next question.
+        With `drafts`, a model's answer is shown as it is written (each piece checked by the guard first)."""
+        reply = await self._answer_turn(turn, drafts)
         if reply.intent not in NOT_QUALIFIED and turn.message_text.strip():
-            reply.lead = await self.qualify(turn)
+            reply.lead = await self.quick_qualifier.assess(turn.customer_texts[-10:])
             reply.lead.fields.update(reply.lead_fields)  # what the agent noted with update_lead
             plain = not reply.escalate and not reply.request_contact and reply.mode not in ("guard", "canned")
             if plain:
@@ -111,9 +129,22 @@ class Brain:
         """Hot / Warm / Cold from the customer's recent messages (also while a manager owns the chat)."""
         return await self.qualifier.assess(turn.customer_texts[-10:])
 
+    @property
+    def refines_leads(self) -> bool:
+        return self.qualifier is not self.quick_qualifier
+
+    async def refine_lead(self, turn: Turn, reply: BrainReply) -> LeadAssessment | None:
+        """After the reply has left: the model's judgement of the lead, or None when there is nothing to add."""
+        if reply.lead is None or not self.refines_leads:
+            return None
+        refined = await self.qualify(turn)
+        refined.fields.update(reply.lead_fields)
+        return refined
+
     async def route(self, turn: Turn) -> Route:
         route = await self.router.route(turn.text, turn.previous_language or turn.language_hint)
-        if self._llm_router is not None and not self._breaker.open and turn.text.strip():
+        unsure = route.out_of_scope or route.score < OFFLINE_ROUTE_SURE
+        if unsure and self._llm_router is not None and not self._breaker.open and turn.text.strip():
             try:
                 route = await self._llm_router.route(turn.text, turn.history, route)
             except RouterUnavailable as exc:
@@ -123,7 +154,7 @@ class Brain:
             route.wants_human = True
         return route
 
-    async def _answer_turn(self, turn: Turn) -> BrainReply:
+    async def _answer_turn(self, turn: Turn, drafts: DraftSink | None) -> BrainReply:
         language = turn.previous_language or turn.language_hint
         if turn.payload == START_PAYLOAD:
             return self.greeting(turn.language_hint or language)
@@ -136,11 +167,11 @@ class Brain:
         if len(turn.text) > self._max_chars:
             return self.canned("too_long", language, "too_long")
         route = await self.route(turn)
-        reply = await self._decide(turn, route)
+        reply = await self._decide(turn, route, drafts)
         reply.urgency, reply.audience, reply.secondary = route.urgency, route.audience, route.secondary
         return reply
 
-    async def _decide(self, turn: Turn, route: Route) -> BrainReply:
+    async def _decide(self, turn: Turn, route: Route, drafts: DraftSink | None) -> BrainReply:
         language = route.language
         if is_confirmation(turn.payload):
             return await self._pending.resolve(turn, self._language(language), self.playbook)
@@ -162,9 +193,11 @@ class Brain:
             return self.greeting(language)
         if category is not None and category.action == "acknowledge" and route.score >= ACKNOWLEDGE_MIN_SCORE:
             return BrainReply(self.playbook.text("purchase_ack", language), language, category.id, "offline")
-        return await self._from_knowledge(turn, route, category)
+        return await self._from_knowledge(turn, route, category, drafts)
 
-    async def _from_knowledge(self, turn: Turn, route: Route, category: Category | None) -> BrainReply:
+    async def _from_knowledge(
+        self, turn: Turn, route: Route, category: Category | None, drafts: DraftSink | None
+    ) -> BrainReply:
         language = route.language
         vector = await self._knowledge.embed_query(turn.text)
         version = await self._knowledge.version()
@@ -190,7 +223,7 @@ class Brain:
             floor = self._offline.similarity_floor + OUT_OF_SCOPE_MARGIN
             passages = [p for p in passages if p.confident(floor)]
 
-        reply = await self._answer(turn, route, passages, vector)
+        reply = await self._answer(turn, route, passages, vector, drafts)
         if reply.mode == "llm":
             reply = self._check_llm_reply(turn, reply, passages)
         plain = not reply.escalate and not reply.buttons and reply.pending_action is None
@@ -198,7 +231,9 @@ class Brain:
             await cache.put(version, language, turn.text, vector, CachedAnswer(reply.text, reply.sources, reply.intent))
         return reply
 
-    async def _answer(self, turn: Turn, route: Route, passages: list[Passage], vector: np.ndarray) -> BrainReply:
+    async def _answer(
+        self, turn: Turn, route: Route, passages: list[Passage], vector: np.ndarray, drafts: DraftSink | None
+    ) -> BrainReply:
         if self._llm is None or self._breaker.open:
             mode = "fallback" if self._llm is not None else "offline"
             return self._offline.answer(route, passages, turn.max_reply_chars, mode=mode)
@@ -210,7 +245,8 @@ class Brain:
             )
 
         try:
-            reply = await self._llm.answer(turn, route, passages, search, examples)
+            on_text = self._guarded(drafts, turn, passages, examples) if drafts is not None else None
+            reply = await self._llm.answer(turn, route, passages, search, examples, on_text)
         except LLMUnavailable as exc:
             self._breaker.failure()
             log.warning("LLM failed, serving the offline answer: %s", exc)
@@ -220,13 +256,39 @@ class Brain:
         self._breaker.success()
         return reply
 
+    def _guard_check(self, text: str, turn: Turn, evidence: str) -> OutboundCheck:
+        customer_words = " ".join([turn.text, *(h.text for h in turn.history if h.role == "customer")])
+        company = self.playbook.company
+        return check_reply(text, evidence, customer_words, [c for c in (company.phone, company.email) if c])
+
+    def _guarded(
+        self, drafts: DraftSink, turn: Turn, passages: list[Passage], examples: list[LearnedAnswer]
+    ) -> DraftSink:
+        """Drafts grow a whole word at a time (so "€14" of "€1450" is neither shown nor judged) and pass the
+        guard first; at the first breach what was shown is withdrawn and nothing more is streamed: the check
+        of the whole reply decides what the customer finally reads."""
+        evidence = "\n".join([*(p.text for p in passages), *(e.answer for e in examples)])
+        stopped = False
+
+        async def show(text: str) -> None:
+            nonlocal stopped
+            if stopped:
+                return
+            words = shown_part(text)
+            if not words:
+                return
+            if self._guard_check(words, turn, evidence).breach is not None:
+                stopped = True
+                await drafts("")
+                return
+            await drafts(words)
+
+        return show
+
     def _check_llm_reply(self, turn: Turn, reply: BrainReply, passages: list[Passage]) -> BrainReply:
         """A generated reply may only state what its evidence supports; anything else is replaced."""
         evidence = "\n".join([*(p.text for p in passages), *reply.evidence])
-        customer_words = " ".join([turn.text, *(h.text for h in turn.history if h.role == "customer")])
-        company = self.playbook.company
-        allowed = [c for c in (company.phone, company.email) if c]
-        check = check_reply(reply.text, evidence, customer_words, allowed)
+        check = self._guard_check(reply.text, turn, evidence)
         if check.breach is None:
             return reply if reply.pending_action is None else self._pending.ask(turn, reply, self.playbook)
         log.warning("reply blocked by the guard: %s (%s)", check.breach, check.detail[:40])

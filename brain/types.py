@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
@@ -15,6 +16,9 @@ Temperature = Literal["hot", "warm", "cold"]
 START_PAYLOAD = "start"  # a conversation opened (/start, the web page loading)
 CONTACT_PAYLOAD = "contact"  # the customer shared their own phone number (Telegram's contact button)
 HUMAN_PAYLOAD = "human"  # the "talk to a manager" button
+
+# Receives a streamed answer's text so far, as it grows; "" withdraws what was shown (the guard stopped it).
+DraftSink = Callable[[str], Awaitable[None]]
 
 
 @dataclass(slots=True)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
-from brain.types import HistoryItem, Turn
-from channels.messages import InboundMessage
+from brain.types import DraftSink, HistoryItem, Turn
+from channels.messages import InboundMessage, TurnResult
 from storage.leads import Lead
 from storage.records import Contact, Conversation, StoredMessage
 
@@ -25,6 +26,17 @@ class Accepted:
     contact: Contact
     conversation: Conversation
     message: StoredMessage
+    replied: asyncio.Future[TurnResult] | None = None  # resolved when the reply has left (see Submitted)
+    drafts: DraftSink | None = None  # the adapter's own sink for a streamed answer (web chat SSE)
+
+    def reply_ready(self, result: TurnResult) -> None:
+        if self.replied is not None and not self.replied.done():
+            self.replied.set_result(result)
+
+    def reply_failed(self, error: BaseException) -> None:
+        if self.replied is not None and not self.replied.done():
+            self.replied.set_exception(error)
+            self.replied.exception()  # retrieved: the turn's own outcome carries the error to its waiter
 
 
 @dataclass(slots=True)

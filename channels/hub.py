@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from brain.types import CONTACT_PAYLOAD, BrainReply, LeadAssessment, Question
+from brain.types import CONTACT_PAYLOAD, BrainReply, DraftSink, LeadAssessment, Question
 from channels.context import Accepted, TurnContext
 from channels.events import ConversationListener
 from channels.messages import InboundMessage, MediaItem, OutboundMessage, Submitted, TurnResult
@@ -62,14 +62,16 @@ class Hub:
     async def handle(self, message: InboundMessage) -> TurnResult:
         return await (await self.submit(message)).outcome
 
-    async def submit(self, message: InboundMessage) -> Submitted:
+    async def submit(self, message: InboundMessage, drafts: DraftSink | None = None) -> Submitted:
+        loop = asyncio.get_running_loop()
         accepted = await self.accept(message)
         if accepted is None:
-            done: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
+            done: asyncio.Future[TurnResult] = loop.create_future()
             done.set_result(TurnResult(duplicate=True))
-            return Submitted(True, None, done)
+            return Submitted(True, None, done, done)
+        accepted.replied, accepted.drafts = loop.create_future(), drafts
         conversation_id = accepted.conversation.id
-        return Submitted(False, conversation_id, self._queue.put(conversation_id, accepted))
+        return Submitted(False, conversation_id, accepted.replied, self._queue.put(conversation_id, accepted))
 
     async def accept(self, inbound: InboundMessage) -> Accepted | None:
         """Dedupe, upsert the contact and conversation, persist the message; None for a redelivery."""
@@ -108,16 +110,35 @@ class Hub:
 
     async def respond(self, accepted: Accepted) -> TurnResult:
         """One turn, in steps: the queue calls this once per accepted message, in conversation order."""
+        try:
+            return await self._respond(accepted)
+        except BaseException as exc:
+            accepted.reply_failed(exc)
+            raise
+
+    async def _respond(self, accepted: Accepted) -> TurnResult:
         context = await self._load_context(accepted)
         if context.conversation.owner == "human":
             await self._pass_to_human(context)
-            return TurnResult(conversation_id=context.conversation.id)
-        reply = await self._brain.reply(context.turn())
+            result = TurnResult(conversation_id=context.conversation.id)
+            accepted.reply_ready(result)
+            return result
+        turn = context.turn()
+        drafts = accepted.drafts or self._outbox.drafts_for(context.conversation)
+        reply = await self._brain.reply(turn, drafts)
         lead_change = await self._record_lead(context, reply.lead, reply.question) if reply.lead else None
         outbound, delivered = await self._deliver(context, reply)
         escalated = await self._record_outcome(context, reply, delivered)
-        await self._publish(context, reply, delivered, lead_change, escalated)
-        return TurnResult(conversation_id=context.conversation.id, replies=[outbound], reply=reply)
+        await self._publish(context, reply, delivered, escalated)
+        result = TurnResult(conversation_id=context.conversation.id, replies=[outbound], reply=reply)
+        accepted.reply_ready(result)  # a synchronous channel answers now; the rest of the turn goes on
+        if lead_change is not None:
+            refined = await self._brain.refine_lead(turn, reply)
+            if refined is not None:
+                changed = await self._record_lead(context, refined, new_turn=False)
+                lead_change = _after_refinement(lead_change, changed)
+            await self._publish_lead(lead_change, context.conversation)
+        return result
 
     async def _load_context(self, accepted: Accepted) -> TurnContext:
         started = time.perf_counter()
@@ -168,7 +189,7 @@ class Hub:
         return outbound, await self._outbox.deliver(context.conversation, outbound, meta=meta)
 
     async def _record_lead(
-        self, context: TurnContext, lead: LeadAssessment, question: Question | None = None
+        self, context: TurnContext, lead: LeadAssessment, question: Question | None = None, *, new_turn: bool = True
     ) -> LeadChange:
         """The lead as this turn judged it, with the question asked, stored before the reply leaves."""
         accepted, conversation = context.accepted, context.conversation
@@ -183,6 +204,7 @@ class Hub:
             name=accepted.contact.name,
             asked=question.field if question else None,
             turn=(context.lead.turns if context.lead else 0) + 1,
+            new_turn=new_turn,
         )
 
     async def _record_outcome(self, context: TurnContext, reply: BrainReply, delivered: bool) -> bool:
@@ -203,18 +225,9 @@ class Hub:
             return False
         return await self._stores.conversations.compare_and_set_owner(conversation.id, "ai", "pending_human")
 
-    async def _publish(
-        self,
-        context: TurnContext,
-        reply: BrainReply,
-        delivered: bool,
-        lead_change: LeadChange | None,
-        escalated: bool,
-    ) -> None:
+    async def _publish(self, context: TurnContext, reply: BrainReply, delivered: bool, escalated: bool) -> None:
         conversation = context.conversation
         await self._events.reply_sent(conversation, reply, delivered, time.perf_counter() - context.started)
-        if lead_change is not None:
-            await self._publish_lead(lead_change, conversation)
         if escalated and reply.escalation is not None:
             await self._events.escalated(conversation, reply.escalation)
 
@@ -254,6 +267,12 @@ class Hub:
     async def drain(self, timeout_s: float = SHUTDOWN_GRACE_S) -> bool:
         """Let queued turns finish (shutdown); False when some were still running at the timeout."""
         return await self._queue.drain(timeout_s)
+
+
+def _after_refinement(quick: LeadChange, refined: LeadChange) -> LeadChange:
+    """One change for the turn: the refined lead, measured against the lead as it was before the turn."""
+    before = quick.previous_temperature
+    return LeadChange(refined.lead, quick.created, before, refined.lead.temperature == "hot" and before != "hot")
 
 
 def _inbound_meta(inbound: InboundMessage) -> dict[str, object]:

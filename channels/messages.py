@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from brain.types import CONTACT_PAYLOAD, START_PAYLOAD, BrainReply, Button
+from brain.types import CONTACT_PAYLOAD, START_PAYLOAD, BrainReply, Button, DraftSink
 
 __all__ = [
     "CONTACT_PAYLOAD",
@@ -15,6 +15,8 @@ __all__ = [
     "Attachment",
     "ChannelCapabilities",
     "DeliveryError",
+    "DraftSink",
+    "DraftingChannel",
     "Inbound",
     "InboundMessage",
     "MediaItem",
@@ -73,6 +75,7 @@ class ChannelCapabilities:
     max_buttons: int = 3
     button_title_max: int = 20
     supports_buttons: bool = True
+    drafts: bool = False  # can show a streamed answer as it is written (Telegram's sendMessageDraft)
 
 
 class DeliveryError(Exception):
@@ -93,6 +96,12 @@ class OutboundChannel(Protocol):
     async def send(self, recipient_id: str, message: OutboundMessage) -> str | None: ...
 
 
+class DraftingChannel(OutboundChannel, Protocol):
+    """A channel whose `capabilities.drafts` is set: an ephemeral preview that the final `send` replaces."""
+
+    async def draft(self, recipient_id: str, draft_id: int, text: str) -> None: ...
+
+
 @dataclass(slots=True)
 class TurnResult:
     """What came of one inbound message: the replies sent (for channels that answer in the response)."""
@@ -105,17 +114,22 @@ class TurnResult:
 
 @dataclass(slots=True)
 class Submitted:
-    """An accepted (or recognised as duplicate) message; `outcome` resolves when its turn is done."""
+    """An accepted (or recognised as duplicate) message. `replied` resolves as soon as the reply has left
+    (what a synchronous channel answers with); `outcome` when the whole turn is done (the lead refined,
+    managers and CRM told)."""
 
     duplicate: bool
     conversation_id: str | None
+    replied: Awaitable[TurnResult]
     outcome: Awaitable[TurnResult]
 
 
 class Inbound(Protocol):
     """What an adapter hands its messages to. `submit` returns once the message is stored (so a webhook
-    may be acknowledged) and the turn is queued; `handle` also waits for the turn's outcome."""
+    may be acknowledged) and the turn is queued; `handle` also waits for the whole turn."""
 
-    async def submit(self, message: InboundMessage) -> Submitted: ...
+    async def submit(self, message: InboundMessage, drafts: DraftSink | None = None) -> Submitted:
+        """`drafts` receives a streamed answer as it grows (a channel that shows it itself, e.g. SSE)."""
+        ...
 
     async def handle(self, message: InboundMessage) -> TurnResult: ...

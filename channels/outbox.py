@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import time
 
 from brain.types import Button
-from channels.messages import ChannelCapabilities, DeliveryError, OutboundChannel, OutboundMessage
+from channels.messages import (
+    ChannelCapabilities,
+    DeliveryError,
+    DraftingChannel,
+    DraftSink,
+    OutboundChannel,
+    OutboundMessage,
+)
 from storage.records import Conversation
 from storage.repositories import ConversationRepository, MessageRepository
 
@@ -46,6 +55,9 @@ def fit_to_channel(message: OutboundMessage, caps: ChannelCapabilities) -> list[
     return out
 
 
+DRAFT_EVERY_S = 0.4  # previews are throttled: Telegram allows about one message a second per chat
+
+
 class Outbox:
     def __init__(
         self,
@@ -68,6 +80,31 @@ class Outbox:
             return self._channels[name]
         except KeyError:
             raise LookupError(f"no outbound adapter registered for channel {name!r}") from None
+
+    def drafts_for(self, conversation: Conversation) -> DraftSink | None:
+        """A sink that shows a streamed answer on the customer's channel as it grows, or None when the
+        channel cannot. Drafts are previews: a failed one is logged and the rest are skipped, never retried."""
+        channel = self.channel(conversation.channel)
+        if not channel.capabilities.drafts or not hasattr(channel, "draft"):
+            return None
+        drafting: DraftingChannel = channel  # type: ignore[assignment]
+        draft_id = secrets.randbelow(2**31 - 1) + 1
+        shown_at = -DRAFT_EVERY_S
+        broken = False
+
+        async def show(text: str) -> None:
+            nonlocal shown_at, broken
+            now = time.monotonic()
+            if broken or (text and now - shown_at < DRAFT_EVERY_S):
+                return
+            shown_at = now
+            try:
+                await drafting.draft(conversation.channel_user_id, draft_id, text[: channel.capabilities.max_text])
+            except DeliveryError as exc:
+                broken = True
+                log.warning("drafts stopped for conversation %s: %s", conversation.id, exc)
+
+        return show
 
     async def deliver(
         self,

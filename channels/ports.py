@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from brain.types import BrainReply, LeadAssessment, Turn
+from brain.types import BrainReply, DraftSink, LeadAssessment, Turn
 from storage.leads import Lead, LeadChange
 from storage.records import Contact, Conversation, Direction, Owner, StoredMessage
 
@@ -75,6 +75,7 @@ class LeadStore(Protocol):
         name: str | None,
         asked: str | None = None,
         turn: int | None = None,
+        new_turn: bool = True,
     ) -> LeadChange: ...
 
 
@@ -88,5 +89,6 @@ class DedupeMarks(Protocol):
 class Decider(Protocol):
     """The brain as the hub sees it."""
 
-    async def reply(self, turn: Turn) -> BrainReply: ...
+    async def reply(self, turn: Turn, drafts: DraftSink | None = None) -> BrainReply: ...
     async def qualify(self, turn: Turn) -> LeadAssessment: ...
+    async def refine_lead(self, turn: Turn, reply: BrainReply) -> LeadAssessment | None: ...

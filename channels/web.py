@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import uuid
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from channels.messages import ChannelCapabilities, Inbound, InboundMessage, OutboundMessage
+from channels.messages import ChannelCapabilities, Inbound, InboundMessage, OutboundMessage, Submitted, TurnResult
 
 MAX_BODY_TEXT = 100_000
 _SESSION = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -65,6 +68,45 @@ class Counters(Protocol):
     async def incr(self, key: str, ttl_s: float) -> int: ...
 
 
+def chat_response(result: TurnResult) -> ChatResponse:
+    return ChatResponse(
+        replies=[
+            ReplyOut(
+                text=r.text,
+                buttons=[ButtonOut(title=b.title, payload=b.payload) for b in r.buttons],
+                media=[{"kind": m.kind, "url": m.url, "title": m.title} for m in r.media],
+            )
+            for r in result.replies
+        ],
+        conversation_id=result.conversation_id,
+        duplicate=result.duplicate,
+    )
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def stream_events(submitted: Submitted, drafts: asyncio.Queue[str]) -> AsyncIterator[str]:
+    """`draft` events carry the answer so far; `withdraw` takes back what was shown (the guard stopped it);
+    the last event, `reply`, carries the same JSON as the non-streaming answer (`error` if the turn failed)."""
+    replied = asyncio.ensure_future(submitted.replied)
+    while not replied.done():
+        waiting = asyncio.ensure_future(drafts.get())
+        await asyncio.wait({waiting, replied}, return_when=asyncio.FIRST_COMPLETED)
+        if not waiting.done():
+            waiting.cancel()
+            break
+        text = waiting.result()
+        yield sse("draft", {"text": text}) if text else sse("withdraw", {})
+    try:
+        result = await replied
+    except Exception as exc:  # the customer is told; the turn's failure is logged by the turn queue
+        yield sse("error", {"detail": f"the answer failed ({type(exc).__name__}); please try again"})
+        return
+    yield sse("reply", chat_response(result).model_dump())
+
+
 def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> APIRouter:
     router = APIRouter(tags=["web chat"])
 
@@ -78,8 +120,13 @@ def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> AP
 
     # (The dependency is a closure over this adapter's counters, so it is listed here, not in an Annotated
     # alias: a string annotation could not see it.)
-    @router.post("/api/v1/chat", response_model=ChatResponse, dependencies=[Depends(rate_limited)])
-    async def chat(body: ChatRequest) -> ChatResponse:
+    @router.post(
+        "/api/v1/chat",
+        response_model=ChatResponse,
+        dependencies=[Depends(rate_limited)],
+        responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE with Accept"}},
+    )
+    async def chat(body: ChatRequest, request: Request) -> Response:
         message = InboundMessage(
             channel="web",
             channel_user_id=body.session_id,
@@ -88,19 +135,18 @@ def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> AP
             payload=body.payload,
             language_hint=body.language,
         )
-        result = await inbound.handle(message)
-        return ChatResponse(
-            replies=[
-                ReplyOut(
-                    text=r.text,
-                    buttons=[ButtonOut(title=b.title, payload=b.payload) for b in r.buttons],
-                    media=[{"kind": m.kind, "url": m.url, "title": m.title} for m in r.media],
-                )
-                for r in result.replies
-            ],
-            conversation_id=result.conversation_id,
-            duplicate=result.duplicate,
-        )
+        if "text/event-stream" in request.headers.get("accept", ""):
+            drafts: asyncio.Queue[str] = asyncio.Queue()
+            # Stored before the stream starts: a storage failure is still a 503, not a broken stream.
+            submitted = await inbound.submit(message, drafts=drafts.put)
+            return StreamingResponse(
+                stream_events(submitted, drafts),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
+        # The answer goes back as soon as it is out; the turn's remaining work (lead refinement, alerts) goes on.
+        result = await (await inbound.submit(message)).replied
+        return JSONResponse(chat_response(result).model_dump())
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> HTMLResponse:

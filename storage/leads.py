@@ -68,9 +68,11 @@ class LeadRepository:
         name: str | None,
         asked: str | None = None,
         turn: int | None = None,
+        new_turn: bool = True,
     ) -> LeadChange:
         """Store the latest assessment (and the question asked with it, on turn `turn`) in one atomic
-        update, so exactly one writer sees a rise to Hot."""
+        update, so exactly one writer sees a rise to Hot. `new_turn=False` re-judges the same turn (a model's
+        second opinion) without counting it again."""
         now = utcnow()
         updates: dict[str, Any] = {
             "temperature": temperature,
@@ -89,7 +91,7 @@ class LeadRepository:
         operation: dict[str, Any] = {
             "$set": updates,
             "$setOnInsert": {"created_at": now, "status": "open", "alerts": 0},
-            "$inc": {"turns": 1},
+            "$inc": {"turns": 1 if new_turn else 0},
         }
         if asked is not None:
             operation["$addToSet"] = {"asked": asked}

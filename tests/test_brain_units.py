@@ -68,3 +68,11 @@ def test_buttons_become_text_where_a_channel_has_none():
     caps = ChannelCapabilities(max_text=100, supports_buttons=False)
     [piece] = fit_to_channel(OutboundMessage("Need help?", [Button("Talk to a manager", "human")]), caps)
     assert piece.buttons == [] and piece.text.endswith("• Talk to a manager")
+
+
+def test_a_growing_draft_shows_whole_words_and_holds_back_a_number_until_its_currency():
+    from brain.service import shown_part
+
+    assert shown_part("The Office 200 costs 1 45") == "The Office 200 costs"
+    assert shown_part("The Office 200 costs 1 450 EUR and") == "The Office 200 costs 1 450 EUR"
+    assert shown_part("Hello wor") == "Hello" and shown_part("Hi") == ""

@@ -68,8 +68,9 @@ async def test_circuit_breaker_stops_calling_a_failing_llm(services_factory, fak
             turn = Turn(text="What is the warranty?", conversation_id=f"c{i}", channel="web")
             reply = await services.brain.reply(turn)
             assert reply.mode == "fallback" and "24-month" in reply.text
-        # Opened after three failures: the last two turns reached neither the answer model nor the router.
-        assert len(llm.answer_requests()) == 3 and len(llm.structured_requests()) == 3
+        # Opened after three failures: the last two turns did not reach the answer model. (The offline route
+        # was sure of "warranty", so the fast router model was never asked.)
+        assert len(llm.answer_requests()) == 3 and len(llm.structured_requests()) == 0
 
 
 async def test_llm_mode_over_http(services_factory, fake_openai):
@@ -102,7 +103,7 @@ async def test_llm_qualifies_leads_with_structured_output(services_factory, fake
             "quantity": "2",
         },
     }
-    llm.push_structured(route("purchase"), Scripted(json_body=judgement))  # the router speaks first
+    llm.push_structured(route("purchase"), Scripted(json_body=judgement, schema="lead_judgement"))
     async with services_factory(openai_base_url=base) as services:
         result = await services.hub.handle(
             inbound("Two Office 200 next week please, send the invoice to +380671234567", "u-llm-lead")
@@ -120,7 +121,7 @@ async def test_llm_qualifies_leads_with_structured_output(services_factory, fake
 
 async def test_invalid_llm_judgement_falls_back_to_offline_qualifier(services_factory, fake_openai):
     llm, base = fake_openai
-    llm.push_structured(route("purchase"), Scripted(content='{"temperature": "boiling"'))
+    llm.push_structured(route("purchase"), Scripted(content='{"temperature": "boiling"', schema="lead_judgement"))
     async with services_factory(openai_base_url=base) as services:
         result = await services.hub.handle(inbound("We want to order two machines, send an invoice today", "u-llm-bad"))
         lead = await services.repos.leads.by_conversation(result.conversation_id)

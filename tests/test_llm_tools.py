@@ -17,22 +17,36 @@ def route(intent: str, secondary: list[str] | None = None, **extra) -> Scripted:
         "language": "en",
         **extra,
     }
-    return Scripted(json_body=body)
+    return Scripted(json_body=body, schema="route")
 
 
 async def say(services, user: str, text: str = "", payload: str | None = None):
     return await services.hub.handle(InboundMessage("web", user, unique_id(), text=text, payload=payload))
 
 
-async def test_llm_router_decides_intents_and_urgency(services_factory, fake_openai):
+async def test_llm_router_decides_when_the_offline_route_is_unsure(services_factory, fake_openai):
     llm, base = fake_openai
     llm.push_structured(route("service", ["pricing"], urgency="high"))
     async with services_factory(openai_base_url=base) as services:
-        result = await say(services, "r1", "The grinder arrived broken and also what does a new one cost?")
+        # Out of context, the offline router cannot tell what "the second one" is: the fast model routes.
+        result = await say(services, "r1", "What about the second one?")
         assert result.reply.intent == "service" and result.reply.secondary == ["pricing"]
         assert result.reply.urgency == "high"
         [router_call] = [r for r in llm.structured_requests() if r["response_format"]["json_schema"]["name"] == "route"]
         assert router_call["model"] == "gpt-4.1-nano"
+
+
+async def test_a_sure_offline_route_leaves_one_model_call_before_the_reply(services_factory, fake_openai):
+    llm, base = fake_openai
+    async with services_factory(openai_base_url=base) as services:
+        result = await say(services, "r1b", "How much does the Office 200 cost?")
+        assert result.reply.intent == "pricing" and result.reply.mode == "llm"
+        names = [r["response_format"]["json_schema"]["name"] for r in llm.structured_requests()]
+        assert "route" not in names and len(llm.answer_requests()) == 1
+        # The lead was judged by the model too, but after the reply had left.
+        assert names == ["lead_judgement"]
+        answer_at, judged_at = (llm.requests.index(r) for r in (llm.answer_requests()[0], llm.structured_requests()[0]))
+        assert answer_at < judged_at
 
 
 async def test_invalid_router_json_falls_back_to_offline_route(services_factory, fake_openai):

@@ -249,3 +249,25 @@ async def test_metrics_subscribe_to_the_same_events():
     assert registry.get_sample_value("closer_inbound_messages_total", {"channel": "test"}) == 1
     assert registry.get_sample_value("closer_duplicate_messages_total", {"channel": "test"}) == 1
     assert registry.get_sample_value("closer_replies_total", {"channel": "test", "mode": "offline"}) == 1
+
+
+async def test_the_reply_is_out_before_the_model_refines_the_lead():
+    gate = asyncio.Event()
+
+    class SlowRefiner(ScriptedBrain):
+        async def refine_lead(self, turn: Turn, reply: BrainReply) -> LeadAssessment | None:
+            await gate.wait()  # the model takes its time
+            return copy(HOT)
+
+    r = road(SlowRefiner(assessment=WARM))
+    submitted = await r.hub.submit(message("two machines please"))
+    replied = await submitted.replied  # the customer has the answer while the model still judges
+    assert replied.replies[0].text == "re: two machines please" and not submitted.outcome.done()
+    assert "lead_changed" not in r.events.names()
+    gate.set()
+    await submitted.outcome
+    lead = await r.leads.by_conversation(submitted.conversation_id)
+    assert lead is not None and lead.temperature == "hot" and lead.turns == 1  # judged twice, counted once
+    [change] = [args[0] for name, args in r.events.events if name == "lead_changed"]
+    assert change.created and change.previous_temperature is None and change.became_hot
+    assert r.events.names().count("lead_became_hot") == 1

@@ -12,7 +12,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from brain.types import BrainReply, LeadAssessment, Turn
+from brain.types import BrainReply, DraftSink, LeadAssessment, Turn
 from channels.events import ConversationListener
 from channels.messages import ChannelCapabilities, DeliveryError, OutboundMessage
 from storage.leads import LeadChange, _lead, apply_update
@@ -134,11 +134,15 @@ class MemoryLeads:
         return _lead(doc) if doc else None
 
     async def record(self, conversation_id: str, contact_id: str, channel: str, **values: Any) -> LeadChange:
-        asked, turn = values.pop("asked", None), values.pop("turn", None)
+        asked, turn, new_turn = values.pop("asked", None), values.pop("turn", None), values.pop("new_turn", True)
         fields = values.pop("fields")
         updates = {**values, "contact_id": contact_id, "channel": channel, "reasons": values["reasons"][:8]}
         updates.update({f"fields.{k}": v for k, v in fields.items()})
-        operation: dict[str, Any] = {"$set": updates, "$setOnInsert": {"created_at": now()}, "$inc": {"turns": 1}}
+        operation: dict[str, Any] = {
+            "$set": updates,
+            "$setOnInsert": {"created_at": now()},
+            "$inc": {"turns": 1 if new_turn else 0},
+        }
         if asked is not None:
             operation["$addToSet"] = {"asked": asked}
             updates["asked_turn"] = turn
@@ -173,9 +177,12 @@ class ScriptedBrain:
         self.turns: list[Turn] = []
         self._decide = decide or (lambda turn: BrainReply(f"re: {turn.text}", "en", "question", "offline"))
         self.assessment = assessment
+        self.refined: LeadAssessment | None = None
+        self.drafts: DraftSink | None = None  # what the hub handed the last reply for streaming
 
-    async def reply(self, turn: Turn) -> BrainReply:
+    async def reply(self, turn: Turn, drafts: DraftSink | None = None) -> BrainReply:
         self.turns.append(turn)
+        self.drafts = drafts
         reply = self._decide(turn)
         if asyncio.iscoroutine(reply):
             reply = await reply
@@ -183,6 +190,10 @@ class ScriptedBrain:
         if self.assessment is not None and reply.lead is None and turn.message_text:
             reply.lead = self._copy(self.assessment)
         return reply
+
+    async def refine_lead(self, turn: Turn, reply: BrainReply) -> LeadAssessment | None:
+        """`refined`, when the test set one: the model's second opinion after the reply has left."""
+        return self._copy(self.refined) if self.refined is not None and reply.lead is not None else None
 
     async def qualify(self, turn: Turn) -> LeadAssessment:
         self.turns.append(turn)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 
 @dataclass
@@ -25,6 +25,9 @@ class Scripted:
     delay_s: float = 0.0
     prompt_tokens: int = 120
     completion_tokens: int = 30
+    schema: str | None = None  # a structured-output turn answers only calls with this json_schema name
+    chunks: int = 4  # a streamed answer comes in this many pieces...
+    chunk_delay_s: float = 0.0  # ...this far apart (after `delay_s`, the time to the first token)
 
 
 class ScriptedOpenAI:
@@ -35,6 +38,7 @@ class ScriptedOpenAI:
         self.structured_script: list[Scripted] = []  # replayed to calls with a response_format
         self.requests: list[dict[str, Any]] = []
         self.embedding_requests: list[dict[str, Any]] = []
+        self.call_s = 0.0  # every unscripted call takes this long (benchmarks); streamed, spread over the chunks
         self._ids = itertools.count(1)
         self.app = self._build_app()
 
@@ -53,7 +57,54 @@ class ScriptedOpenAI:
 
     def default(self, body: dict[str, Any]) -> Scripted:
         last = body["messages"][-1]["content"]
-        return Scripted(content=f"LLM answer to: {last}")
+        if not self.call_s:
+            return Scripted(content=f"LLM answer to: {last}")
+        text = f"Here is what I found about your question: {last}. Anything else I can help with?"
+        if not body.get("stream"):
+            return Scripted(content=text, delay_s=self.call_s)
+        # A streamed call: the first token after 30 % of the call, the rest over the remaining time.
+        return Scripted(content=text, delay_s=0.3 * self.call_s, chunks=8, chunk_delay_s=0.7 * self.call_s / 7)
+
+    def _next(self, body: dict[str, Any]) -> Scripted:
+        if "response_format" not in body:
+            return self.script.pop(0) if self.script else self.default(body)
+        name = body["response_format"].get("json_schema", {}).get("name")
+        for i, turn in enumerate(self.structured_script):
+            if turn.schema in (None, name):
+                return self.structured_script.pop(i)
+        return self.default(body)
+
+    async def _chunks(self, body: dict[str, Any], turn: Scripted) -> Any:
+        """The answer as an OpenAI stream: role, content in `turn.chunks` pieces (or the tool calls), usage."""
+        yield _chunk(body, {"role": "assistant", "content": ""})
+        if turn.tool_calls:
+            calls = [
+                {
+                    "index": i,
+                    "id": f"call_{next(self._ids)}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": args if isinstance(args, str) else json.dumps(args)},
+                }
+                for i, (name, args) in enumerate(turn.tool_calls)
+            ]
+            yield _chunk(body, {"tool_calls": calls}, "tool_calls")
+        else:
+            text = turn.content or ""
+            size = max(1, -(-len(text) // max(1, turn.chunks)))
+            for start in range(0, len(text), size):
+                if start and turn.chunk_delay_s:
+                    await asyncio.sleep(turn.chunk_delay_s)
+                yield _chunk(body, {"content": text[start : start + size]})
+            yield _chunk(body, {}, "stop")
+        if body.get("stream_options", {}).get("include_usage"):
+            total = turn.prompt_tokens + turn.completion_tokens
+            usage = {
+                "prompt_tokens": turn.prompt_tokens,
+                "completion_tokens": turn.completion_tokens,
+                "total_tokens": total,
+            }
+            yield _chunk(body, {}, usage=usage)
+        yield "data: [DONE]\n\n"
 
     def _build_app(self) -> FastAPI:
         app = FastAPI()
@@ -62,8 +113,7 @@ class ScriptedOpenAI:
         async def completions(request: Request) -> JSONResponse:
             body = await request.json()
             self.requests.append(body)
-            queue = self.structured_script if "response_format" in body else self.script
-            turn = queue.pop(0) if queue else self.default(body)
+            turn = self._next(body)
             if turn.delay_s:
                 await asyncio.sleep(turn.delay_s)
             if turn.status != 200:
@@ -71,6 +121,8 @@ class ScriptedOpenAI:
                     {"error": {"message": "scripted failure", "type": "server_error", "code": None}},
                     status_code=turn.status,
                 )
+            if body.get("stream"):
+                return StreamingResponse(self._chunks(body, turn), media_type="text/event-stream")
             message: dict[str, Any] = {"role": "assistant", "content": turn.content}
             if turn.json_body is not None:
                 message["content"] = json.dumps(turn.json_body, ensure_ascii=False)
@@ -118,6 +170,19 @@ class ScriptedOpenAI:
             )
 
         return app
+
+
+def _chunk(body: dict[str, Any], delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> str:
+    payload = {
+        "id": "chatcmpl-stream",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": body.get("model", "test"),
+        "choices": [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    if usage:
+        payload["usage"] = usage
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
 
 def _hash_vector(text: str, dim: int = 64) -> list[float]:

@@ -246,6 +246,9 @@ class FakeTelegram:
     def _m_sendChatAction(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return True
 
+    def _m_sendMessageDraft(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True  # an ephemeral preview: nothing to keep but the recorded call
+
     def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return True
 
