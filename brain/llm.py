@@ -167,7 +167,6 @@ class LLMResponder:
             lead_fields=effects.lead_fields,
         )
 
-
     async def _complete(
         self, model: str, messages: list[dict[str, Any]], tools: list[dict[str, Any]], on_text: DraftSink | None
     ) -> Completion:

@@ -47,6 +47,7 @@ class Route:
     emails: list[str] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
     name: str | None = None
+    parts: list[tuple[str, str]] = field(default_factory=list)  # (clause, category) when it asks several things
 
 
 def find_contacts(text: str) -> tuple[list[str], list[str]]:
@@ -101,6 +102,7 @@ class OfflineRouter:
         for prediction in predictions[1:]:
             if prediction.label not in (OUT_OF_SCOPE, primary.label, *secondary):
                 secondary.append(prediction.label)
+        asked = [(part, p.label) for part, p in zip(parts, predictions[1:], strict=False) if p.label != OUT_OF_SCOPE]
         emails, phones = find_contacts(text)
         name = _NAME.search(text)
         category = self._playbook.category(primary.label)
@@ -122,4 +124,5 @@ class OfflineRouter:
             emails=emails,
             phones=phones,
             name=name.group(1) if name else None,
+            parts=asked if len(parts) > 1 else [],
         )

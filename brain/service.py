@@ -11,11 +11,13 @@ import logging
 import numpy as np
 
 from brain.answer_cache import AnswerCache, CachedAnswer
+from brain.answering import Part, PassagePicker
 from brain.breaker import CircuitBreaker
 from brain.confirmations import PendingActions, StateStore, is_confirmation
+from brain.drafts import guarded_drafts
 from brain.guard import OutboundCheck, check_inbound, check_reply
 from brain.knowledge.base import KnowledgeBase, Passage
-from brain.learning import LearnedAnswer, LearnedAnswers
+from brain.learning import LearnedAnswers
 from brain.llm import LLMResponder, LLMUnavailable
 from brain.llm_router import LLMRouter, RouterUnavailable
 from brain.offline import OfflineResponder
@@ -41,15 +43,6 @@ ACKNOWLEDGE_MIN_SCORE = 0.7  # "your order is with a manager" only when the rout
 # before the answer). Measured in `python -m bench.llm_latency`.
 OFFLINE_ROUTE_SURE = 0.6
 GUARD_ESCALATIONS = {"self_harm": "self_harm_support", "legal": "guard_escalation", "abuse": "guard_escalation"}
-
-
-def shown_part(text: str) -> str:
-    """What of a growing draft may be shown: whole words, and not a trailing number, which may still be
-    followed by a currency that the guard has to see ("999" then "999 EUR")."""
-    words = text[: max(text.rfind(" "), text.rfind("\n"), 0)].split(" ")
-    while words and any(ch.isdigit() for ch in words[-1]):
-        words.pop()
-    return " ".join(words).rstrip()
 
 
 class Brain:
@@ -85,6 +78,7 @@ class Brain:
         self._breaker = breaker or CircuitBreaker()
         self._pending = PendingActions(state)
         self._max_chars = max_inbound_chars
+        self.picker = PassagePicker(knowledge, knowledge.embedder)
 
     def use_playbook(self, playbook: Playbook, router: OfflineRouter) -> None:
         """Swap in a new playbook and its router at once (a reload, without a restart)."""
@@ -93,6 +87,10 @@ class Brain:
             if hasattr(part, "playbook"):
                 part.playbook = playbook  # type: ignore[union-attr]
         self.playbook, self.router = playbook, router
+
+    @property
+    def similarity_floor(self) -> float:
+        return self._offline.similarity_floor
 
     @property
     def llm_enabled(self) -> bool:
@@ -212,18 +210,8 @@ class Brain:
             if hit is not None:
                 return BrainReply(hit.text, language, hit.intent, "cache", sources=hit.sources)
 
-        namespaces = [category.namespace] if category is not None and category.action == "answer" else None
-        passages = await self._knowledge.search(
-            turn.text, language=language, namespaces=namespaces, vector=vector, version=version
-        )
-        if namespaces and not any(p.confident(self._offline.similarity_floor) for p in passages):
-            # The router may have picked the wrong namespace; the whole knowledge base is the safer net.
-            passages = await self._knowledge.search(turn.text, language=language, vector=vector, version=version)
-        if route.out_of_scope:
-            floor = self._offline.similarity_floor + OUT_OF_SCOPE_MARGIN
-            passages = [p for p in passages if p.confident(floor)]
-
-        reply = await self._answer(turn, route, passages, vector, drafts)
+        passages, picks = await self.choose_passages(turn, route, category, vector, version)
+        reply = await self._answer(turn, route, passages, picks, vector, drafts)
         if reply.mode == "llm":
             reply = self._check_llm_reply(turn, reply, passages)
         plain = not reply.escalate and not reply.buttons and reply.pending_action is None
@@ -231,12 +219,47 @@ class Brain:
             await cache.put(version, language, turn.text, vector, CachedAnswer(reply.text, reply.sources, reply.intent))
         return reply
 
+    async def choose_passages(
+        self, turn: Turn, route: Route, category: Category | None, vector: np.ndarray, version: int
+    ) -> tuple[list[Passage], list[Passage]]:
+        """The passages retrieved for the whole question (the LLM's knowledge), and the ones that answer it:
+        one, or one per part when it asks several things (the offline answer)."""
+        floor = self._offline.similarity_floor
+        namespaces = [category.namespace] if category is not None and category.action == "answer" else None
+        language = route.language
+        passages = await self.picker.ranked(
+            turn.text, language=language, namespaces=namespaces, version=version, vector=vector
+        )
+        if namespaces and not any(p.confident(floor) for p in passages):
+            # The router may have picked the wrong namespace; the whole knowledge base is the safer net.
+            passages = await self.picker.ranked(
+                turn.text, language=language, namespaces=None, version=version, vector=vector
+            )
+        if route.out_of_scope:
+            passages = [p for p in passages if p.confident(floor + OUT_OF_SCOPE_MARGIN)]
+        parts = [Part(text, self._namespaces(label)) for text, label in route.parts]
+        picks = await self.picker.pick(
+            passages, parts, language=route.language, version=version, floor=floor, context=vector
+        )
+        return passages, picks
+
+    def _namespaces(self, category_id: str) -> list[str] | None:
+        category = self.playbook.category(category_id)
+        return [category.namespace] if category is not None and category.action == "answer" else None
+
     async def _answer(
-        self, turn: Turn, route: Route, passages: list[Passage], vector: np.ndarray, drafts: DraftSink | None
+        self,
+        turn: Turn,
+        route: Route,
+        passages: list[Passage],
+        picks: list[Passage],
+        vector: np.ndarray,
+        drafts: DraftSink | None,
     ) -> BrainReply:
         if self._llm is None or self._breaker.open:
             mode = "fallback" if self._llm is not None else "offline"
-            return self._offline.answer(route, passages, turn.max_reply_chars, mode=mode)
+            return self._offline.answer(route, picks, turn.max_reply_chars, mode=mode)
+        passages = passages + [p for p in picks if p not in passages]  # each part's passage reaches the model
         examples = self.learned.similar(vector, route.language) if self.learned is not None else []
 
         async def search(query: str, namespace: str | None) -> list[Passage]:
@@ -245,12 +268,15 @@ class Brain:
             )
 
         try:
-            on_text = self._guarded(drafts, turn, passages, examples) if drafts is not None else None
+            on_text = None
+            if drafts is not None:
+                evidence = "\n".join([*(p.text for p in passages), *(e.answer for e in examples)])
+                on_text = guarded_drafts(drafts, lambda text: self._guard_check(text, turn, evidence))
             reply = await self._llm.answer(turn, route, passages, search, examples, on_text)
         except LLMUnavailable as exc:
             self._breaker.failure()
             log.warning("LLM failed, serving the offline answer: %s", exc)
-            reply = self._offline.answer(route, passages, turn.max_reply_chars, mode="fallback")
+            reply = self._offline.answer(route, picks, turn.max_reply_chars, mode="fallback")
             reply.error = str(exc)
             return reply
         self._breaker.success()
@@ -260,30 +286,6 @@ class Brain:
         customer_words = " ".join([turn.text, *(h.text for h in turn.history if h.role == "customer")])
         company = self.playbook.company
         return check_reply(text, evidence, customer_words, [c for c in (company.phone, company.email) if c])
-
-    def _guarded(
-        self, drafts: DraftSink, turn: Turn, passages: list[Passage], examples: list[LearnedAnswer]
-    ) -> DraftSink:
-        """Drafts grow a whole word at a time (so "€14" of "€1450" is neither shown nor judged) and pass the
-        guard first; at the first breach what was shown is withdrawn and nothing more is streamed: the check
-        of the whole reply decides what the customer finally reads."""
-        evidence = "\n".join([*(p.text for p in passages), *(e.answer for e in examples)])
-        stopped = False
-
-        async def show(text: str) -> None:
-            nonlocal stopped
-            if stopped:
-                return
-            words = shown_part(text)
-            if not words:
-                return
-            if self._guard_check(words, turn, evidence).breach is not None:
-                stopped = True
-                await drafts("")
-                return
-            await drafts(words)
-
-        return show
 
     def _check_llm_reply(self, turn: Turn, reply: BrainReply, passages: list[Passage]) -> BrainReply:
         """A generated reply may only state what its evidence supports; anything else is replaced."""

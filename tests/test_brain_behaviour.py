@@ -80,3 +80,16 @@ async def test_llm_answers_that_depend_on_the_conversation_are_not_cached(servic
         second = await ask(services, "And how much is it?", "ctx-b")
         assert first.reply.mode == "llm" and second.reply.mode == "llm"  # each answered in its own context
         assert len(llm.answer_requests()) == 4
+
+
+async def test_a_two_part_question_gets_a_passage_for_each_part_offline(services):
+    english = await ask(services, "How much is the Office 200 and can you deliver to Lviv tomorrow?")
+    text = english.replies[0].text
+    assert "1,450 EUR" in text and "Nova Poshta" in text  # the price and the delivery times, not one of them
+    assert text.count("Source") == 1 and "BrewPoint Office 200" in text.split("Source")[1]
+    assert set(english.reply.sources) == {"en/products.md", "en/delivery.md"}
+    ukrainian = await ask(services, "Скільки коштує Office 200 і чи доставите у Львів завтра?")
+    assert "1 450 EUR" in ukrainian.replies[0].text and "Новою поштою" in ukrainian.replies[0].text
+    # A one-part question still gets one passage.
+    single = await ask(services, "What is the warranty period?")
+    assert single.reply.sources == ["en/service.md"] and single.reply.text.count("\n\n") == 1

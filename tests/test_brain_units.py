@@ -71,7 +71,7 @@ def test_buttons_become_text_where_a_channel_has_none():
 
 
 def test_a_growing_draft_shows_whole_words_and_holds_back_a_number_until_its_currency():
-    from brain.service import shown_part
+    from brain.drafts import shown_part
 
     assert shown_part("The Office 200 costs 1 45") == "The Office 200 costs"
     assert shown_part("The Office 200 costs 1 450 EUR and") == "The Office 200 costs 1 450 EUR"

@@ -195,6 +195,10 @@ class KnowledgeBase:
         await self._bump_version()
         return True
 
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
     async def embed_query(self, query: str) -> np.ndarray:
         return (await self._embedder.embed_queries([query]))[0]
 
