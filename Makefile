@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test lint install redis-server bench eval clean
+.PHONY: run test lint install redis-server bench eval clean i18n
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The admin bot's catalogues: extract new texts, merge them into ru/uk, compile (the .mo files are committed).
+i18n: install
+	$(BIN)/pybabel extract -k _ -k N_ --no-location --omit-header -o admin_bot/locales/closer_admin.pot admin_bot
+	$(BIN)/pybabel update -D closer_admin -i admin_bot/locales/closer_admin.pot -d admin_bot/locales --no-fuzzy-matching
+	$(BIN)/pybabel compile -D closer_admin -d admin_bot/locales --statistics
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

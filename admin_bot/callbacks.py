@@ -39,3 +39,12 @@ class MoveDocument(CallbackData, prefix="ns"):
 class ReviewAnswer(CallbackData, prefix="ex"):
     verdict: Literal["ok", "no"]
     example_id: str
+
+
+class ChooseLanguage(CallbackData, prefix="lang"):
+    language: Literal["en", "uk", "ru"]
+
+
+class CannedReply(CallbackData, prefix="cr"):
+    conversation_id: str
+    reply_id: str

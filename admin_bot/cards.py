@@ -1,74 +1,145 @@
-"""What managers see: lead cards and their buttons."""
+"""What managers see: the one card per conversation, its buttons, and a chat's history.
+
+Every function takes `_`, the translation for the reader's language (a handler passes aiogram's
+`gettext`; the notifier a `Translator` for each manager), so one card reads right in ru, uk and en.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from admin_bot.callbacks import History, MarkLead, Release, TakeOver
+from admin_bot.i18n import Translate
+from admin_bot.reasons import worded
+from brain.lead_fields import describe_fields
 from storage.leads import Lead
-from storage.records import StoredMessage
+from storage.manager_cards import CardReason
+from storage.records import Contact, Conversation, StoredMessage
 
 ICONS = {"hot": "🔥", "warm": "🌤", "cold": "❄️"}
+CARD_LIMIT = 4000  # Telegram allows 4096 characters a message
 
 
-def lead_card(lead: Lead, last_messages: list[StoredMessage], title: str = "Hot lead") -> str:
-    contact = lead.fields.get("contact") or {}
-    lines = [
-        f"{ICONS.get(lead.temperature, '')} {title}: {lead.name or 'unknown name'} · {lead.channel}",
-        f"Score {lead.score}/100 · {lead.temperature.upper()} · lead {lead.id}",
-    ]
-    if contact.get("phone") or contact.get("email"):
-        lines.append("Contact: " + ", ".join(v for v in (contact.get("phone"), contact.get("email")) if v))
-    wants = [
-        f"{k.replace('_', ' ')}: {lead.fields[k]}"
-        for k in ("need", "product_interest", "quantity", "timeline", "budget")
-        if lead.fields.get(k)
-    ]
+def N_(text: str) -> str:
+    """Marks a text for the catalogue; it is translated where it is shown."""
+    return text
+
+
+TEMPERATURES = {"hot": N_("HOT"), "warm": N_("WARM"), "cold": N_("COLD")}
+FIELD_LABELS = {
+    "quantity": N_("Quantity"),
+    "product_interest": N_("Product"),
+    "timeline": N_("When"),
+    "budget": N_("Budget"),
+    "company": N_("Company"),
+    "decision_role": N_("Role"),
+    "need": N_("Need"),
+}
+
+
+@dataclass(slots=True)
+class CardView:
+    """Everything a card shows, gathered by the notifier."""
+
+    conversation: Conversation
+    lead: Lead | None = None
+    contact: Contact | None = None
+    reasons: list[CardReason] = field(default_factory=list)
+    last_messages: list[StoredMessage] = field(default_factory=list)
+    owner_name: str | None = None
+
+
+def card_text(view: CardView, _: Translate) -> str:
+    lead, conversation, contact = view.lead, view.conversation, view.contact
+    who = (contact.name if contact else None) or (lead.name if lead else None) or _("Customer")
+    if contact and contact.username:
+        who += f" (@{contact.username})"
+    lines = []
+    if lead is not None:
+        temperature = _(TEMPERATURES.get(lead.temperature, lead.temperature))
+        lines.append(
+            f"{ICONS.get(lead.temperature, '')} {temperature} {lead.score}/100 · {who} · {conversation.channel}"
+        )
+    else:
+        lines.append(f"💬 {who} · {conversation.channel}")
+    if view.reasons:
+        lines.append("❗ " + _("Needs a manager") + ": " + "; ".join(worded(r, _) for r in view.reasons))
+    lines.append(_owner_line(view, _))
+    described = describe_fields(lead.fields) if lead is not None else {}
+    contact_text = described.pop("contact", None) or _contact_text(contact)
+    wants = [f"{_(FIELD_LABELS[k])}: {described[k]}" for k in FIELD_LABELS if described.get(k)]
     if wants:
-        lines.append("Wants: " + "; ".join(wants))
-    if lead.reasons:
-        lines.append("Why:\n" + "\n".join(f"• {r}" for r in lead.reasons[:5]))
-    customer = [m for m in last_messages if m.direction == "in"][-3:]
+        lines.append(_("Wants") + ": " + " · ".join(wants))
+    if contact_text:
+        lines.append(_("Contact") + ": " + contact_text)
+    if lead is not None and lead.reasons:
+        lines.append(_("Why") + ":\n" + "\n".join(f"• {r}" for r in lead.reasons[:5]))
+    customer = [m for m in view.last_messages if m.direction == "in" and m.text][-3:]
     if customer:
-        lines.append("Last messages:\n" + "\n".join(f"» {m.text[:200]}" for m in customer))
-    return "\n".join(lines)[:4000]
+        lines.append(_("Last messages") + ":\n" + "\n".join(f"» {m.text[:200]}" for m in customer))
+    if lead is not None:
+        lines.append(_("Lead") + f" {lead.id}")
+    return "\n".join(lines)[:CARD_LIMIT]
 
 
-def take_over_keyboard(conversation_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text="Take over", callback_data=TakeOver(conversation_id=conversation_id).pack())]
-        ]
+def _owner_line(view: CardView, _: Translate) -> str:
+    owner = view.conversation.owner
+    if owner == "human":
+        name = view.owner_name or str(view.conversation.owner_manager_id or "")
+        return "👤 " + _("Handled by {name}").format(name=name)
+    if owner == "pending_human":
+        return "⏳ " + _("Waiting for a manager")
+    return "🤖 " + _("The bot is answering")
+
+
+def _contact_text(contact: Contact | None) -> str:
+    if contact is None:
+        return ""
+    return ", ".join(v for v in (contact.phone, contact.email) if v)
+
+
+def card_keyboard(view: CardView, _: Translate) -> InlineKeyboardMarkup:
+    conversation = view.conversation.id
+    if view.conversation.owner == "human":
+        first = InlineKeyboardButton(
+            text=_("Return to bot"), callback_data=Release(conversation_id=conversation).pack()
+        )
+    else:
+        first = InlineKeyboardButton(text=_("Take over"), callback_data=TakeOver(conversation_id=conversation).pack())
+    rows = [[first]]
+    if view.lead is not None:
+        lead_id = view.lead.id
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    text=f"{ICONS[t]} {_(TEMPERATURES[t])}",
+                    callback_data=MarkLead(lead_id=lead_id, temperature=t).pack(),
+                )
+                for t in ("hot", "warm", "cold")
+            ]
+        )
+    rows.append([InlineKeyboardButton(text=_("History"), callback_data=History(conversation_id=conversation).pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def take_over_keyboard(conversation_id: str, _: Translate) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(text=_("Take over"), callback_data=TakeOver(conversation_id=conversation_id).pack())
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
+
+
+def release_keyboard(conversation_id: str, _: Translate) -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(
+        text=_("Return to bot"), callback_data=Release(conversation_id=conversation_id).pack()
     )
+    return InlineKeyboardMarkup(inline_keyboard=[[button]])
 
 
-def lead_keyboard(lead: Lead) -> InlineKeyboardMarkup:
-    conversation = lead.conversation_id
-    marks = [
-        InlineKeyboardButton(text=f"Mark {t}", callback_data=MarkLead(lead_id=lead.id, temperature=t).pack())
-        for t in ("hot", "warm", "cold")
-    ]
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text="Take over", callback_data=TakeOver(conversation_id=conversation).pack())],
-            marks,
-            [InlineKeyboardButton(text="History", callback_data=History(conversation_id=conversation).pack())],
-        ]
-    )
-
-
-def release_keyboard(conversation_id: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text="Return to bot", callback_data=Release(conversation_id=conversation_id).pack())]
-        ]
-    )
-
-
-def history_text(messages: list[StoredMessage]) -> str:
-    who = {"in": "Customer", "out": "Bot"}
+def history_text(messages: list[StoredMessage], _: Translate) -> str:
+    who = {"in": _("Customer"), "out": _("Bot")}
     lines = []
     for m in messages:
-        sender = "Manager" if m.meta.get("sender") == "manager" else who[m.direction]
+        sender = _("Manager") if m.meta.get("sender") == "manager" else who[m.direction]
         lines.append(f"{m.created_at:%d.%m %H:%M} {sender}: {m.text[:300]}")
-    return ("\n".join(lines) or "No messages yet.")[-4000:]
+    return ("\n".join(lines) or _("No messages yet."))[-CARD_LIMIT:]

@@ -5,6 +5,7 @@ Dependencies go into the dispatcher by name (aiogram's workflow data); each hand
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from aiogram import Dispatcher
@@ -12,15 +13,18 @@ from aiogram import Dispatcher
 from admin_bot import commands, knowledge, lead_buttons, relay, teaching
 from admin_bot.access import AccessMiddleware
 from admin_bot.handled import HandledConversation
+from admin_bot.i18n import ManagerLocale, Translator
 from bot.inflight import InFlightUpdates
 from brain.knowledge.base import KnowledgeBase
 from brain.learning import LearnedAnswers
+from brain.playbook import Playbook
 from brain.qualification import LeadCorrections
 from channels.outbox import Outbox
 from channels.ownership import Ownership
 from storage.documents import DocumentRepository
 from storage.leads import LeadRepository
-from storage.repositories import ConversationRepository, MessageRepository
+from storage.managers import ManagerRepository
+from storage.repositories import ContactRepository, ConversationRepository, MessageRepository
 
 
 def create_admin_dispatcher(
@@ -33,11 +37,15 @@ def create_admin_dispatcher(
     lead_corrections: LeadCorrections,
     messages: MessageRepository,
     conversations: ConversationRepository,
+    contacts: ContactRepository,
     outbox: Outbox,
     knowledge_base: KnowledgeBase,
     documents: DocumentRepository,
     learned: LearnedAnswers,
     files_dir: Path,
+    translator: Translator,
+    managers_repo: ManagerRepository,
+    playbook: Callable[[], Playbook],
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         manager_chat_id=manager_chat_id,
@@ -46,15 +54,20 @@ def create_admin_dispatcher(
         lead_corrections=lead_corrections,
         messages=messages,
         conversations=conversations,
+        contacts=contacts,
+        managers=managers_repo,
+        playbook=playbook,
         outbox=outbox,
         knowledge=knowledge_base,
         documents=documents,
         learned=learned,
         files_dir=files_dir,
     )
-    access = AccessMiddleware(managers, admins)
+    access = AccessMiddleware(managers, admins, translator)
     dispatcher.message.outer_middleware(access)
     dispatcher.callback_query.outer_middleware(access)
+    # After access control: strangers are never remembered; managers get their own language.
+    ManagerLocale(translator.i18n, managers_repo).setup(dispatcher)
     dispatcher.message.middleware(HandledConversation(ownership, conversations, manager_chat_id))
     inflight = InFlightUpdates()
     dispatcher.update.outer_middleware(inflight)

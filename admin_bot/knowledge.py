@@ -12,6 +12,7 @@ from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
 
 from admin_bot.callbacks import DeleteDocument, MoveDocument
 from brain.knowledge.base import KnowledgeBase
@@ -26,7 +27,7 @@ EDIT_EVERY_S = 1.0  # Telegram rate-limits edits; progress is shown about once a
 
 
 def delete_button(record: DocumentRecord) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text="Delete", callback_data=DeleteDocument(document_id=record.id).pack())
+    return InlineKeyboardButton(text=_("Delete"), callback_data=DeleteDocument(document_id=record.id).pack())
 
 
 def document_keyboard(record: DocumentRecord) -> InlineKeyboardMarkup:
@@ -64,39 +65,50 @@ async def on_document(
         raise SkipHandler  # a manager handling a chat is sending this file to the customer
     if not is_admin:
         log.warning("document upload refused for user %s (not an admin)", message.from_user.id)
-        await message.answer("Only admins can add documents to the knowledge base.")
+        await message.answer(_("Only admins can add documents to the knowledge base."))
         return
     document = message.document
     name = document.file_name or "document"
     if (document.file_size or 0) > BOT_API_DOWNLOAD_LIMIT:
         await message.answer(
-            f"{name} is larger than the 20 MB a bot may download. Put it on the server and run: closer ingest {name}"
+            _(
+                "{name} is larger than the 20 MB a bot may download. Put it on the server and run: closer ingest {name}"
+            ).format(name=name)
         )
         return
     started = time.perf_counter()
-    status = await message.answer(f"📥 Downloading {name}…")
+    status = await message.answer(_("📥 Downloading {name}…").format(name=name))
     buffer = await bot.download(document.file_id)
     data = buffer.read() if buffer else b""
-    await edit(status, f"🔎 Parsing {name}…")
+    await edit(status, _("🔎 Parsing {name}…").format(name=name))
     last = 0.0
 
     async def progress(stage: str, done: int, total: int) -> None:
         nonlocal last
         if time.perf_counter() - last >= EDIT_EVERY_S or done == total:
             last = time.perf_counter()
-            await edit(status, f"🧠 Embedding {done}/{total}…")
+            await edit(status, _("🧠 Embedding {done}/{total}…").format(done=done, total=total))
 
     try:
         result = await knowledge.ingest_file(name, data, uploader=str(message.from_user.id), progress=progress)
     except ValueError as exc:
-        await edit(status, f"❌ Not added. {exc}")
+        await edit(status, _("❌ Not added. {error}").format(error=exc))
         return
     await asyncio.to_thread(_save, stored_path(files_dir, result.document), data)
     seconds = time.perf_counter() - started
-    verb = "Already indexed, nothing changed" if result.unchanged else f"✅ Added (version {result.document.version})"
-    summary = (
-        f"{verb}: {name}\nPages: {result.pages} · chunks: {result.chunks} · language: {result.language or '?'}"
-        f" · {seconds:.1f} s\nNamespace:"
+    if result.unchanged:
+        verb = _("Already indexed, nothing changed")
+    else:
+        verb = _("✅ Added (version {version})").format(version=result.document.version)
+    summary = _(
+        "{verb}: {name}\nPages: {pages} · chunks: {chunks} · language: {language} · {seconds} s\nNamespace:"
+    ).format(
+        verb=verb,
+        name=name,
+        pages=result.pages,
+        chunks=result.chunks,
+        language=result.language or "?",
+        seconds=f"{seconds:.1f}",
     )
     await edit(status, summary, document_keyboard(result.document))
 
@@ -104,12 +116,14 @@ async def on_document(
 async def on_docs(message: Message, documents: DocumentRepository) -> None:
     records = await documents.list()
     if not records:
-        await message.answer("The knowledge base is empty. Send me a file to add one.")
+        await message.answer(_("The knowledge base is empty. Send me a file to add one."))
         return
     for record in records[-20:]:
         await message.answer(
             f"{record.name} · {record.namespace} · v{record.version} · {record.status}"
-            f" · {record.chunk_count} chunks" + (f"\n{record.error}" if record.error else ""),
+            + " · "
+            + _("{count} chunks").format(count=record.chunk_count)
+            + (f"\n{record.error}" if record.error else ""),
             reply_markup=InlineKeyboardMarkup(inline_keyboard=[[delete_button(record)]]),
         )
 
@@ -118,12 +132,12 @@ async def on_delete(
     query: CallbackQuery, callback_data: DeleteDocument, is_admin: bool, knowledge: KnowledgeBase
 ) -> None:
     if not is_admin:
-        await query.answer("Only admins can delete documents.", show_alert=True)
+        await query.answer(_("Only admins can delete documents."), show_alert=True)
         return
     deleted = await knowledge.delete(callback_data.document_id)
-    await query.answer("Deleted." if deleted else "Already gone.")
+    await query.answer(_("Deleted.") if deleted else _("Already gone."))
     if query.message is not None and deleted:
-        await query.message.answer("🗑 Deleted from the knowledge base.")
+        await query.message.answer(_("🗑 Deleted from the knowledge base."))
 
 
 async def on_move(
@@ -131,24 +145,25 @@ async def on_move(
 ) -> None:
     """Move a document to another namespace: re-indexed from the stored original, then the old one goes."""
     if not is_admin:
-        await query.answer("Only admins can change documents.", show_alert=True)
+        await query.answer(_("Only admins can change documents."), show_alert=True)
         return
     namespace = callback_data.namespace
     record = await knowledge.document(callback_data.document_id)
     path = stored_path(files_dir, record) if record else None
     if record is None or path is None or not path.exists():
-        await query.answer("The original file is not stored any more; send it again.", show_alert=True)
+        await query.answer(_("The original file is not stored any more; send it again."), show_alert=True)
         return
     if record.namespace == namespace:
-        await query.answer(f"Already in {namespace}.")
+        await query.answer(_("Already in {namespace}.").format(namespace=namespace))
         return
     data = await asyncio.to_thread(path.read_bytes)
     result = await knowledge.ingest_file(record.name, data, namespace=namespace, uploader=str(query.from_user.id))
     await knowledge.delete(record.id)
-    await query.answer(f"Moved to {namespace}.")
+    await query.answer(_("Moved to {namespace}.").format(namespace=namespace))
     if query.message is not None:
         await query.message.answer(
-            f"{record.name} is now in {namespace}.", reply_markup=document_keyboard(result.document)
+            _("{name} is now in {namespace}.").format(name=record.name, namespace=namespace),
+            reply_markup=document_keyboard(result.document),
         )
 
 

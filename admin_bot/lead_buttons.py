@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
 
 from admin_bot.callbacks import History, MarkLead, Release, TakeOver
 from admin_bot.cards import history_text, release_keyboard
-from admin_bot.commands import RETURNED
+from admin_bot.commands import returned_text
 from admin_bot.teaching import offer_examples
 from brain.learning import LearnedAnswers
 from brain.qualification import LeadCorrections
@@ -22,15 +23,20 @@ async def on_take(
     conversation_id = callback_data.conversation_id
     result = await ownership.take_over(conversation_id, query.from_user.id)
     if not result.won:
-        owner = f"manager {result.owner_id}" if result.owner_id else "nobody (it was closed)"
-        await query.answer(f"Already taken by {owner}.", show_alert=True)
+        if result.owner_id:
+            text = _("Already taken by manager {manager}.").format(manager=result.owner_id)
+        else:
+            text = _("Nobody can take it: the chat was closed.")
+        await query.answer(text, show_alert=True)
         return
-    await query.answer("The chat is yours.")
+    await query.answer(_("The chat is yours."))
     recent = await messages.recent(conversation_id, limit=10)
     if query.message is not None:
         await query.message.answer(
-            "You now handle this chat: what you send here goes to the customer.\n\n" + history_text(recent),
-            reply_markup=release_keyboard(conversation_id),
+            _("You now handle this chat: what you send here goes to the customer. /reply offers canned replies.")
+            + "\n\n"
+            + history_text(recent, _),
+            reply_markup=release_keyboard(conversation_id, _),
         )
 
 
@@ -43,18 +49,18 @@ async def on_mark(
 ) -> None:
     lead = await leads.get(callback_data.lead_id)
     if lead is None:
-        await query.answer("This lead no longer exists.", show_alert=True)
+        await query.answer(_("This lead no longer exists."), show_alert=True)
         return
     recent = await messages.recent(lead.conversation_id, limit=10)
     last_customer = next((m.text for m in reversed(recent) if m.direction == "in" and m.text), None)
     await lead_corrections.correct(lead.id, callback_data.temperature, query.from_user.id, last_customer)
-    await query.answer(f"Marked {callback_data.temperature}. I will learn from it.")
+    await query.answer(_("Marked {temperature}. I will learn from it.").format(temperature=callback_data.temperature))
 
 
 async def on_history(query: CallbackQuery, callback_data: History, messages: MessageRepository) -> None:
     await query.answer()
     if query.message is not None:
-        await query.message.answer(history_text(await messages.recent(callback_data.conversation_id, limit=30)))
+        await query.message.answer(history_text(await messages.recent(callback_data.conversation_id, limit=30), _))
 
 
 async def on_release(
@@ -62,17 +68,17 @@ async def on_release(
 ) -> None:
     conversation_id = callback_data.conversation_id
     if not await ownership.release(conversation_id, query.from_user.id):
-        await query.answer("You are not handling this chat.", show_alert=True)
+        await query.answer(_("You are not handling this chat."), show_alert=True)
         return
-    await query.answer("Returned to the bot.")
+    await query.answer(_("Returned to the bot."))
     if isinstance(query.message, Message):
-        await query.message.answer(RETURNED)
+        await query.message.answer(returned_text())
         await offer_examples(query.message, learned, conversation_id)
 
 
 async def on_stale_button(query: CallbackQuery) -> None:
     """Last: data no router understands (an old or tampered button) gets an answer, not a spinner."""
-    await query.answer("This button is no longer valid.", show_alert=True)
+    await query.answer(_("This button is no longer valid."), show_alert=True)
 
 
 def build_router() -> Router:

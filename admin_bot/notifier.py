@@ -1,5 +1,6 @@
-"""What managers are told, as a subscriber of conversation events: hot-lead cards (once per rise),
-requests for a person, re-announcements, and the customer's words in a taken chat."""
+"""What managers are told, as a subscriber of conversation events: one card per conversation, edited as the
+conversation changes, with a notification only when a manager must act (a rise to Hot, a request for a
+person, the guard stopping a reply, an SLA re-alert), and the customer's words in a taken chat."""
 
 from __future__ import annotations
 
@@ -8,126 +9,167 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
 from aiogram import Bot
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 
-from admin_bot.cards import lead_card, lead_keyboard, take_over_keyboard
+from admin_bot.board import CardBoard
+from admin_bot.cards import CardView, card_keyboard, card_text
+from admin_bot.i18n import Translate, Translator
+from admin_bot.reasons import from_escalation, from_hot_lead, worded
 from brain.types import Escalation
 from channels.events import ConversationListener
 from channels.messages import InboundMessage
-from storage.leads import Lead, LeadRepository
+from storage.leads import Lead, LeadChange, LeadRepository
+from storage.manager_cards import CardReason, ManagerCardRepository
+from storage.managers import ManagerRepository
 from storage.records import Conversation
 from storage.repositories import ContactRepository, ConversationRepository, MessageRepository
 
 log = logging.getLogger(__name__)
 
 Downloader = Callable[[str], Awaitable[bytes]]
+PING_QUIET = timedelta(seconds=90)  # events of one act (an invoice request that is also a rise to Hot): one ping
+RELAYED_MEDIA = ("photo", "document", "voice", "audio", "video")
 
 
 class ManagerNotifier(ConversationListener):
     def __init__(
         self,
         bot: Bot,
-        managers: list[int],
+        board: CardBoard,
+        translator: Translator,
+        *,
         leads: LeadRepository,
         messages: MessageRepository,
         contacts: ContactRepository,
         conversations: ConversationRepository,
-        *,
-        group_chat_id: int | None = None,
+        cards: ManagerCardRepository,
+        managers: ManagerRepository,
         downloaders: Mapping[str, Downloader] | None = None,
     ) -> None:
-        """With `group_chat_id` (a forum supergroup) each conversation gets a topic there; otherwise
-        managers are written to in private chats. `downloaders` fetch a customer's file by its id, per
-        channel (Telegram file ids belong to the customer bot)."""
+        """`downloaders` fetch a customer's file by its id, per channel (Telegram file ids belong to the
+        customer bot)."""
         self._bot = bot
-        self._conversations = conversations
-        self._group = group_chat_id
-        self._managers = managers
+        self._board = board
+        self._translator = translator
         self._leads = leads
         self._messages = messages
         self._contacts = contacts
+        self._conversations = conversations
+        self._cards = cards
+        self._managers = managers
         self._downloaders = dict(downloaders or {})
 
+    # Events
     async def lead_became_hot(self, lead: Lead, conversation: Conversation) -> None:
         if conversation.owner == "human":
+            await self.refresh(conversation.id)
             return
-        if await self._leads.claim_alert(lead.id, lead.alerts):
-            await self.announce(lead, "Hot lead")
+        notify = await self._leads.claim_alert(lead.id, lead.alerts)
+        await self.act(conversation.id, from_hot_lead(lead), notify=notify)
 
     async def escalated(self, conversation: Conversation, escalation: Escalation) -> None:
-        """A customer asked for a person (or the guard handed them over): managers get a card to take it."""
-        lead = await self._leads.by_conversation(conversation.id)
-        if lead is not None:
-            await self.announce(lead, "Customer asks for a manager")
-            return
-        await self._post(
-            conversation.id,
-            f"Customer · {conversation.channel}",
-            (f"🙋 Customer asks for a manager · {conversation.channel}"),
-            take_over_keyboard(conversation.id),
-        )
+        await self.act(conversation.id, from_escalation(escalation), notify=True)
+
+    async def lead_changed(self, change: LeadChange, conversation: Conversation) -> None:
+        await self.refresh(conversation.id)
+
+    async def taken_over(self, conversation: Conversation, manager_id: int) -> None:
+        await self._cards.clear_reasons(conversation.id)
+        await self.refresh(conversation.id)
+
+    async def released(self, conversation: Conversation, manager_id: int | None, reason: str) -> None:
+        await self.refresh(conversation.id)
 
     async def message_for_human(self, conversation: Conversation, inbound: InboundMessage) -> None:
         await self.forward_to_manager(conversation, inbound)
 
-    async def announce(self, lead: Lead, title: str) -> None:
-        recent = await self._messages.recent(lead.conversation_id, limit=8)
-        topic_name = f"{lead.name or 'Customer'} · {lead.channel}"
-        await self._post(lead.conversation_id, topic_name, lead_card(lead, recent, title), lead_keyboard(lead))
-
-    async def _post(self, conversation_id: str, topic_name: str, text: str, keyboard) -> None:
-        """To the conversation's topic in the managers' group, or to every manager privately."""
-        if self._group is not None:
-            topic = await self._topic(conversation_id, topic_name)
-            await self._bot.send_message(self._group, text, message_thread_id=topic, reply_markup=keyboard)
+    # Cards
+    async def act(self, conversation_id: str, reason: CardReason, *, notify: bool, always: bool = False) -> None:
+        """A manager must act: the card is posted (the first time) or edited, and pinged unless a ping
+        for this card just went out (`always`: even then)."""
+        if await self._cards.claim(conversation_id, reason):
+            view = await self._view(conversation_id)
+            posts = await self._board.post(conversation_id, self._topic_name(view), self._render(view))
+            await self._cards.add_posts(conversation_id, posts)
+            await self.refresh(conversation_id)  # another replica may have changed it while this one posted
             return
-        for manager_id in self._managers:
-            await self._bot.send_message(manager_id, text, reply_markup=keyboard)
+        card = await self._cards.add_reason(conversation_id, reason)
+        if card is None:
+            return
+        await self._board.edit(card.posts, self._render(await self._view(conversation_id, card.reasons)))
+        quiet = timedelta(0) if always else PING_QUIET
+        if notify and await self._cards.claim_ping(conversation_id, quiet):
+            await self._board.ping(card.posts, lambda _: "🔔 " + worded(reason, _))
 
-    async def _topic(self, conversation_id: str, name: str) -> int:
-        """The conversation's forum topic, created on first use."""
-        assert self._group is not None
-        topic = await self._conversations.manager_topic(conversation_id)
-        if topic is None:
-            created = await self._bot.create_forum_topic(self._group, name[:128])
-            topic = created.message_thread_id
-            await self._conversations.set_manager_topic(conversation_id, topic)
-        return topic
+    async def refresh(self, conversation_id: str) -> None:
+        """The card shows the conversation as it is now (no card yet: nothing to do)."""
+        card = await self._cards.get(conversation_id)
+        if card is None or not card.posts:
+            return
+        await self._board.edit(card.posts, self._render(await self._view(conversation_id, card.reasons)))
 
     async def reannounce(self, after: timedelta) -> int:
-        """Hot leads nobody took within `after` are announced once more."""
+        """Hot leads nobody took within `after` are announced once more (the SLA re-alert)."""
         count = 0
+        minutes = f"{after.total_seconds() / 60:g}"
         for lead in await self._leads.hot_unanswered(after):
             if await self._leads.claim_alert(lead.id, 1):
-                await self.announce(lead, "Still waiting for a manager")
+                await self.act(lead.conversation_id, CardReason("sla", minutes), notify=True, always=True)
                 count += 1
         return count
 
+    async def _view(self, conversation_id: str, reasons: list[CardReason] | None = None) -> CardView:
+        conversation = await self._conversations.get(conversation_id)
+        assert conversation is not None, conversation_id
+        lead = await self._leads.by_conversation(conversation_id)
+        contact = await self._contacts.get(conversation.contact_id)
+        if reasons is None:
+            card = await self._cards.get(conversation_id)
+            reasons = card.reasons if card else []
+        owner_name = None
+        if conversation.owner == "human" and conversation.owner_manager_id is not None:
+            owner_name = await self._managers.name(conversation.owner_manager_id)
+        recent = await self._messages.recent(conversation_id, limit=8)
+        return CardView(conversation, lead, contact, reasons, recent, owner_name)
+
+    @staticmethod
+    def _render(view: CardView) -> Callable[[Translate], tuple[str, InlineKeyboardMarkup]]:
+        return lambda _: (card_text(view, _), card_keyboard(view, _))
+
+    @staticmethod
+    def _topic_name(view: CardView) -> str:
+        name = (view.contact.name if view.contact else None) or (view.lead.name if view.lead else None)
+        return f"{name or 'Customer'} · {view.conversation.channel}"
+
+    # The taken chat
     async def forward_to_manager(self, conversation: Conversation, inbound: InboundMessage) -> None:
+        """The customer's words, photos, documents and voice reach the manager who handles the chat."""
         manager_id = conversation.owner_manager_id
         if manager_id is None:
             return
         chat_id, thread = manager_id, None
-        if self._group is not None:
-            chat_id, thread = self._group, await self._topic(conversation.id, f"Customer · {conversation.channel}")
         contact = await self._contacts.get(conversation.contact_id)
         who = (contact.name if contact and contact.name else None) or f"{conversation.channel} customer"
+        if self._board.group_chat_id is not None:
+            chat_id = self._board.group_chat_id
+            thread = await self._board.topic(conversation.id, f"{who} · {conversation.channel}")
         header = f"💬 {who} ({conversation.channel}):"
         download = self._downloaders.get(conversation.channel)
-        for attachment in inbound.attachments:
-            if attachment.kind in ("photo", "document") and attachment.file_id and download is not None:
-                upload = BufferedInputFile(
-                    await download(attachment.file_id), attachment.name or f"{attachment.kind}.bin"
-                )
-                caption = f"{header} {inbound.text}"[:1024]
-                if attachment.kind == "photo":
-                    await self._bot.send_photo(chat_id, upload, caption=caption, message_thread_id=thread)
-                else:
-                    await self._bot.send_document(chat_id, upload, caption=caption, message_thread_id=thread)
-                return
+        media = [a for a in inbound.attachments if a.kind in RELAYED_MEDIA and a.file_id]
+        if media and download is not None:
+            caption = f"{header} {inbound.text}"[:1024]
+            for attachment in media:
+                upload = BufferedInputFile(await download(attachment.file_id), attachment.name or attachment.kind)
+                send = getattr(self._bot, f"send_{attachment.kind}")
+                await send(chat_id, upload, caption=caption, message_thread_id=thread)
+                caption = header
+            return
         kinds = ", ".join(a.kind for a in inbound.attachments)
         text = inbound.text or f"[{kinds or 'empty message'}]"
         await self._bot.send_message(chat_id, f"{header} {text}", message_thread_id=thread)
 
-    async def tell(self, manager_id: int, text: str) -> None:
-        await self._bot.send_message(manager_id, text)
+    async def idle_released(self, manager_id: int, minutes: float) -> None:
+        """The idle timeout gave a manager's chat back to the bot: they are told, in their language."""
+        _ = await self._board.translation_for(manager_id)
+        text = _("No activity for {minutes} min: the chat went back to the bot. Tap Take over on its card to continue.")
+        await self._bot.send_message(manager_id, text.format(minutes=f"{minutes:g}"))

@@ -6,6 +6,7 @@ import logging
 
 from aiogram import Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
 
 from admin_bot.callbacks import ReviewAnswer
 from brain.knowledge.base import KnowledgeBase
@@ -38,16 +39,18 @@ async def offer_examples(message: Message, learned: LearnedAnswers, conversation
     pending = await learned.repository.pending_for(conversation_id)
     for example in pending[:MAX_CARDS]:
         await message.answer(
-            f"📚 Teach the bot this answer?\n\nCustomer: {example.question[:600]}\n\nYou: {example.answer[:1500]}",
+            _("📚 Teach the bot this answer?\n\nCustomer: {question}\n\nYou: {answer}").format(
+                question=example.question[:600], answer=example.answer[:1500]
+            ),
             reply_markup=InlineKeyboardMarkup(
                 inline_keyboard=[
                     [
                         InlineKeyboardButton(
-                            text="✅ Use this answer",
+                            text=_("✅ Use this answer"),
                             callback_data=ReviewAnswer(verdict="ok", example_id=example.id).pack(),
                         ),
                         InlineKeyboardButton(
-                            text="✖ Skip", callback_data=ReviewAnswer(verdict="no", example_id=example.id).pack()
+                            text=_("✖ Skip"), callback_data=ReviewAnswer(verdict="no", example_id=example.id).pack()
                         ),
                     ]
                 ]
@@ -62,12 +65,15 @@ async def on_review(
     example_id = callback_data.example_id
     reviewed = await learned.review(example_id, approved, query.from_user.id, await knowledge.version())
     if reviewed is None:
-        await query.answer("Already reviewed.", show_alert=True)
+        await query.answer(_("Already reviewed."), show_alert=True)
         return
     log.info("example %s %s by manager %s", example_id, reviewed.status, query.from_user.id)
-    await query.answer("Learned." if approved else "Skipped.")
+    await query.answer(_("Learned.") if approved else _("Skipped."))
     if isinstance(query.message, Message):
-        note = "✅ Learned: the bot will give your answer when this question comes again." if approved else "✖ Skipped."
+        if approved:
+            note = _("✅ Learned: the bot will give your answer when this question comes again.")
+        else:
+            note = _("✖ Skipped.")
         await query.message.edit_text(f"{query.message.text or ''}\n\n{note}", reply_markup=None)
 
 

@@ -47,7 +47,9 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
     managers = settings.managers
     if managers.bot_token is None:
         return None
+    from admin_bot.board import CardBoard
     from admin_bot.factory import create_admin_dispatcher
+    from admin_bot.i18n import Translator, build_i18n
     from admin_bot.notifier import ManagerNotifier
     from bot.factory import create_bot
     from bot.transport import TelegramRuntime
@@ -63,14 +65,18 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
             return buffer.read() if buffer else b""
 
         downloaders["telegram"] = download_from_customer_bot
+    translator = Translator(build_i18n(managers.language), repos.managers)
+    board = CardBoard(bot, sorted(managers.everyone), repos.conversations, translator, managers.chat_id)
     notifier = ManagerNotifier(
         bot,
-        sorted(managers.everyone),
-        repos.leads,
-        repos.messages,
-        repos.contacts,
-        repos.conversations,
-        group_chat_id=managers.chat_id,
+        board,
+        translator,
+        leads=repos.leads,
+        messages=repos.messages,
+        contacts=repos.contacts,
+        conversations=repos.conversations,
+        cards=repos.manager_cards,
+        managers=repos.managers,
         downloaders=downloaders,
     )
     services.events.subscribe(notifier)
@@ -83,10 +89,14 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
         lead_corrections=services.lead_corrections,
         messages=repos.messages,
         conversations=repos.conversations,
+        contacts=repos.contacts,
         outbox=services.outbox,
         knowledge_base=services.knowledge,
         documents=repos.documents,
         learned=services.learned,
         files_dir=settings.data_dir / "files",
+        translator=translator,
+        managers_repo=repos.managers,
+        playbook=lambda: services.brain.playbook,
     )
     return AdminBot(TelegramRuntime(bot, dispatcher, repos.inbox), notifier)

@@ -46,6 +46,8 @@ from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, QueryMem
 from storage.inbox import InboxRepository
 from storage.lead_corrections import LeadCorrectionRepository
 from storage.leads import LeadRepository
+from storage.manager_cards import ManagerCardRepository
+from storage.managers import ManagerRepository
 from storage.meta import MetaRepository
 from storage.mongo import Database, EmbeddedMongo, connect_mongo, ensure_indexes
 from storage.repositories import AuditLog, ContactRepository, ConversationRepository, MessageRepository
@@ -87,6 +89,8 @@ class Repositories:
     inbox: InboxRepository
     crm_events: CrmEventRepository
     meta: MetaRepository
+    manager_cards: ManagerCardRepository
+    managers: ManagerRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -102,6 +106,8 @@ class Repositories:
             InboxRepository(db),
             CrmEventRepository(db),
             MetaRepository(db),
+            ManagerCardRepository(db),
+            ManagerRepository(db),
         )
 
 

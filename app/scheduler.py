@@ -49,11 +49,7 @@ class Jobs:
             if await ownership.release(conversation.id, None, reason="idle"):
                 released += 1
                 if owner is not None:
-                    await self._notifier.tell(
-                        owner,
-                        f"No activity for {minutes:g} min: the chat went back to the bot. "
-                        "Tap Take over on its card to continue.",
-                    )
+                    await self._notifier.idle_released(owner, minutes)
         return released
 
     async def decay_leads(self) -> int:

@@ -111,6 +111,9 @@ class ManagerSettings(Section):
     manager_ids: list[int] = env("MANAGER_IDS", default_factory=list)
     chat_id: int | None = env("MANAGER_CHAT_ID")
     takeover_idle_minutes: float = env("TAKEOVER_IDLE_MINUTES", 30)
+    # The admin bot's language for the managers' group and for managers whose Telegram language it does
+    # not speak; each manager can choose theirs with /lang.
+    language: Literal["en", "uk", "ru"] = env("ADMIN_LANGUAGE", "en")
 
     @field_validator("admin_ids", "manager_ids", mode="before")
     @classmethod

@@ -56,6 +56,21 @@ class Qualification(BaseModel):
     cold: Temperature
 
 
+class CannedReply(BaseModel):
+    """A ready answer a manager sends with one tap during a takeover (`/reply`), in the customer's language."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    title: str
+    text: Localized
+
+
+class Product(BaseModel):
+    """A product the business sells, as customers name it (lead cards show it as the product of interest)."""
+
+    name: str
+    aliases: list[str] = Field(default_factory=list)
+
+
 class Texts(BaseModel):
     greeting: Localized
     offer_manager: Localized
@@ -120,6 +135,8 @@ class Playbook(BaseModel):
     categories: list[Category]
     out_of_scope: dict[str, list[str]] = Field(default_factory=dict)
     qualification: Qualification | None = None
+    products: list[Product] = Field(default_factory=list)
+    canned_replies: list[CannedReply] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> Playbook:
@@ -132,8 +149,13 @@ class Playbook(BaseModel):
 
     def text(self, key: str, language: str) -> str:
         """A canned text in the customer's language, falling back to the default language."""
-        options: Localized = getattr(self.texts, key)
-        return options.get(language) or options.get(self.default_language) or next(iter(options.values()), "")
+        return self.localized(getattr(self.texts, key), language)
+
+    def localized(self, options: Localized, language: str | None) -> str:
+        return options.get(language or "") or options.get(self.default_language) or next(iter(options.values()), "")
+
+    def canned_reply(self, reply_id: str) -> CannedReply | None:
+        return next((r for r in self.canned_replies if r.id == reply_id), None)
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)

@@ -111,7 +111,9 @@ class OfflineRouter:
             audience = "partner"
         elif category is not None and category.audience == "buyer":
             audience = "buyer"
-        wants_human = primary.label == "human" or "human" in secondary or bool(_HUMAN.search(text))
+        # A part of a message that merely resembles the "human" examples ("my phone is ...") is not a request
+        # for a person; the whole message's intent or explicit words are.
+        wants_human = primary.label == "human" or bool(_HUMAN.search(text))
         return Route(
             category=primary.label,
             score=primary.score,

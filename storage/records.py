@@ -32,6 +32,7 @@ class Conversation:
     owner_manager_id: int | None = None
     language: str | None = None
     created_at: datetime | None = None
+    owner_changed_at: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -99,8 +99,12 @@ class ConversationRepository:
         )
         return result.modified_count == 1
 
-    async def set_manager_topic(self, conversation_id: str, topic_id: int) -> None:
-        await self._col.update_one({"_id": ObjectId(conversation_id)}, {"$set": {"manager_topic_id": topic_id}})
+    async def set_manager_topic(self, conversation_id: str, topic_id: int) -> int:
+        """Record the conversation's forum topic unless one is already there; returns the one that stands."""
+        await self._col.update_one(
+            {"_id": ObjectId(conversation_id), "manager_topic_id": None}, {"$set": {"manager_topic_id": topic_id}}
+        )
+        return await self.manager_topic(conversation_id) or topic_id
 
     async def manager_topic(self, conversation_id: str) -> int | None:
         doc = await self._col.find_one({"_id": ObjectId(conversation_id)}, {"manager_topic_id": 1})
@@ -127,6 +131,11 @@ class ConversationRepository:
             {"owner": "human", "owner_manager_id": manager_id}, sort=[("owner_changed_at", -1)]
         )
         return _conversation(doc) if doc else None
+
+    async def waiting_for_human(self, limit: int = 20) -> list[Conversation]:
+        """Conversations handed over that no manager has taken yet, the longest-waiting first."""
+        cursor = self._col.find({"owner": "pending_human"}).sort("owner_changed_at", 1).limit(limit)
+        return [_conversation(doc) async for doc in cursor]
 
     async def idle_with_human(self, cutoff: datetime) -> list[Conversation]:
         """Taken-over chats with no activity since `cutoff`."""
@@ -223,6 +232,7 @@ def _conversation(doc: dict[str, Any]) -> Conversation:
         owner_manager_id=doc.get("owner_manager_id"),
         language=doc.get("language"),
         created_at=doc.get("created_at"),
+        owner_changed_at=doc.get("owner_changed_at"),
     )
 
 

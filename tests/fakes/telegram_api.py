@@ -21,6 +21,11 @@ class Call:
     token: str
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
+    result: Any = None
+
+
+class NotModified(Exception):
+    """editMessageText with the text and buttons the message already shows."""
 
 
 class FakeTelegram:
@@ -31,6 +36,7 @@ class FakeTelegram:
         self.updates: list[tuple[str | None, dict[str, Any]]] = []  # (bot token or None for any bot, update)
         self.files: dict[str, tuple[str, bytes]] = {}
         self.webhook: dict[str, Any] | None = None
+        self.shown: dict[tuple[int, int], tuple[str, Any]] = {}  # (chat, message) -> its edited text, buttons
         self._failures: dict[str, list[dict[str, Any]]] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -151,7 +157,12 @@ class FakeTelegram:
             handler = getattr(self, f"_m_{method}", None)
             if handler is None:
                 return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404)
-            result = handler(params, files)
+            try:
+                result = handler(params, files)
+            except NotModified:
+                body = {"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"}
+                return JSONResponse(body, status_code=400)
+            call.result = result
             async with self._changed:
                 self.calls.append(call)
                 self._changed.notify_all()
@@ -211,7 +222,33 @@ class FakeTelegram:
         return self._message(params, text=params.get("text", ""), **extra)
 
     def _m_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return self._message(params, text=params.get("text", ""))
+        key = (int(params.get("chat_id", 0)), int(params.get("message_id", 0)))
+        markup = params.get("reply_markup")
+        shown = (params.get("text", ""), markup)
+        if self.shown.get(key) == shown:  # like Telegram: an edit that changes nothing is refused
+            raise NotModified
+        self.shown[key] = shown
+        message = self._message(params, text=params.get("text", ""))
+        message["message_id"] = key[1]
+        return message
+
+    def card_text(self, chat_id: int, message_id: int) -> str:
+        """What a message shows now: its last edit, or what was sent."""
+        if (chat_id, message_id) in self.shown:
+            return self.shown[(chat_id, message_id)][0]
+        sent = [c for c in self.sent(chat_id) if c.result and c.result.get("message_id") == message_id]
+        return sent[0].params.get("text", "") if sent else ""
+
+    def _m_deleteForumTopic(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
+    def _m_sendVoice(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        voice = {**self._new_file("voice", files.get("voice", b"")), "duration": 1}
+        return self._message(params, voice=voice, caption=params.get("caption"))
+
+    def _m_sendAudio(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        audio = {**self._new_file("audio", files.get("audio", b"")), "duration": 1}
+        return self._message(params, audio=audio, caption=params.get("caption"))
 
     def _m_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         content = files.get("document", b"")
