@@ -35,7 +35,6 @@ FIELD_LABELS = {
     "budget": N_("Budget"),
     "company": N_("Company"),
     "decision_role": N_("Role"),
-    "need": N_("Need"),
 }
 
 

@@ -15,8 +15,8 @@ from admin_bot.cards import ICONS, CardView, card_keyboard, card_text
 from admin_bot.i18n import LANGUAGE_NAMES, LANGUAGES
 from admin_bot.teaching import offer_examples
 from brain.learning import LearnedAnswers
+from channels.lead_export import leads_csv, leads_xlsx
 from channels.ownership import Ownership
-from storage.lead_export import leads_csv, leads_xlsx
 from storage.leads import LeadRepository
 from storage.managers import ManagerRepository
 from storage.repositories import ContactRepository, ConversationRepository, MessageRepository, utcnow

@@ -21,6 +21,7 @@ from app.settings import Settings
 from brain.answer_cache import AnswerCache
 from brain.classifier import IntentClassifier
 from brain.knowledge.base import KnowledgeBase
+from brain.lead_values import ValuedQualifier
 from brain.leads import LeadQualifier
 from brain.learning import LearnedAnswers
 from brain.llm import LLMResponder
@@ -57,7 +58,8 @@ from storage.vectors import VectorCollection, open_chroma
 log = logging.getLogger(__name__)
 
 SIMILARITY_FLOOR = 0.83  # e5 cosine; calibrated on the example knowledge (README, "Retrieval")
-ROUTER_THRESHOLD = 0.4  # below it the router says out-of-scope; retrieval's floor still decides answers
+# With the playbook's out-of-scope examples: below it the router says out-of-scope (retrieval decides answers).
+ROUTER_THRESHOLD = 0.4
 
 
 @dataclass(slots=True)
@@ -145,7 +147,14 @@ def example_knowledge_dir() -> Path:
 
 async def build_router(playbook: Playbook, embedder: Embedder) -> OfflineRouter:
     """The offline router trained on the playbook's example phrases (also on a playbook reload)."""
-    return await OfflineRouter.build(playbook, IntentClassifier(embedder, ROUTER_THRESHOLD, oos_as_class=True))
+    return await OfflineRouter.build(playbook, router_classifier(playbook, embedder))
+
+
+def router_classifier(playbook: Playbook, embedder: Embedder) -> IntentClassifier:
+    """With the playbook's out-of-scope examples the router learns them as a class above a fixed floor; without
+    them the threshold is calibrated on the examples themselves and the shipped generic negatives."""
+    threshold = ROUTER_THRESHOLD if any(playbook.out_of_scope.values()) else None
+    return IntentClassifier(embedder, threshold, oos_as_class=True)
 
 
 async def open_clients(settings: Settings, stack: AsyncExitStack, embedder: Embedder | None = None) -> Clients:
@@ -189,13 +198,18 @@ def build_embedder(settings: Settings, openai_client: AsyncOpenAI | None) -> Que
     return QueryMemo(LocalEmbedder())
 
 
-async def build_qualifiers(settings: Settings, clients: Clients, playbook: Playbook) -> tuple[Qualifier, LeadQualifier]:
+async def build_qualifiers(
+    settings: Settings, clients: Clients, playbook: Playbook
+) -> tuple[Qualifier, ValuedQualifier]:
     """The qualifier (the model's, when there is one) and the offline one that judges before a reply leaves."""
     offline = LeadQualifier(clients.embedder)
     await offline.learn(*playbook_lead_examples(playbook))
+    quick = ValuedQualifier(offline, playbook)
     if clients.openai is None:
-        return offline, offline
-    return LLMLeadQualifier(clients.openai, settings.llm.model_fast, playbook, offline), offline
+        return quick, quick
+    return ValuedQualifier(
+        LLMLeadQualifier(clients.openai, settings.llm.model_fast, playbook, offline), playbook
+    ), quick
 
 
 async def build_brain(
@@ -204,7 +218,7 @@ async def build_brain(
     playbook: Playbook,
     knowledge: KnowledgeBase,
     learned: LearnedAnswers,
-    qualifiers: tuple[Qualifier, LeadQualifier],
+    qualifiers: tuple[Qualifier, ValuedQualifier],
 ) -> Brain:
     llm_client = clients.openai
     return Brain(

@@ -71,14 +71,16 @@ async def eval_router(
 ) -> dict:
     if train_rows:
         classifier = IntentClassifier(embedder)
+        await classifier.load_negatives()  # used only when the training file has no `oos` rows
         vectors, latent = await embed_features([r.text for r in train_rows], embedder, "embedding train")
         classifier.fit_vectors([r.text for r in train_rows], vectors, [r.label for r in train_rows], latent)
         source = "train file"
     else:
-        from app.container import ROUTER_THRESHOLD
+        from app.container import router_classifier
 
-        classifier = IntentClassifier(embedder, ROUTER_THRESHOLD, oos_as_class=True)
-        await OfflineRouter.build(load_playbook(playbook_path), classifier)
+        playbook = load_playbook(playbook_path)
+        classifier = router_classifier(playbook, embedder)
+        await OfflineRouter.build(playbook, classifier)
         source = str(playbook_path or "bundled playbook")
     texts = [r.text for r in test_rows]
     vectors, latent = await embed_features(texts, embedder, "embedding test")

@@ -26,6 +26,7 @@ async def run_split(
     embedder, train: list[tuple[str, str]], test: list[tuple[str, str]], test_features: tuple | None = None
 ) -> dict:
     classifier = IntentClassifier(embedder)
+    await classifier.load_negatives()
     train_vectors, train_latent = await embed_features([t for t, _ in train], embedder, "embedding train")
     started = time.perf_counter()
     classifier.fit_vectors([t for t, _ in train], train_vectors, [label for _, label in train], train_latent)

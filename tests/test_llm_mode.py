@@ -110,7 +110,11 @@ async def test_llm_qualifies_leads_with_structured_output(services_factory, fake
         )
         lead = await services.repos.leads.by_conversation(result.conversation_id)
         assert lead is not None and lead.temperature == "hot" and lead.score == 88
-        assert lead.fields["quantity"] == "2" and lead.fields["contact"]["phone"] == "+380671234567"
+        # The temperature is the model's; the fields are values read from the customer's words.
+        assert lead.fields["quantity"] == [{"amount": 2, "up_to": None, "unit": "machines"}]
+        assert lead.fields["timeline"]["text"] == "next week" and lead.fields["timeline"]["date"]
+        assert lead.fields["product_interest"] == ["Office 200"]
+        assert lead.fields["contact"]["phone"] == "+380671234567"
         [call] = [
             r for r in llm.structured_requests() if r["response_format"]["json_schema"]["name"] == "lead_judgement"
         ]

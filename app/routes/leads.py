@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from app.routes.deps import LeadsDep, QualifierDep, require_api_key
-from storage.lead_export import leads_csv
+from channels.lead_export import leads_csv
 
 router = APIRouter(prefix="/api/v1/leads", tags=["leads"], dependencies=[Depends(require_api_key)])
 

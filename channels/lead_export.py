@@ -7,6 +7,7 @@ import io
 
 from openpyxl import Workbook
 
+from brain.lead_fields import describe_fields
 from storage.leads import Lead
 
 CSV_COLUMNS = [
@@ -18,20 +19,26 @@ CSV_COLUMNS = [
     "status",
     "phone",
     "email",
-    "need",
-    "budget",
-    "timeline",
-    "quantity",
+    "telegram",
+    "company",
+    "decision_role",
     "product_interest",
+    "quantity",
+    "timeline",
+    "timeline_date",
+    "budget",
     "reasons",
     "updated_at",
 ]
 
 
 def lead_rows(leads: list[Lead]) -> list[list[str]]:
+    """One row per lead; fields as a manager reads them ("30 pcs", "20000 EUR"), dates as ISO."""
     rows = []
     for lead in leads:
         contact = lead.fields.get("contact") or {}
+        shown = describe_fields(lead.fields)
+        timeline = lead.fields.get("timeline")
         rows.append(
             [
                 lead.id,
@@ -42,11 +49,14 @@ def lead_rows(leads: list[Lead]) -> list[list[str]]:
                 lead.status,
                 contact.get("phone") or "",
                 contact.get("email") or "",
-                str(lead.fields.get("need", "")),
-                str(lead.fields.get("budget", "")),
-                str(lead.fields.get("timeline", "")),
-                str(lead.fields.get("quantity", "")),
-                str(lead.fields.get("product_interest", "")),
+                contact.get("telegram") or "",
+                shown.get("company", ""),
+                shown.get("decision_role", ""),
+                shown.get("product_interest", ""),
+                shown.get("quantity", ""),
+                timeline.get("text", "") if isinstance(timeline, dict) else shown.get("timeline", ""),
+                (timeline.get("date") or "") if isinstance(timeline, dict) else "",
+                shown.get("budget", ""),
                 " | ".join(lead.reasons),
                 lead.updated_at.isoformat() if lead.updated_at else "",
             ]
