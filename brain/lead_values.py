@@ -1,10 +1,13 @@
 """Lead fields as values, whichever qualifier judged the temperature: the rules of `brain.lead_fields`
-read quantities, dates, budget, company, role, products and contacts from the customer's own words
-(a model's fields are replaced by the same validated values, so a card never shows a clipped quote)."""
+read quantities, dates, budget, company, role, products and contacts from the customer's own words.
+A model's structured-output fields fill only what the rules did not find, and only after the same
+validation: its phrase must parse into the same kind of value (a quantity with a unit, a date, an
+amount with a currency, a named product), or, for a company, appear in what the customer wrote. So a
+card never shows a clipped quote or a value nobody said."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from brain.lead_fields import extract_fields
 from brain.playbook import Playbook
@@ -45,10 +48,28 @@ class ValuedQualifier:
 
     async def assess(self, texts: list[str]) -> LeadAssessment:
         assessment = await self._inner.assess(texts)
+        today = datetime.now(UTC).date()
         kept = {k: v for k, v in assessment.fields.items() if k not in VALUE_FIELDS}
-        values = extract_fields(texts, products=self._products, today=datetime.now(UTC).date())
-        assessment.fields = {**kept, **values}
+        values = extract_fields(texts, products=self._products, today=today)
+        gaps = self._validated(assessment.fields, texts, today)
+        assessment.fields = {**kept, **{k: v for k, v in gaps.items() if k not in values}, **values}
         return assessment
+
+    def _validated(self, proposed: dict[str, object], texts: list[str], today: date) -> dict[str, object]:
+        """A qualifier's own field phrases, kept only when they parse like the customer's words would."""
+        said = " ".join(texts).casefold()
+        out: dict[str, object] = {}
+        for key, raw in proposed.items():
+            if key not in VALUE_FIELDS or not isinstance(raw, str) or not raw.strip():
+                continue
+            if key == "company" and raw.strip().casefold() in said:
+                out["company"] = raw.strip()
+                continue
+            parsed = extract_fields([raw], products=self._products, today=today)
+            target = "decision_role" if key == "decision_maker" else key
+            if target in parsed and target != "company":
+                out[target] = parsed[target]
+        return out
 
     async def learn(self, texts: list[str], temperatures: list[str]) -> None:
         await self._inner.learn(texts, temperatures)
