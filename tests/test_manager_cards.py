@@ -135,3 +135,33 @@ async def test_inbox_canned_reply_and_a_voice_message(services_factory, fake_tel
         await fake.inject(fake.message_update(buyer, None, extra=voice, language="uk"), token=CUSTOMER_TOKEN)
         [relayed] = await fake.wait_for("sendVoice", chat_id=MANAGER_B)
         assert relayed.files and b"OggS-voice-bytes" in next(iter(relayed.files.values()))
+
+
+async def test_two_replicas_racing_post_one_card(services_factory, fake_telegram):
+    from app.bots import build_admin_bot
+    from storage.manager_cards import CardReason
+
+    fake, base = fake_telegram
+    async with services_factory(**loop_settings(base)) as services, bots(services) as (_, admin):
+        await say(fake, 7106, "Скільки коштує Office 200?", 1)  # a warm conversation: no card yet
+        assert not fake.sent(MANAGER_A)
+        [lead] = await services.repos.leads.list(limit=1)
+        # A second replica's notifier on the same database; both must act on the conversation at once.
+        other = build_admin_bot(services.settings, services, None)
+        assert other is not None
+        try:
+            await asyncio.gather(
+                admin.notifier.act(lead.conversation_id, CardReason("human", "asked for a person"), notify=True),
+                other.notifier.act(lead.conversation_id, CardReason("hot", "invoice"), notify=True),
+            )
+            await asyncio.sleep(0.3)
+            assert len(fake.sent(MANAGER_A)) == 1 and len(fake.sent(MANAGER_B)) == 1
+            [card] = fake.sent(MANAGER_A)
+
+            def both_reasons() -> bool:
+                shown = fake.card_text(MANAGER_A, card_id(card))
+                return "asked for a person" in shown and "asked for an invoice" in shown
+
+            await fake.wait_until(both_reasons)
+        finally:
+            await other.telegram.bot.session.close()
