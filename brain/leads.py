@@ -1,163 +1,36 @@
 """Lead qualification: BANT-style fields, a 0-100 score, Hot / Warm / Cold, and reasons in the customer's words.
 
-Offline it combines phrase rules (ru / uk / en) with the nearest labelled examples (the playbook's,
-managers' corrections, or an eval training file). A message a manager corrected is classified the
-corrected way from then on: a near-identical example outranks the rules.
+Offline it judges by phrase rules (ru / uk / en, `brain/lead_signals.py`) written from the labelling
+rule in `bench/data/leads.md`, message by message through the conversation, with labelled examples (the
+playbook's, managers' corrections, or an eval training file) as a second opinion: a near-identical
+example gives its label (a message a manager corrected is classified the corrected way from then on),
+and a regression over the examples overrules the rules only when it is sure. `bench.lead_temperature`
+measures both.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from brain.lead_cues import CUES
+from brain.lead_signals import MASKED_BY, NEGATABLE, NEGATED, SIGNALS, Signal, normal
 from brain.limits import bounded
 from brain.router import find_contacts
+from brain.softmax import SoftmaxRegression
 from brain.types import LeadAssessment, Temperature
 from storage.embeddings import Embedder
 
 HOT_FROM, WARM_FROM = 50, 20
-SAME_MESSAGE = 0.95  # cosine above which an example counts as the same message
+# Cosine above which an example counts as the same message: on the sample's examples distinct messages
+# reach 0.96, the same one re-typed (case, punctuation, a typo, "thanks" added) 0.96-1.0, mostly over 0.97.
+SAME_MESSAGE = 0.97
 EXAMPLE_SCORES = {"hot": 85, "warm": 40, "cold": 5}
-BLEND_MIN_EXAMPLES = 30
-
-
-@dataclass(frozen=True, slots=True)
-class Signal:
-    name: str
-    weight: int
-    pattern: re.Pattern[str]
-    field: str | None = None
-    kind: Literal["intent", "qualifier", "question", "negative"] = "intent"
-
-
-def _rx(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
-SIGNALS = [
-    Signal(
-        "commitment",
-        40,
-        _rx(
-            r"\b(order\w*|buy|purchas\w*|invoice|contract|sign\w*|book|we'?ll take|quote|send (the|an|a) offer|"
-            r"we'?ll pay|i'?ll pay|reserve)\b|(оплачу|оплатим|сплачу|сплатимо|заброн\w*)|"
-            r"(заказ\w*|закаж\w*|купить|купим|куплю|покупаем|берём|берем|беру|сч[её]т\b|сч[её]т |выставьте|выставляйте|"
-            r"договор\w*|оформ\w*|подписать|коммерческое предложение|"
-            r"замов\w*|купити|купимо|беремо|рахун\w*|виставте|виставляйте|договір|договор\w*|оформ\w*|підписати|"
-            r"комерційн\w+ пропозиці\w*)"
-        ),
-        "need",
-    ),
-    Signal(
-        "ready",
-        15,
-        _rx(
-            r"\b(ready to|want to (buy|rent|order)|we'?d like to order|we need|i need)\b|"
-            r"(готовы|готові|хотим|хочемо|нужн\w*|нужен|нужна|потрібн\w*)"
-        ),
-    ),
-    Signal(
-        "quantity",
-        15,
-        _rx(
-            r"\b(\d{1,6}|two|three|four|five|ten)\s+(\w+\s+)?(machines?|units?|pcs)\b|"
-            r"(\d{1,6}|две|два|три|четыре|пять|шесть|дві|два|три|чотири|п'ять|шість)\s+(\w+\s+)?(машин\w*|штук\w*|кофемашин\w*|кавомашин\w*)|"
-            r"\b(chain|сети|мережі)\b"
-        ),
-        "quantity",
-        "qualifier",
-    ),
-    Signal(
-        "timeline",
-        20,
-        _rx(
-            r"\b(today|tomorrow|this week|next week|this month|by (monday|tuesday|wednesday|thursday|friday)|right now|"
-            r"asap|starting tomorrow|from next week|on the \d+\w*|in (a|two|\d+) weeks?|"
-            r"on (monday|tuesday|wednesday|thursday|friday|saturday))\b|"
-            r"(сегодня|завтра|завтрашнего|на этой неделе|на следующей неделе|со следующей недели|в этом месяце|"
-            r"до конца месяца|с понедельника|до пятницы|прямо сейчас|через (неделю|две недели)|"
-            r"сьогодні|завтрашнього|цього тижня|наступного тижня|з наступного тижня|цього місяця|до кінця місяця|"
-            r"з понеділка|до п'ятниці|просто зараз|за (тиждень|два тижні)|"
-            r"в (понедельник|вторник|среду|четверг|пятницу|субботу)|"
-            r"в (понеділок|вівторок|середу|четвер|п'ятницю|суботу))"
-        ),
-        "timeline",
-        "qualifier",
-    ),
-    Signal("budget", 15, _rx(r"(budget|бюджет)|\d[\d\s]{0,15}(eur|€|\$|usd|грн|uah|евро|євро)"), "budget", "qualifier"),
-    Signal(
-        "decision_maker",
-        10,
-        _rx(
-            r"\b(i'?m the (owner|director|ceo)|approved|we decided)\b|"
-            r"(я директор|владел\w*|согласовал\w*|решили|решаем|я власник|власник|погодил\w*|вирішили|вирішуємо)"
-        ),
-        "decision_maker",
-        "qualifier",
-    ),
-    Signal(
-        "product",
-        8,
-        _rx(r"(office 200|barista pro|compact 80|g64|grinder|гриндер|кофемолк\w*|кавомолк\w*|a machine|машин[уа]\b)"),
-        "product_interest",
-    ),
-    Signal(
-        "price_question",
-        25,
-        _rx(
-            r"\b(how much|prices?|cost|rent\w*|instalments?|discount|price list)\b|"
-            r"(сколько стоит|сколько будут|цен[аыуе]\b|стоимост\w*|аренд\w*|рассрочк\w*|скидк\w*|прайс\w*|"
-            r"скільки коштує|скільки коштуват\w*|ціна|ціну|ціни|вартіст\w*|оренд\w*|розстрочк\w*|знижк\w*)"
-        ),
-        kind="question",
-    ),
-    Signal(
-        "product_question",
-        22,
-        _rx(
-            r"\b(which machine|recommend|difference|warranty|installation|deliver\w*|demo|requirements|reseller|dealer|"
-            r"partners?|connect to)\b|"
-            r"(какую машин|посоветуете|порекомендуете|отличается|гаранти\w*|установк\w*|доставк\w*|демо|условия|"
-            r"дилер\w*|"
-            r"партн[её]р\w*|подключить|яку машин|порадите|відрізняється|встановлен\w*|умови|партнер\w*|підключити|"
-            r"гаранті\w*)"
-        ),
-        kind="question",
-    ),
-    # Any question that names a product or a machine is interest, even without a price word.
-    Signal(
-        "product_interest_question",
-        20,
-        _rx(
-            r"(office 200|barista pro|compact 80|g64|machine|машин\w*|кофемашин\w*|кавомашин\w*)[^?]{0,300}\?|"
-            r"\?[^?]{0,300}(office 200|barista pro|compact 80|g64)"
-        ),
-        kind="question",
-    ),
-    Signal(
-        "support_only",
-        -35,
-        _rx(
-            r"\b(leak\w*|broken|not working|noise|descal\w*|filter|manual|already bought|error)\b|"
-            r"(теч[её]т|шумит|сломал\w*|декальцинац\w*|фильтр|инструкц\w*|уже купил|ошибк\w*|"
-            r"протікає|шумить|зламал\w*|фільтр|інструкці\w*|вже купив|помилк\w*)"
-        ),
-        kind="negative",
-    ),
-    Signal(
-        "not_now",
-        -40,
-        _rx(
-            r"\b(not interested|just browsing|maybe next year|i'?ll think)\b|"
-            r"(просто смотрю|не интересно|подумаю|в следующем году|просто дивлюся|не цікаво|наступного року)"
-        ),
-        kind="negative",
-    ),
-]
+BLEND_MIN_EXAMPLES = 30  # fewer examples: only a near-identical one counts
+SURE = 0.95  # the regression's probability needed to overrule the rules
+NEIGHBOURS = 5
 
 
 def temperature_of(score: int) -> Temperature:
@@ -170,12 +43,84 @@ def _quote(text: str, start: int, end: int, width: int = 30) -> str:
     return text[left : right if right != -1 else len(text)].strip(" ,.;")
 
 
-def rule_assessment(texts: list[str]) -> LeadAssessment:
-    """Signals found anywhere in the customer's messages; each counts once.
+def _cues(text: str) -> dict[str, str]:
+    """Each cue found in one message, quoted from it."""
+    plain, index = normal(text)
+    found = {}
+    masked = {}
+    for mask in set(MASKED_BY.values()):
+        masked[mask] = CUES[mask].sub(lambda m: " " * len(m.group()), plain)
+    for name, pattern in CUES.items():
+        read = masked.get(MASKED_BY.get(name, ""), plain)
+        matches = pattern.finditer(read)
+        if name in NEGATABLE:
+            matches = (m for m in matches if not NEGATED.search(read, max(0, m.start() - 20), m.start()))
+        match = next(matches, None)
+        if match and match.end() > match.start():
+            found[name] = _quote(text, index[match.start()], index[match.end() - 1] + 1)
+    emails, phones = find_contacts(text)
+    if emails or phones or "handle" in found:
+        found["contact"] = (phones + emails)[0] if phones or emails else found["handle"]
+    return found
 
-    Qualifiers (a date, a budget, a quantity, a decision maker) only count next to some buying
-    intent ("what's the weather today" names a date, not a purchase), and of the question kinds
-    only the strongest counts: asking two questions is still asking, not buying.
+
+@dataclass(slots=True)
+class _Judgement:
+    hot: list[str] = field(default_factory=list)  # reasons of a standing commitment
+    warm: list[str] = field(default_factory=list)  # reasons of standing interest
+    cold: list[str] = field(default_factory=list)  # why interest was lowered or is absent
+    support: bool = False  # the conversation is about a machine the customer owns
+    item: bool = False  # a product, a machine or a quantity has been named
+
+    def read(self, text: str) -> None:
+        """One customer message, in order: it may commit, show interest, defer, or withdraw."""
+        c = _cues(text)
+        r = {name: f'{name.replace("_", " ")}: "{quote}"' for name, quote in c.items()}
+        self.item = self.item or "item" in c
+        commitment = [r[n] for n in ("commitment", "want_product", "paid_machine") if n in c]
+        if ("spam" in c or "job" in c or ("off_topic" in c and "interest" not in c)) and not commitment:
+            self.cold = [r[n] for n in ("spam", "job", "off_topic") if n in c]
+            return
+        if "rejection" in c or "withdrawal" in c:  # what was said before no longer stands
+            self.hot, self.warm, self.support = [], [], False
+            self.cold = [r[n] for n in ("rejection", "withdrawal") if n in c]
+            if "rejection" in c or not commitment:  # "cancel the Office 200, we'll take the Compact 80" commits
+                return
+        wants = "need" in c or "want_product" in c or "commitment" in c
+        if "near_date" in c and self.item and wants and "demo" not in c:
+            commitment.append(r["near_date"])
+        if "approved" in c and (wants or "item" in c):
+            commitment.append(r["approved"])
+        interest = [r[n] for n in ("interest", "product_question", "price_list", "demo") if n in c]
+        if "need" in c and "item" in c and "maintenance" not in c:
+            interest.append(r["need"])  # "we're looking for a machine for the hotel"
+        if "contact" in c and ("call_back" in c or ("price_list" not in c and (interest or self.warm or wants))):
+            commitment.append(r["contact"])
+        owned = "support" in c or "owned" in c
+        # Buying something for a machine they own (parts, a service) is support; buying a machine is not.
+        buys_machine = ("commitment" in c or "paid_machine" in c) and "item" in c and "maintenance" not in c
+        moves_on = "new_machine" in c or buys_machine or (self.support and not owned and "item" in c)
+        if (owned or self.support) and not moves_on:
+            self.support = True
+            self.cold = [r[n] for n in ("support", "owned", "maintenance") if n in c] or self.cold
+            return
+        if ("complaint" in c or "paperwork" in c) and not buys_machine:
+            self.cold = [r[n] for n in ("complaint", "paperwork") if n in c]
+            return
+        self.support = False
+        if commitment:
+            self.hot = self.hot + commitment
+        elif "deferral" in c:
+            self.hot, self.warm, self.cold = [], [], [r["deferral"]]
+        elif interest:
+            self.warm = self.warm + interest
+
+
+def rule_assessment(texts: list[str]) -> LeadAssessment:
+    """Judged message by message, oldest first, on the labelling rule (bench/data/leads.md): a commitment
+    is Hot and stands until withdrawn or deferred; concrete interest is Warm unless "not now / next
+    year / just comparing" lowers it; support for an owned machine, paperwork, complaints, greetings
+    and off-topic messages are Cold. The score says how much stands behind the temperature.
     """
     texts = [bounded(t) for t in texts]
     found: list[tuple[Signal, str]] = []
@@ -189,35 +134,46 @@ def rule_assessment(texts: list[str]) -> LeadAssessment:
                 if signal.field:
                     fields[signal.field] = quote
                 break
-    intent = any(s.kind in ("intent", "question") for s, _ in found)
-    questions = [s.weight for s, _ in found if s.kind == "question"]
-    score = max(questions, default=0)
-    reasons = []
-    for signal, quote in found:
-        if signal.kind == "qualifier" and not intent:
-            continue
-        if signal.kind != "question":
-            score += signal.weight
-        reasons.append(f'{signal.name.replace("_", " ")}: "{quote}"')
     emails, phones = [], []
     for text in texts:
         found_emails, found_phones = find_contacts(text)
         emails += found_emails
         phones += found_phones
     if emails or phones:
-        score += 25
-        reasons.append(f'left contacts: "{(phones + emails)[0]}"')
         fields["contact"] = {"phone": phones[0] if phones else None, "email": emails[0] if emails else None}
-    score = max(0, min(100, score))
+    judgement = _Judgement()
+    for text in texts:
+        judgement.read(text)
+    if judgement.hot:  # why it is Hot: the commitment, not the questions around it
+        reasons = list(dict.fromkeys(judgement.hot))
+        score = min(100, HOT_FROM + 10 * len(reasons))
+    elif judgement.warm:
+        reasons = list(dict.fromkeys(judgement.warm))
+        score = min(HOT_FROM - 1, WARM_FROM + 10 * len(reasons))
+    else:
+        reasons = judgement.cold
+        score = 10 if reasons else 0
     return LeadAssessment(temperature_of(score), score, reasons, fields)
 
 
 class LeadQualifier:
+    """The rules, with labelled examples (the playbook's, managers' corrections, an eval training file)
+    as a second opinion on the message that decides.
+
+    A near-identical example gives its label. Otherwise, with enough examples, a softmax regression over
+    the examples' embeddings and their nearest neighbours must agree, and be sure, to overrule the rules:
+    to decide what the rules left Cold for want of any reason, or a Warm either way. A commitment the
+    rules found, or a reason for Cold (support, a deferral, paperwork...), stands. In a conversation they
+    only judge the last message when it alone gives the rules' temperature: "thanks" after an order does
+    not cool it.
+    """
+
     def __init__(self, embedder: Embedder) -> None:
         self._embedder = embedder
         self._texts: list[str] = []
         self._labels: list[str] = []
         self._vectors = np.zeros((0, 0), np.float32)
+        self._model: tuple[SoftmaxRegression, list[str]] | None = None
 
     async def learn(self, texts: list[str], temperatures: list[str]) -> None:
         if not texts:
@@ -226,6 +182,15 @@ class LeadQualifier:
         self._vectors = np.vstack([self._vectors, vectors]) if self._texts else vectors
         self._texts += texts
         self._labels += temperatures
+        self._model = await asyncio.to_thread(self._fit, self._vectors, list(self._labels))
+
+    @staticmethod
+    def _fit(vectors: np.ndarray, labels: list[str]) -> tuple[SoftmaxRegression, list[str]] | None:
+        classes = sorted(set(labels))
+        if len(labels) < BLEND_MIN_EXAMPLES or len(classes) < 2:
+            return None
+        y = np.array([classes.index(label) for label in labels])
+        return SoftmaxRegression(l2=1e-3, scale=30).fit(vectors, y, len(classes)), classes
 
     async def assess(self, texts: list[str]) -> LeadAssessment:
         """Qualify a conversation from the customer's messages (oldest first)."""
@@ -233,6 +198,11 @@ class LeadQualifier:
         assessment = await asyncio.to_thread(rule_assessment, texts)  # pure-Python rules: off the event loop
         if not texts or not self._texts:
             return assessment
+        if (
+            len(texts) > 1
+            and (await asyncio.to_thread(rule_assessment, texts[-1:])).temperature != assessment.temperature
+        ):
+            return assessment  # the last message does not decide the conversation
         vector = (await self._embedder.embed_queries([texts[-1]]))[0]
         sims = self._vectors @ vector
         best = int(np.argmax(sims))
@@ -241,12 +211,23 @@ class LeadQualifier:
             score = max(assessment.score, EXAMPLE_SCORES[label]) if label == "hot" else EXAMPLE_SCORES[label]
             reason = f'a manager marked a message like this {label}: "{self._texts[best][:60]}"'
             return LeadAssessment(label, score, [reason, *assessment.reasons], assessment.fields)  # type: ignore[arg-type]
-        if len(self._texts) >= BLEND_MIN_EXAMPLES:
-            top = np.argsort(-sims)[:5]
-            weights = np.maximum(sims[top], 0) ** 4
-            knn = float(
-                sum(w * EXAMPLE_SCORES[self._labels[i]] for w, i in zip(weights, top, strict=True)) / weights.sum()
-            )
-            score = round(0.6 * assessment.score + 0.4 * knn)
-            assessment.score, assessment.temperature = score, temperature_of(score)
-        return assessment
+        label = self._second_opinion(vector, sims)
+        if label is None or label == assessment.temperature or assessment.temperature == "hot":
+            return assessment  # a commitment the rules found stands
+        if assessment.temperature == "cold" and assessment.reasons:
+            return assessment  # so does a reason for Cold they found (support, a deferral, paperwork...)
+        reason = f'like the {label} examples: "{_quote(texts[-1], 0, 0, 60)}"'
+        return LeadAssessment(label, EXAMPLE_SCORES[label], [reason, *assessment.reasons], assessment.fields)  # type: ignore[arg-type]
+
+    def _second_opinion(self, vector: np.ndarray, sims: np.ndarray) -> str | None:
+        """The examples' temperature when the regression is sure and the nearest examples agree."""
+        if self._model is None:
+            return None
+        model, classes = self._model
+        probs = np.exp(model.log_proba(vector[None, :])[0])
+        top = np.argsort(-sims)[:NEIGHBOURS]
+        votes = dict.fromkeys(classes, 0.0)
+        for i in top:
+            votes[self._labels[i]] += max(float(sims[i]), 0.0) ** 4
+        label = classes[int(np.argmax(probs))]
+        return label if probs.max() >= SURE and max(votes, key=votes.__getitem__) == label else None
