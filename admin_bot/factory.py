@@ -5,7 +5,7 @@ Dependencies go into the dispatcher by name (aiogram's workflow data); each hand
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiogram import Dispatcher
@@ -46,6 +46,7 @@ def create_admin_dispatcher(
     translator: Translator,
     managers_repo: ManagerRepository,
     playbook: Callable[[], Playbook],
+    refresh_card: Callable[[str], Awaitable[None]],
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         manager_chat_id=manager_chat_id,
@@ -57,6 +58,7 @@ def create_admin_dispatcher(
         contacts=contacts,
         managers=managers_repo,
         playbook=playbook,
+        refresh_card=refresh_card,
         outbox=outbox,
         knowledge=knowledge_base,
         documents=documents,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -46,6 +48,7 @@ async def on_mark(
     leads: LeadRepository,
     messages: MessageRepository,
     lead_corrections: LeadCorrections,
+    refresh_card: Callable[[str], Awaitable[None]],
 ) -> None:
     lead = await leads.get(callback_data.lead_id)
     if lead is None:
@@ -54,6 +57,7 @@ async def on_mark(
     recent = await messages.recent(lead.conversation_id, limit=10)
     last_customer = next((m.text for m in reversed(recent) if m.direction == "in" and m.text), None)
     await lead_corrections.correct(lead.id, callback_data.temperature, query.from_user.id, last_customer)
+    await refresh_card(lead.conversation_id)  # every manager's card shows the corrected temperature
     await query.answer(_("Marked {temperature}. I will learn from it.").format(temperature=callback_data.temperature))
 
 

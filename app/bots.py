@@ -98,5 +98,6 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
         translator=translator,
         managers_repo=repos.managers,
         playbook=lambda: services.brain.playbook,
+        refresh_card=notifier.refresh,
     )
     return AdminBot(TelegramRuntime(bot, dispatcher, repos.inbox), notifier)

@@ -181,6 +181,10 @@ async def test_mark_cold_teaches_the_qualifier(services_factory, fake_telegram):
         assert "manager marked" in assessment.reasons[0]
         lead = await services.repos.leads.get(mark_cold.split(":")[1])
         assert lead is not None and lead.temperature == "cold" and lead.manual
+        # Every manager's card now shows the corrected temperature.
+        await fake.wait_until(
+            lambda: fake.card_text(MANAGER_B, fake.sent(MANAGER_B)[0].result["message_id"]).startswith("❄️ COLD")
+        )
 
 
 async def test_untaken_hot_lead_is_reannounced_once_and_idle_takeover_is_released(services_factory, fake_telegram):
