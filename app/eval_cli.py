@@ -42,7 +42,7 @@ async def run_eval(
         if compare is not None:
             results["compare"] = await eval_router(settings, embedder, test_rows, train_rows, compare)
     elif task == "lead":
-        results = {"run": await eval_lead(LocalEmbedder(), test_rows, train_rows)}
+        results = {"run": await eval_lead(LocalEmbedder(), test_rows, train_rows, settings.playbook)}
     elif task == "answer":
         if train_rows:
             print(
@@ -111,11 +111,16 @@ async def eval_router(
     return result
 
 
-async def eval_lead(embedder: Embedder, test_rows: list[Example], train_rows: list[Example] | None) -> dict:
-    """Label = hot | warm | cold. Training rows become the qualifier's labelled examples."""
+async def eval_lead(
+    embedder: Embedder, test_rows: list[Example], train_rows: list[Example] | None, playbook_path: Path | None = None
+) -> dict:
+    """Label = hot | warm | cold. The qualifier knows the playbook's examples, as in serving; training rows
+    become more labelled examples."""
+    from app.container import playbook_lead_examples
     from brain.leads import LeadQualifier
 
     qualifier = LeadQualifier(embedder)
+    await qualifier.learn(*playbook_lead_examples(load_playbook(playbook_path)))
     if train_rows:
         await qualifier.learn([r.text for r in train_rows], [r.label.lower() for r in train_rows])
     predictions, latencies = [], []

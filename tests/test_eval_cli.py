@@ -75,3 +75,20 @@ def test_eval_refuses_a_file_without_labels(tmp_path):
     result = run_closer(["eval", "--task", "router", "--test", str(bad)], {"DATA_DIR": str(tmp_path)})
     assert result.returncode == 2
     assert "needs a header with a `text` column" in result.stderr
+
+
+def test_lead_eval_judges_like_serving(tmp_path):
+    """`--task lead` without --train uses the playbook's examples, as `closer serve` does."""
+    test, out = tmp_path / "leads.csv", tmp_path / "out.json"
+    rows = [
+        ("Виставте рахунок на дві Compact 80, оплатимо сьогодні", "hot"),
+        ("Сколько стоит аренда Barista Pro на полгода?", "warm"),
+        ("My Office 200 shows a descaling error, what do I do?", "cold"),
+    ]
+    write_csv(test, rows)
+    result = run_closer(
+        ["eval", "--task", "lead", "--test", str(test), "--json", str(out)], {"DATA_DIR": str(tmp_path)}
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["predictions"] == ["hot", "warm", "cold"]
