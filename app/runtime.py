@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import httpx
 import uvicorn
 
 from app.bots import build_admin_bot, build_customer_bot
 from app.container import open_services
 from app.http import create_app
+from app.meta_channels import build_meta_channels
 from app.playbook_reload import PlaybookReloader
 from app.scheduler import Jobs
 from app.settings import Settings
@@ -22,6 +24,10 @@ async def serve(settings: Settings) -> None:
         telegram = build_customer_bot(settings, services)
         admin = build_admin_bot(settings, services, telegram)
         routers = [telegram.webhook_router()] if telegram is not None and telegram.webhook_mode else []
+        graph = httpx.AsyncClient(timeout=15)
+        meta = build_meta_channels(settings, services, graph)
+        if meta is not None:
+            routers.append(meta)
         app = create_app(services, routers)
         http = settings.http
         server = uvicorn.Server(
@@ -49,6 +55,7 @@ async def serve(settings: Settings) -> None:
                 await admin.telegram.stop()
             if telegram is not None:
                 await telegram.stop()
+            await graph.aclose()
 
 
 async def recover(hub) -> None:

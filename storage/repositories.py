@@ -182,6 +182,14 @@ class MessageRepository:
             {"_id": ObjectId(message_id)}, {"$set": {"status": status, "status_at": utcnow(), **fields}}
         )
 
+    async def mark_deleted(self, channel: str, channel_message_id: str) -> bool:
+        """The customer unsent a message: it stays in the record, marked deleted."""
+        result = await self._col.update_one(
+            {"channel": channel, "direction": "in", "channel_message_id": channel_message_id},
+            {"$set": {"deleted": True, "deleted_at": utcnow()}},
+        )
+        return result.modified_count == 1
+
     async def recent(self, conversation_id: str, limit: int = 12) -> list[StoredMessage]:
         """The last `limit` messages of a conversation, oldest first."""
         cursor = self._col.find({"conversation_id": conversation_id}).sort("created_at", -1).limit(limit)

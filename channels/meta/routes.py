@@ -1,0 +1,64 @@
+"""`GET|POST /webhooks/messenger` and `/webhooks/instagram`: the verification handshake, then signed events.
+
+Thin: check the signature over the raw bytes (403 when missing or wrong, never 200), parse every entry and
+event (400 for a signed body that is not an envelope), persist each customer message through the hub and
+only then answer 200; the turns run after the answer. MongoDB down → the app's 503, so Meta redelivers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from channels.hub import Hub
+from channels.messages import InboundMessage
+from channels.meta.messaging import MalformedWebhook, Skipped, Unsent, parse
+from channels.meta.signature import signature_ok
+from storage.repositories import MessageRepository
+
+log = logging.getLogger(__name__)
+
+
+def meta_router(
+    hub: Hub, messages: MessageRepository, app_secret: str, verify_token: str, channels: list[str]
+) -> APIRouter:
+    router = APIRouter(tags=["webhooks"])
+    secret = app_secret.encode()
+
+    for channel in channels:
+
+        @router.get(f"/webhooks/{channel}", response_class=PlainTextResponse, include_in_schema=False)
+        async def verify(
+            mode: str = Query("", alias="hub.mode"),
+            token: str = Query("", alias="hub.verify_token"),
+            challenge: str = Query("", alias="hub.challenge"),
+        ) -> str:
+            if mode != "subscribe" or not hmac.compare_digest(token.encode(), verify_token.encode()):
+                raise HTTPException(403, "verification failed")
+            return challenge
+
+        @router.post(f"/webhooks/{channel}", include_in_schema=False)
+        async def receive(request: Request, channel: str = channel) -> dict[str, int]:
+            body = await request.body()
+            if not signature_ok(secret, body, request.headers.get("x-hub-signature-256")):
+                log.warning("%s webhook refused: bad or missing signature", channel)
+                raise HTTPException(403, "bad signature")
+            try:
+                events = parse(channel, json.loads(body))
+            except (ValueError, MalformedWebhook) as exc:
+                raise HTTPException(400, f"malformed webhook: {exc}") from exc
+            accepted = 0
+            for event in events:
+                if isinstance(event, InboundMessage):
+                    accepted += not (await hub.submit(event)).duplicate
+                elif isinstance(event, Unsent):
+                    await messages.mark_deleted(channel, event.channel_message_id)
+                elif isinstance(event, Skipped):
+                    log.debug("%s webhook: %s event, not answered", channel, event.kind)
+            return {"accepted": accepted}
+
+    return router

@@ -1,0 +1,160 @@
+"""Messenger and Instagram Direct through the same hub: signed webhooks in (real payload samples from
+../shared/fixtures/meta), the Graph Send API out (a local test server speaking its HTTP protocol)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+
+from app.http import create_app
+from app.meta_channels import build_meta_channels
+from channels.meta.signature import sign
+from tests.fakes.graph_api import FakeGraph
+from tests.fakes.servers import serve_app
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "meta"
+SECRET, VERIFY = "app-secret-for-tests", "verify-me"
+
+
+def fixture(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@asynccontextmanager
+async def meta_app(services_factory) -> AsyncIterator[tuple[httpx.AsyncClient, FakeGraph, object]]:
+    graph = FakeGraph()
+    async with serve_app(graph.app) as graph_base:
+        settings = {
+            "meta_app_secret": SECRET,
+            "meta_verify_token": VERIFY,
+            "messenger_page_token": "page-token",
+            "instagram_token": "ig-token",
+            "meta_graph_base": graph_base,
+            "meta_graph_version": "v25.0",
+        }
+        async with services_factory(**settings) as services, httpx.AsyncClient(timeout=10) as graph_http:
+            router = build_meta_channels(services.settings, services, graph_http)
+            assert router is not None
+            async with serve_app(create_app(services, [router])) as base, httpx.AsyncClient(base_url=base) as web:
+                yield web, graph, services
+
+
+async def post_signed(web: httpx.AsyncClient, channel: str, body: dict | bytes, signature: str | None = "ok"):
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"content-type": "application/json"}
+    if signature == "ok":
+        headers["x-hub-signature-256"] = sign(SECRET.encode(), raw)
+    elif signature is not None:
+        headers["x-hub-signature-256"] = signature
+    return await web.post(f"/webhooks/{channel}", content=raw, headers=headers)
+
+
+def messenger_text(psid: str, mid: str, text: str) -> dict:
+    body = fixture("messenger_text_quick_reply")
+    event = body["entry"][0]["messaging"][0]
+    event["sender"]["id"] = psid
+    event["message"] = {"mid": mid, "text": text}
+    return body
+
+
+async def test_verification_handshake(services_factory):
+    async with meta_app(services_factory) as (web, _, _):
+        params = {"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"}
+        ok = await web.get("/webhooks/messenger", params=params)
+        assert ok.status_code == 200 and ok.text == "1158201444"
+        wrong = await web.get("/webhooks/instagram", params={**params, "hub.verify_token": "nope"})
+        assert wrong.status_code == 403
+
+
+async def test_a_signed_messenger_message_is_answered_once_through_the_graph_api(services_factory):
+    async with meta_app(services_factory) as (web, graph, services):
+        body = messenger_text("PSID-1", "mid.A1", "Сколько стоит аренда Office 200?")
+        response = await post_signed(web, "messenger", body)
+        assert response.status_code == 200
+        [sent] = await graph.wait_for("PSID-1")
+        assert sent["auth"] == "Bearer page-token" and sent["path"] == "/v25.0/me/messages"
+        assert sent["body"]["messaging_type"] == "RESPONSE" and "Office 200" in sent["body"]["message"]["text"]
+        assert len(sent["body"]["message"]["text"]) <= 2000
+        # Meta redelivers: the same mid is stored once and answered once.
+        assert (await post_signed(web, "messenger", body)).status_code == 200
+        await asyncio.sleep(0.5)
+        assert len(graph.texts("PSID-1")) == 1
+        assert (
+            await services.clients.db.contacts.count_documents({"channel": "messenger", "channel_user_id": "PSID-1"})
+            == 1
+        )
+
+
+async def test_forged_unsigned_and_malformed_webhooks_are_refused_and_store_nothing(services_factory):
+    async with meta_app(services_factory) as (web, graph, services):
+        body = messenger_text("PSID-2", "mid.B1", "hello")
+        assert (await post_signed(web, "messenger", body, signature=None)).status_code == 403
+        assert (await post_signed(web, "messenger", body, signature="sha256=" + "0" * 64)).status_code == 403
+        assert (await post_signed(web, "messenger", b"{not json")).status_code == 400
+        assert (
+            await post_signed(web, "messenger", {"object": "page", "entry": [{"messaging": [{}]}]})
+        ).status_code == 400
+        assert (await post_signed(web, "instagram", fixture("messenger_delivery"))).status_code == 400  # wrong object
+        await asyncio.sleep(0.3)
+        assert graph.sent == []
+        assert await services.clients.db.messages.count_documents({"channel": "messenger"}) == 0
+
+
+async def test_every_event_of_a_batch_and_state_events_are_never_answered(services_factory):
+    async with meta_app(services_factory) as (web, graph, _):
+        for name in ("messenger_delivery", "messenger_read", "messenger_echo"):
+            assert (await post_signed(web, "messenger", fixture(name))).status_code == 200
+        batch = messenger_text("PSID-3", "mid.C1", "Do you deliver to Lviv?")
+        second = copy.deepcopy(batch["entry"][0])
+        second["messaging"][0]["sender"]["id"] = "PSID-4"
+        second["messaging"][0]["message"] = {"mid": "mid.C2", "text": "What is the warranty on the Barista Pro?"}
+        batch["entry"].append(second)
+        assert (await post_signed(web, "messenger", batch)).json() == {"accepted": 2}
+        await graph.wait_for("PSID-3")
+        await graph.wait_for("PSID-4")
+        await asyncio.sleep(0.3)
+        assert {s["body"]["recipient"]["id"] for s in graph.sent} == {"PSID-3", "PSID-4"}
+
+
+async def test_instagram_text_postback_and_unsend(services_factory):
+    async with meta_app(services_factory) as (web, graph, services):
+        body = fixture("instagram_text")
+        event = body["entry"][0]["messaging"][0]
+        igsid, mid = event["sender"]["id"], event["message"]["mid"]
+        assert (await post_signed(web, "instagram", body)).status_code == 200
+        [sent] = await graph.wait_for(igsid)
+        assert sent["auth"] == "Bearer ig-token"
+        unsend = fixture("instagram_unsend")
+        unsend["entry"][0]["messaging"][0]["message"]["mid"] = mid
+        unsend["entry"][0]["messaging"][0]["sender"]["id"] = igsid
+        assert (await post_signed(web, "instagram", unsend)).status_code == 200
+        stored = await services.clients.db.messages.find_one({"channel": "instagram", "channel_message_id": mid})
+        assert stored is not None and stored["deleted"] is True and stored["text"]  # kept, marked deleted
+
+
+async def test_rate_limits_are_retried_and_outside_window_errors_are_not(services_factory):
+    async with meta_app(services_factory) as (web, graph, services):
+        graph.fail(613)  # rate limited: backed off and retried
+        await post_signed(web, "messenger", messenger_text("PSID-5", "mid.D1", "Do you deliver to Odesa?"))
+        [sent] = await graph.wait_for("PSID-5")
+        assert sent["body"]["message"]["text"] and graph.attempts == 2  # one refused, one delivered
+
+        graph.fail(10, 2018278)  # outside the 24-hour window: given up at once, recorded
+        await post_signed(web, "messenger", messenger_text("PSID-6", "mid.D2", "Do you deliver to Kyiv?"))
+
+        async def failed() -> bool:
+            doc = await services.clients.db.messages.find_one({"channel_message_id": "mid.D2"})
+            return doc is not None and doc.get("status") == "answer_failed"
+
+        for _ in range(100):
+            if await failed():
+                break
+            await asyncio.sleep(0.1)
+        assert await failed()
+        assert graph.texts("PSID-6") == [] and graph.attempts == 3  # one attempt: never retried
