@@ -27,38 +27,42 @@ def meta_router(
     hub: Hub, messages: MessageRepository, app_secret: str, verify_token: str, channels: list[str]
 ) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
-    secret = app_secret.encode()
-
     for channel in channels:
-
-        @router.get(f"/webhooks/{channel}", response_class=PlainTextResponse, include_in_schema=False)
-        async def verify(
-            mode: str = Query("", alias="hub.mode"),
-            token: str = Query("", alias="hub.verify_token"),
-            challenge: str = Query("", alias="hub.challenge"),
-        ) -> str:
-            if mode != "subscribe" or not hmac.compare_digest(token.encode(), verify_token.encode()):
-                raise HTTPException(403, "verification failed")
-            return challenge
-
-        @router.post(f"/webhooks/{channel}", include_in_schema=False)
-        async def receive(request: Request, channel: str = channel) -> dict[str, int]:
-            body = await request.body()
-            if not signature_ok(secret, body, request.headers.get("x-hub-signature-256")):
-                log.warning("%s webhook refused: bad or missing signature", channel)
-                raise HTTPException(403, "bad signature")
-            try:
-                events = parse(channel, json.loads(body))
-            except (ValueError, MalformedWebhook) as exc:
-                raise HTTPException(400, f"malformed webhook: {exc}") from exc
-            accepted = 0
-            for event in events:
-                if isinstance(event, InboundMessage):
-                    accepted += not (await hub.submit(event)).duplicate
-                elif isinstance(event, Unsent):
-                    await messages.mark_deleted(channel, event.channel_message_id)
-                elif isinstance(event, Skipped):
-                    log.debug("%s webhook: %s event, not answered", channel, event.kind)
-            return {"accepted": accepted}
-
+        _add_routes(router, channel, hub, messages, app_secret.encode(), verify_token)
     return router
+
+
+def _add_routes(
+    router: APIRouter, channel: str, hub: Hub, messages: MessageRepository, secret: bytes, verify_token: str
+) -> None:
+    """One channel's two routes; the channel is fixed here, never read from the request."""
+
+    @router.get(f"/webhooks/{channel}", response_class=PlainTextResponse, include_in_schema=False)
+    async def verify(
+        mode: str = Query("", alias="hub.mode"),
+        token: str = Query("", alias="hub.verify_token"),
+        challenge: str = Query("", alias="hub.challenge"),
+    ) -> str:
+        if mode != "subscribe" or not hmac.compare_digest(token.encode(), verify_token.encode()):
+            raise HTTPException(403, "verification failed")
+        return challenge
+
+    @router.post(f"/webhooks/{channel}", include_in_schema=False)
+    async def receive(request: Request) -> dict[str, int]:
+        body = await request.body()
+        if not signature_ok(secret, body, request.headers.get("x-hub-signature-256")):
+            log.warning("%s webhook refused: bad or missing signature", channel)
+            raise HTTPException(403, "bad signature")
+        try:
+            events = parse(channel, json.loads(body))
+        except (ValueError, MalformedWebhook) as exc:
+            raise HTTPException(400, f"malformed webhook: {exc}") from exc
+        accepted = 0
+        for event in events:
+            if isinstance(event, InboundMessage):
+                accepted += not (await hub.submit(event)).duplicate
+            elif isinstance(event, Unsent):
+                await messages.mark_deleted(channel, event.channel_message_id)
+            elif isinstance(event, Skipped):
+                log.debug("%s webhook: %s event, not answered", channel, event.kind)
+        return {"accepted": accepted}
