@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from brain.lead_cues import CUES
-from brain.lead_signals import MASKED_BY, NEGATABLE, NEGATED, SIGNALS, Signal, normal
+from brain.lead_signals import MASKED_BY, NEGATABLE, NEGATED, SIGNALS, normal
 from brain.limits import bounded
 from brain.router import find_contacts
 from brain.softmax import SoftmaxRegression
@@ -123,16 +123,15 @@ def rule_assessment(texts: list[str]) -> LeadAssessment:
     and off-topic messages are Cold. The score says how much stands behind the temperature.
     """
     texts = [bounded(t) for t in texts]
-    found: list[tuple[Signal, str]] = []
+    # The older phrase signals still name the need (the qualification question "need" is asked when it is
+    # missing); the value fields come from `brain.lead_fields` (see `brain.lead_values`).
     fields: dict[str, object] = {}
     for signal in SIGNALS:
         for text in reversed(texts):
             match = signal.pattern.search(text)
             if match:
-                quote = _quote(text, match.start(), match.end())
-                found.append((signal, quote))
                 if signal.field:
-                    fields[signal.field] = quote
+                    fields[signal.field] = _quote(text, match.start(), match.end())
                 break
     emails, phones = [], []
     for text in texts:
