@@ -76,6 +76,8 @@ class ChannelCapabilities:
     button_title_max: int = 20
     supports_buttons: bool = True
     drafts: bool = False  # can show a streamed answer as it is written (Telegram's sendMessageDraft)
+    # Hours after the customer's last message during which the platform accepts a reply (Meta: 24); None = any time.
+    reply_window_hours: float | None = None
 
 
 class DeliveryError(Exception):

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
+from datetime import timedelta
 
 from brain.types import Button
 from channels.messages import (
@@ -17,7 +18,7 @@ from channels.messages import (
     OutboundMessage,
 )
 from storage.records import Conversation
-from storage.repositories import ConversationRepository, MessageRepository
+from storage.repositories import ConversationRepository, MessageRepository, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +133,16 @@ class Outbox:
                 )
                 return False
         meta = {**(meta or {}), "sender": sender}
+        window = channel.capabilities.reply_window_hours
+        if window is not None and not await self._messages.customer_wrote_since(
+            conversation.id, utcnow() - timedelta(hours=window)
+        ):
+            # The platform would refuse it (and count it against the page): record it, do not send.
+            log.warning("conversation %s: outside the %g-hour messaging window, not sent", conversation.id, window)
+            await self._messages.add(
+                conversation.id, conversation.channel, "out", message.text, status="outside_window", meta=meta
+            )
+            return False
         ok = True
         for piece in fit_to_channel(message, channel.capabilities):
             stored = await self._messages.add(

@@ -182,6 +182,13 @@ class MessageRepository:
             {"_id": ObjectId(message_id)}, {"$set": {"status": status, "status_at": utcnow(), **fields}}
         )
 
+    async def customer_wrote_since(self, conversation_id: str, since: datetime) -> bool:
+        """Whether the customer's last message is newer than `since` (a platform's reply window)."""
+        doc = await self._col.find_one(
+            {"conversation_id": conversation_id, "direction": "in", "created_at": {"$gte": since}}, {"_id": 1}
+        )
+        return doc is not None
+
     async def mark_deleted(self, channel: str, channel_message_id: str) -> bool:
         """The customer unsent a message: it stays in the record, marked deleted."""
         result = await self._col.update_one(

@@ -158,3 +158,22 @@ async def test_rate_limits_are_retried_and_outside_window_errors_are_not(service
             await asyncio.sleep(0.1)
         assert await failed()
         assert graph.texts("PSID-6") == [] and graph.attempts == 3  # one attempt: never retried
+
+
+async def test_nothing_is_sent_outside_the_24_hour_window(services_factory):
+    from datetime import timedelta
+
+    from channels.messages import OutboundMessage
+    from storage.repositories import utcnow
+
+    async with meta_app(services_factory) as (web, graph, services):
+        await post_signed(web, "messenger", messenger_text("PSID-7", "mid.E1", "Do you deliver to Dnipro?"))
+        await graph.wait_for("PSID-7")
+        db = services.clients.db
+        doc = await db.messages.find_one({"channel_message_id": "mid.E1"})
+        await db.messages.update_one({"_id": doc["_id"]}, {"$set": {"created_at": utcnow() - timedelta(hours=25)}})
+        conversation = await services.repos.conversations.get(doc["conversation_id"])
+        late = OutboundMessage(text="Sorry for the delay, here is the offer")
+        assert await services.outbox.deliver(conversation, late, sender="manager") is False
+        assert graph.texts("PSID-7")[-1] != late.text and len(graph.texts("PSID-7")) == 1
+        assert await db.messages.count_documents({"conversation_id": conversation.id, "status": "outside_window"}) == 1

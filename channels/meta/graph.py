@@ -22,7 +22,9 @@ class GraphSender:
     def __init__(self, name: str, http: httpx.AsyncClient, base: str, version: str, token: str) -> None:
         self.name = name
         # Quick replies carry the buttons (titles of at most 20 characters); text up to 2,000 characters.
-        self.capabilities = ChannelCapabilities(max_text=2000, max_buttons=QUICK_REPLIES_MAX, button_title_max=20)
+        self.capabilities = ChannelCapabilities(
+            max_text=2000, max_buttons=QUICK_REPLIES_MAX, button_title_max=20, reply_window_hours=24
+        )
         self._http = http
         self._url = f"{base.rstrip('/')}/{version}/me/messages"
         self._headers = {"Authorization": f"Bearer {token}"}
