@@ -18,7 +18,7 @@ from channels.meta.signature import sign
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.servers import serve_app
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "meta"
+FIXTURES = Path(__file__).parent / "fixtures" / "meta"  # copies of ../shared/fixtures/meta
 SECRET, VERIFY = "app-secret-for-tests", "verify-me"
 
 
