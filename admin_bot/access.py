@@ -9,13 +9,9 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
-from admin_bot.i18n import Translator
+from admin_bot.i18n import N_, Translator
 
 log = logging.getLogger(__name__)
-
-
-def N_(text: str) -> str:
-    return text
 
 
 REFUSAL = N_("Sorry, this is a private bot for the company's team.")

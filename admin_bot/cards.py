@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from admin_bot.callbacks import History, MarkLead, Release, TakeOver
-from admin_bot.i18n import Translate
+from admin_bot.i18n import N_, Translate
 from admin_bot.reasons import worded
 from brain.lead_fields import describe_fields
 from storage.leads import Lead
@@ -20,11 +20,6 @@ from storage.records import Contact, Conversation, StoredMessage
 
 ICONS = {"hot": "🔥", "warm": "🌤", "cold": "❄️"}
 CARD_LIMIT = 4000  # Telegram allows 4096 characters a message
-
-
-def N_(text: str) -> str:
-    """Marks a text for the catalogue; it is translated where it is shown."""
-    return text
 
 
 TEMPERATURES = {"hot": N_("HOT"), "warm": N_("WARM"), "cold": N_("COLD")}

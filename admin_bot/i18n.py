@@ -23,6 +23,11 @@ LANGUAGE_NAMES = {"en": "English", "uk": "Українська", "ru": "Русс
 Translate = Callable[[str], str]
 
 
+def N_(text: str) -> str:
+    """Marks a text for the catalogue (`make i18n` extracts it); it is translated where it is shown."""
+    return text
+
+
 def build_i18n(default_locale: str = "en") -> I18n:
     return I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
 

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import re
 
-from admin_bot.i18n import Translate
+from admin_bot.i18n import N_, Translate
 from brain.types import Escalation
 from storage.leads import Lead
 from storage.manager_cards import CardReason
-
-
-def N_(text: str) -> str:
-    return text
-
 
 KINDS = {
     "hot": N_("wants to buy: {detail}"),

@@ -38,8 +38,7 @@ def next_question(lead: Lead | None, assessment: LeadAssessment, language: str, 
     for field in order:
         if field in asked or field in known or field not in qualification.questions:
             continue
-        texts = qualification.questions[field]
-        return Question(field, texts.get(language) or texts.get(playbook.default_language) or "")
+        return Question(field, playbook.localized(qualification.questions[field], language))
     return None
 
 
