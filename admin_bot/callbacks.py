@@ -48,3 +48,10 @@ class ChooseLanguage(CallbackData, prefix="lang"):
 class CannedReply(CallbackData, prefix="cr"):
     conversation_id: str
     reply_id: str
+
+
+class SendTemplate(CallbackData, prefix="tpl"):
+    """Send a playbook WhatsApp template to a customer whose 24-hour window has closed."""
+
+    conversation_id: str
+    template_id: str

@@ -155,11 +155,13 @@ class ManagerNotifier(ConversationListener):
             thread = await self._board.topic(conversation.id, f"{who} · {conversation.channel}")
         header = f"💬 {who} ({conversation.channel}):"
         download = self._downloaders.get(conversation.channel)
-        media = [a for a in inbound.attachments if a.kind in RELAYED_MEDIA and a.file_id]
+        # Telegram and WhatsApp attachments have ids; Messenger and Instagram ones come as URLs.
+        media = [a for a in inbound.attachments if a.kind in RELAYED_MEDIA and (a.file_id or a.url)]
         if media and download is not None:
             caption = f"{header} {inbound.text}"[:1024]
             for attachment in media:
-                upload = BufferedInputFile(await download(attachment.file_id), attachment.name or attachment.kind)
+                data = await download(attachment.file_id or attachment.url or "")
+                upload = BufferedInputFile(data, attachment.name or attachment.kind)
                 send = getattr(self._bot, f"send_{attachment.kind}")
                 await send(chat_id, upload, caption=caption, message_thread_id=thread)
                 caption = header

@@ -10,7 +10,8 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from admin_bot.callbacks import CannedReply
+from admin_bot.callbacks import CannedReply, SendTemplate
+from admin_bot.reply_window import on_send_template, window_closed
 from admin_bot.teaching import propose_example
 from brain.learning import LearnedAnswers
 from brain.playbook import Playbook
@@ -56,10 +57,13 @@ async def on_manager_message(
     learned: LearnedAnswers,
     messages: MessageRepository,
     manager_chat_id: int | None,
+    playbook: Callable[[], Playbook],
 ) -> None:
     assert message.from_user is not None
     if handled is None:
         await message.answer(_not_handling(message, manager_chat_id))
+        return
+    if await window_closed(message, handled, outbox, playbook()):
         return
     media = []
     if message.photo:
@@ -110,6 +114,9 @@ async def on_canned_reply(
     if handled is None or not mine or reply is None:
         await query.answer(_("You are not handling any chat now. Tap Take over on a card first."), show_alert=True)
         return
+    if isinstance(query.message, Message) and await window_closed(query.message, handled, outbox, current):
+        await query.answer()
+        return
     text = current.localized(reply.text, handled.language)
     delivered = await _send(outbox, ownership, handled, OutboundMessage(text=text))
     await query.answer(_sent_text(delivered))
@@ -125,6 +132,7 @@ def build_router() -> Router:
     router = Router(name="admin-relay")
     router.message.register(on_reply_command, Command("reply"))
     router.callback_query.register(on_canned_reply, CannedReply.filter())
+    router.callback_query.register(on_send_template, SendTemplate.filter())
     router.message.register(on_manager_message, F.text | F.photo | F.document)
     router.message.register(on_other)
     return router

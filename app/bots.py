@@ -3,6 +3,7 @@ its Bot API models take seconds to import)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,25 +26,38 @@ def build_customer_bot(settings: Settings, services: Services) -> TelegramRuntim
     if telegram.bot_token is None:
         return None
     from bot.adapter import TelegramOutbound
+    from bot.business import BusinessChats, TelegramBusinessOutbound
     from bot.factory import create_customer_bot
     from bot.fsm import SharedClientMongoStorage
+    from storage.business_connections import BusinessConnectionRepository
 
     # FSM state lives in the same MongoDB: it survives restarts and is shared by replicas.
     storage = SharedClientMongoStorage(services.clients.mongo, db_name=settings.mongo.db, collection_name="fsm_states")
+    repos = services.repos
+    connections = BusinessConnectionRepository(services.clients.db)
+    business = BusinessChats(connections, repos.contacts, repos.conversations, repos.messages, services.ownership)
     runtime = create_customer_bot(
         telegram.bot_token.get_secret_value(),
         telegram.api_base,
         services.hub,
-        services.repos.inbox,
+        repos.inbox,
         storage=storage,
+        business=business,
         webhook_secret=telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None,
         public_base_url=settings.http.public_base_url,
     )
     services.outbox.register(TelegramOutbound(runtime.bot))
+    services.outbox.register(TelegramBusinessOutbound(runtime.bot, connections))
     return runtime
 
 
-def build_admin_bot(settings: Settings, services: Services, customer: TelegramRuntime | None) -> AdminBot | None:
+def build_admin_bot(
+    settings: Settings,
+    services: Services,
+    customer: TelegramRuntime | None,
+    downloaders: dict[str, Callable[[str], Awaitable[bytes]]] | None = None,
+) -> AdminBot | None:
+    """`downloaders`: other channels' media (attachment id or URL → bytes) for the managers' relay."""
     managers = settings.managers
     if managers.bot_token is None:
         return None
@@ -56,7 +70,7 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
 
     bot = create_bot(managers.bot_token.get_secret_value(), settings.telegram.api_base)
     repos = services.repos
-    downloaders = {}
+    downloaders = dict(downloaders or {})
     if customer is not None:
         customer_bot = customer.bot
 
@@ -64,7 +78,7 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
             buffer = await customer_bot.download(file_id)
             return buffer.read() if buffer else b""
 
-        downloaders["telegram"] = download_from_customer_bot
+        downloaders["telegram"] = downloaders["telegram_business"] = download_from_customer_bot
     translator = Translator(build_i18n(managers.language), repos.managers)
     board = CardBoard(bot, sorted(managers.everyone), repos.conversations, translator, managers.chat_id)
     notifier = ManagerNotifier(
@@ -80,6 +94,12 @@ def build_admin_bot(settings: Settings, services: Services, customer: TelegramRu
         downloaders=downloaders,
     )
     services.events.subscribe(notifier)
+
+    async def alert_admins(text: str) -> None:
+        for admin_id in sorted(managers.admin_ids):
+            await bot.send_message(admin_id, text)
+
+    services.alerts.subscribe(alert_admins)
     dispatcher = create_admin_dispatcher(
         managers=set(managers.manager_ids),
         admins=set(managers.admin_ids),

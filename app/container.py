@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from brain.playbook import Playbook, load_playbook
 from brain.qualification import LeadCorrections, Qualifier
 from brain.router import OfflineRouter
 from brain.service import Brain
+from channels.alerts import OpsAlerts
 from channels.audit import AuditTrail
 from channels.crm import CrmWebhook
 from channels.events import ConversationEvents
@@ -45,6 +46,7 @@ from storage.crm_events import CrmEventRepository
 from storage.documents import DocumentRepository
 from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, QueryMemo
 from storage.inbox import InboxRepository
+from storage.instagram_comments import InstagramCommentRepository
 from storage.lead_corrections import LeadCorrectionRepository
 from storage.leads import LeadRepository
 from storage.manager_cards import ManagerCardRepository
@@ -93,6 +95,7 @@ class Repositories:
     meta: MetaRepository
     manager_cards: ManagerCardRepository
     managers: ManagerRepository
+    instagram_comments: InstagramCommentRepository
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -110,6 +113,7 @@ class Repositories:
             MetaRepository(db),
             ManagerCardRepository(db),
             ManagerRepository(db),
+            InstagramCommentRepository(db),
         )
 
 
@@ -127,6 +131,7 @@ class Services:
     ownership: Ownership
     hub: Hub
     crm: CrmWebhook
+    alerts: OpsAlerts = field(default_factory=OpsAlerts)
 
 
 def build_openai(settings: Settings) -> AsyncOpenAI | None:

@@ -22,12 +22,12 @@ log = logging.getLogger(__name__)
 async def serve(settings: Settings) -> None:
     async with open_services(settings) as services:
         telegram = build_customer_bot(settings, services)
-        admin = build_admin_bot(settings, services, telegram)
-        routers = [telegram.webhook_router()] if telegram is not None and telegram.webhook_mode else []
         graph = httpx.AsyncClient(timeout=15)
         meta = build_meta_channels(settings, services, graph)
-        if meta is not None:
-            routers.append(meta)
+        admin = build_admin_bot(settings, services, telegram, meta.downloaders)
+        routers = [telegram.webhook_router()] if telegram is not None and telegram.webhook_mode else []
+        if meta.router is not None:
+            routers.append(meta.router)
         app = create_app(services, routers)
         http = settings.http
         server = uvicorn.Server(

@@ -141,6 +141,10 @@ class MetaSettings(Section):
     whatsapp_phone_number_id: str | None = env("WHATSAPP_PHONE_NUMBER_ID")
     graph_base: str = env("META_GRAPH_BASE", "https://graph.facebook.com")
     graph_version: str = env("META_GRAPH_VERSION", "v25.0")
+    # A manager's late reply (24 h - 7 days after the customer) goes with the HUMAN_AGENT tag: needs Meta's approval.
+    human_agent_tag: bool = env("META_HUMAN_AGENT_TAG", False)
+    # Instagram comments that match a playbook trigger get a private reply in Direct (and the optional public one).
+    comment_replies: bool = env("INSTAGRAM_COMMENT_REPLIES", True)
 
 
 class CrmSettings(Section):

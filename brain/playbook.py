@@ -64,6 +64,27 @@ class CannedReply(BaseModel):
     text: Localized
 
 
+class MessageTemplate(BaseModel):
+    """A WhatsApp template approved in Meta's manager: outside the 24-hour window it is the only thing a
+    manager can send. `languages` maps our language to Meta's code (`en: en_US`)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]{1,32}$")
+    name: str  # the template's name in WhatsApp Manager
+    title: str  # what the manager's button says
+    languages: dict[str, str] = Field(default_factory=lambda: {"en": "en_US"})
+    text: Localized = Field(default_factory=dict)  # what it says, for our record and the manager
+
+
+class CommentTrigger(BaseModel):
+    """Instagram comments that deserve a private reply in Direct: any keyword in the comment, or one of the
+    intents the router recognises in it. The reply texts are in the commenter's language."""
+
+    keywords: list[str] = Field(default_factory=list)
+    intents: list[str] = Field(default_factory=list)
+    private_reply: Localized
+    public_reply: Localized = Field(default_factory=dict)  # empty: no public answer under the comment
+
+
 class Product(BaseModel):
     """A product the business sells, as customers name it (lead cards show it as the product of interest)."""
 
@@ -137,6 +158,8 @@ class Playbook(BaseModel):
     qualification: Qualification | None = None
     products: list[Product] = Field(default_factory=list)
     canned_replies: list[CannedReply] = Field(default_factory=list)
+    whatsapp_templates: list[MessageTemplate] = Field(default_factory=list)
+    comment_triggers: list[CommentTrigger] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> Playbook:
@@ -156,6 +179,9 @@ class Playbook(BaseModel):
 
     def canned_reply(self, reply_id: str) -> CannedReply | None:
         return next((r for r in self.canned_replies if r.id == reply_id), None)
+
+    def whatsapp_template(self, template_id: str) -> MessageTemplate | None:
+        return next((t for t in self.whatsapp_templates if t.id == template_id), None)
 
     def category(self, category_id: str) -> Category | None:
         return next((c for c in self.categories if c.id == category_id), None)

@@ -85,8 +85,8 @@ class Hub:
             name=inbound.user_name,
             username=inbound.username,
             language=inbound.language_hint,
-            # A number shared with the contact button is the customer's own: stored as contact data.
-            phone=inbound.text.strip() if inbound.payload == CONTACT_PAYLOAD else None,
+            # A number the platform vouches for (WhatsApp) or one shared with the contact button is the customer's own.
+            phone=inbound.phone or (inbound.text.strip() if inbound.payload == CONTACT_PAYLOAD else None),
         )
         conversation = await self._stores.conversations.open(contact, None)
         try:

@@ -23,6 +23,7 @@ __all__ = [
     "OutboundChannel",
     "OutboundMessage",
     "Submitted",
+    "Template",
     "TurnResult",
 ]
 
@@ -48,6 +49,7 @@ class InboundMessage:
     user_name: str | None = None
     username: str | None = None
     referral: str | None = None  # where the customer came from (a deep link's or an ad's `ref`)
+    phone: str | None = None  # a number the platform vouches for (WhatsApp's sender): the contact's phone
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,6 +69,16 @@ class OutboundMessage:
     media: list[MediaItem] = field(default_factory=list)
     # Label of a "share my phone number" button, where the channel has one (Telegram); text elsewhere.
     contact_request: str | None = None
+    # Meta's message tag for a send outside the 24-hour window (`HUMAN_AGENT`: a manager's reply); set by the outbox.
+    tag: str | None = None
+    template: Template | None = None  # a WhatsApp message template: the one thing sendable outside the window
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    name: str
+    language: str  # Meta's code, e.g. en_US, ru, uk
+    parameters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +90,10 @@ class ChannelCapabilities:
     drafts: bool = False  # can show a streamed answer as it is written (Telegram's sendMessageDraft)
     # Hours after the customer's last message during which the platform accepts a reply (Meta: 24); None = any time.
     reply_window_hours: float | None = None
+    # Past the window: hours during which a manager's reply may still go with the HUMAN_AGENT tag (Messenger and
+    # Instagram, 7 days, when the app has the permission and the setting is on); None = not at all.
+    human_agent_hours: float | None = None
+    templates: bool = False  # WhatsApp: approved templates can be sent outside the window
 
 
 class DeliveryError(Exception):

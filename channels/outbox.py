@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 from brain.types import Button
@@ -49,13 +50,17 @@ def fit_to_channel(message: OutboundMessage, caps: ChannelCapabilities) -> list[
         text += "\n\n" + "\n".join(f"• {b.title}" for b in buttons)
         buttons = []
     pieces = split_text(text, caps.max_text) or [""]
-    out = [OutboundMessage(text=piece) for piece in pieces]
+    if message.template is not None:  # the template is the message: its text is only our record of it
+        pieces = [message.text]
+    out = [OutboundMessage(text=piece, tag=message.tag) for piece in pieces]
+    out[-1].template = message.template
     out[-1].buttons = buttons
     out[-1].media = list(message.media)
     out[-1].contact_request = message.contact_request
     return out
 
 
+HUMAN_AGENT_TAG = "HUMAN_AGENT"
 DRAFT_EVERY_S = 0.4  # previews are throttled: Telegram allows about one message a second per chat
 
 
@@ -133,16 +138,17 @@ class Outbox:
                 )
                 return False
         meta = {**(meta or {}), "sender": sender}
-        window = channel.capabilities.reply_window_hours
-        if window is not None and not await self._messages.customer_wrote_since(
-            conversation.id, utcnow() - timedelta(hours=window)
-        ):
+        window = "open" if message.template is not None else await self.reply_window(conversation, sender)
+        if window == "closed":
             # The platform would refuse it (and count it against the page): record it, do not send.
-            log.warning("conversation %s: outside the %g-hour messaging window, not sent", conversation.id, window)
+            log.warning("conversation %s: outside the messaging window, not sent", conversation.id)
             await self._messages.add(
                 conversation.id, conversation.channel, "out", message.text, status="outside_window", meta=meta
             )
             return False
+        if window == "human_agent":
+            message = replace(message, tag=HUMAN_AGENT_TAG)
+            meta["tag"] = HUMAN_AGENT_TAG
         ok = True
         for piece in fit_to_channel(message, channel.capabilities):
             stored = await self._messages.add(
@@ -157,6 +163,25 @@ class Outbox:
                 continue
             await self._messages.set_status(stored.id, "sent", platform_message_id=platform_id)
         return ok
+
+    async def reply_window(self, conversation: Conversation, sender: str = "manager") -> str:
+        """`open`, `human_agent` (past the window, but a manager may still answer with Meta's HUMAN_AGENT tag)
+        or `closed` (only a template, where the channel has them)."""
+        caps = self.channel(conversation.channel).capabilities
+        if caps.reply_window_hours is None:
+            return "open"
+        now = utcnow()
+        if await self._messages.customer_wrote_since(conversation.id, now - timedelta(hours=caps.reply_window_hours)):
+            return "open"
+        if (
+            sender == "manager"
+            and caps.human_agent_hours is not None
+            and await self._messages.customer_wrote_since(
+                conversation.id, now - timedelta(hours=caps.human_agent_hours)
+            )
+        ):
+            return "human_agent"
+        return "closed"
 
     async def _send_with_retry(self, channel: OutboundChannel, recipient: str, piece: OutboundMessage) -> str | None:
         for attempt in range(1, self._attempts + 1):

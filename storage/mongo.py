@@ -94,6 +94,11 @@ async def ensure_indexes(db: Database) -> None:
                 name="unique_platform_message",
             ),
             IndexModel([("conversation_id", ASCENDING), ("created_at", ASCENDING)]),
+            IndexModel(
+                [("platform_message_id", ASCENDING)],
+                partialFilterExpression={"platform_message_id": {"$type": "string"}},
+                name="platform_message_id",
+            ),
         ]
     )
     await db.inbox.create_indexes([IndexModel([("source", ASCENDING), ("key", ASCENDING)], unique=True)])

@@ -184,10 +184,22 @@ class MessageRepository:
 
     async def customer_wrote_since(self, conversation_id: str, since: datetime) -> bool:
         """Whether the customer's last message is newer than `since` (a platform's reply window)."""
-        doc = await self._col.find_one(
-            {"conversation_id": conversation_id, "direction": "in", "created_at": {"$gte": since}}, {"_id": 1}
-        )
+        # An Instagram comment is not a Direct message: it opens no window (only its one private reply).
+        query = {"conversation_id": conversation_id, "direction": "in", "status": {"$ne": "comment"}}
+        doc = await self._col.find_one({**query, "created_at": {"$gte": since}}, {"_id": 1})
         return doc is not None
+
+    async def record_platform_status(
+        self, channel: str, platform_message_id: str, status: str, error: str | None = None
+    ) -> bool:
+        """The platform's news about one of our sends (delivered, read, failed); a failure marks it failed."""
+        updates: dict[str, Any] = {"platform_status": status, "platform_status_at": utcnow()}
+        if status == "failed":
+            updates.update(status="failed", error=error or "failed")
+        result = await self._col.update_one(
+            {"channel": channel, "direction": "out", "platform_message_id": platform_message_id}, {"$set": updates}
+        )
+        return result.matched_count == 1
 
     async def mark_deleted(self, channel: str, channel_message_id: str) -> bool:
         """The customer unsent a message: it stays in the record, marked deleted."""

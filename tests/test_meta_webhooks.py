@@ -5,54 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 
-import httpx
-
-from app.http import create_app
-from app.meta_channels import build_meta_channels
-from channels.meta.signature import sign
-from tests.fakes.graph_api import FakeGraph
-from tests.fakes.servers import serve_app
-
-FIXTURES = Path(__file__).parent / "fixtures" / "meta"  # copies of ../shared/fixtures/meta
-SECRET, VERIFY = "app-secret-for-tests", "verify-me"
-
-
-def fixture(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-
-
-@asynccontextmanager
-async def meta_app(services_factory) -> AsyncIterator[tuple[httpx.AsyncClient, FakeGraph, object]]:
-    graph = FakeGraph()
-    async with serve_app(graph.app) as graph_base:
-        settings = {
-            "meta_app_secret": SECRET,
-            "meta_verify_token": VERIFY,
-            "messenger_page_token": "page-token",
-            "instagram_token": "ig-token",
-            "meta_graph_base": graph_base,
-            "meta_graph_version": "v25.0",
-        }
-        async with services_factory(**settings) as services, httpx.AsyncClient(timeout=10) as graph_http:
-            router = build_meta_channels(services.settings, services, graph_http)
-            assert router is not None
-            async with serve_app(create_app(services, [router])) as base, httpx.AsyncClient(base_url=base) as web:
-                yield web, graph, services
-
-
-async def post_signed(web: httpx.AsyncClient, channel: str, body: dict | bytes, signature: str | None = "ok"):
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = {"content-type": "application/json"}
-    if signature == "ok":
-        headers["x-hub-signature-256"] = sign(SECRET.encode(), raw)
-    elif signature is not None:
-        headers["x-hub-signature-256"] = signature
-    return await web.post(f"/webhooks/{channel}", content=raw, headers=headers)
+from tests.meta_support import VERIFY, fixture, meta_app, post_signed
 
 
 def messenger_text(psid: str, mid: str, text: str) -> dict:
@@ -64,7 +18,8 @@ def messenger_text(psid: str, mid: str, text: str) -> dict:
 
 
 async def test_verification_handshake(services_factory):
-    async with meta_app(services_factory) as (web, _, _):
+    async with meta_app(services_factory) as app:
+        web = app.web
         params = {"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"}
         ok = await web.get("/webhooks/messenger", params=params)
         assert ok.status_code == 200 and ok.text == "1158201444"
@@ -73,7 +28,8 @@ async def test_verification_handshake(services_factory):
 
 
 async def test_a_signed_messenger_message_is_answered_once_through_the_graph_api(services_factory):
-    async with meta_app(services_factory) as (web, graph, services):
+    async with meta_app(services_factory) as app:
+        web, graph, services = app.web, app.graph, app.services
         body = messenger_text("PSID-1", "mid.A1", "Сколько стоит аренда Office 200?")
         response = await post_signed(web, "messenger", body)
         assert response.status_code == 200
@@ -92,7 +48,8 @@ async def test_a_signed_messenger_message_is_answered_once_through_the_graph_api
 
 
 async def test_forged_unsigned_and_malformed_webhooks_are_refused_and_store_nothing(services_factory):
-    async with meta_app(services_factory) as (web, graph, services):
+    async with meta_app(services_factory) as app:
+        web, graph, services = app.web, app.graph, app.services
         body = messenger_text("PSID-2", "mid.B1", "hello")
         assert (await post_signed(web, "messenger", body, signature=None)).status_code == 403
         assert (await post_signed(web, "messenger", body, signature="sha256=" + "0" * 64)).status_code == 403
@@ -107,7 +64,8 @@ async def test_forged_unsigned_and_malformed_webhooks_are_refused_and_store_noth
 
 
 async def test_every_event_of_a_batch_and_state_events_are_never_answered(services_factory):
-    async with meta_app(services_factory) as (web, graph, _):
+    async with meta_app(services_factory) as app:
+        web, graph = app.web, app.graph
         for name in ("messenger_delivery", "messenger_read", "messenger_echo"):
             assert (await post_signed(web, "messenger", fixture(name))).status_code == 200
         batch = messenger_text("PSID-3", "mid.C1", "Do you deliver to Lviv?")
@@ -123,7 +81,8 @@ async def test_every_event_of_a_batch_and_state_events_are_never_answered(servic
 
 
 async def test_instagram_text_postback_and_unsend(services_factory):
-    async with meta_app(services_factory) as (web, graph, services):
+    async with meta_app(services_factory) as app:
+        web, graph, services = app.web, app.graph, app.services
         body = fixture("instagram_text")
         event = body["entry"][0]["messaging"][0]
         igsid, mid = event["sender"]["id"], event["message"]["mid"]
@@ -139,7 +98,8 @@ async def test_instagram_text_postback_and_unsend(services_factory):
 
 
 async def test_rate_limits_are_retried_and_outside_window_errors_are_not(services_factory):
-    async with meta_app(services_factory) as (web, graph, services):
+    async with meta_app(services_factory) as app:
+        web, graph, services = app.web, app.graph, app.services
         graph.fail(613)  # rate limited: backed off and retried
         await post_signed(web, "messenger", messenger_text("PSID-5", "mid.D1", "Do you deliver to Odesa?"))
         [sent] = await graph.wait_for("PSID-5")
@@ -166,7 +126,8 @@ async def test_nothing_is_sent_outside_the_24_hour_window(services_factory):
     from channels.messages import OutboundMessage
     from storage.repositories import utcnow
 
-    async with meta_app(services_factory) as (web, graph, services):
+    async with meta_app(services_factory) as app:
+        web, graph, services = app.web, app.graph, app.services
         await post_signed(web, "messenger", messenger_text("PSID-7", "mid.E1", "Do you deliver to Dnipro?"))
         await graph.wait_for("PSID-7")
         db = services.clients.db

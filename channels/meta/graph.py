@@ -1,40 +1,102 @@
-"""Sending on Messenger and Instagram through the Graph Send API (`POST {base}/{version}/me/messages`)."""
+"""Sending on Messenger and Instagram through the Graph Send API (`POST {base}/{version}/me/messages`), and the
+Graph error handling every Meta sender shares."""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 
-from channels.messages import ChannelCapabilities, DeliveryError, OutboundMessage
+from channels.messages import ChannelCapabilities, DeliveryError, MediaItem, OutboundMessage
 
 log = logging.getLogger(__name__)
 
 QUICK_REPLIES_MAX = 13
-RETRYABLE_CODES = {1, 2, 4, 17, 32, 613}  # temporary errors and rate limits: back off and retry
+# Temporary errors and rate limits: back off and retry (WhatsApp: 130429 throughput, 131000/131016/133004 its own).
+RETRYABLE_CODES = {1, 2, 4, 17, 32, 613, 80007, 130429, 131000, 131016, 133004}
+OUTSIDE_WINDOW = {10, 131047}  # Messenger/Instagram 10 (subcode 2018278), WhatsApp 131047 re-engagement
+TOKEN_INVALID = 190
 MEDIA_TYPES = {"photo": "image", "video": "video", "audio": "audio", "document": "file"}
 
+TokenAlert = Callable[[str, str], Awaitable[None]]  # (channel, what Meta said): the admins are told once
 
-class GraphSender:
-    """One page's (or Instagram account's) sender; the token never leaves the Authorization header."""
 
-    def __init__(self, name: str, http: httpx.AsyncClient, base: str, version: str, token: str) -> None:
+class GraphChannel:
+    """What every Meta sender shares: one authorised HTTP client, Graph errors into `DeliveryError`."""
+
+    def __init__(self, name: str, http: httpx.AsyncClient, token: str, on_token_error: TokenAlert | None) -> None:
         self.name = name
+        self._http = http
+        self._headers = {"Authorization": f"Bearer {token}"}  # the token never leaves this header
+        self._on_token_error = on_token_error
+
+    async def _call(self, url: str, **request: Any) -> dict[str, Any]:
+        try:
+            response = await self._http.post(url, headers=self._headers, **request)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"{self.name}: {type(exc).__name__}", transient=True) from exc
+        if response.status_code < 400:
+            payload = response.json()
+            return payload if isinstance(payload, dict) else {}
+        raise await self._failure(response)
+
+    async def _failure(self, response: httpx.Response) -> DeliveryError:
+        error = graph_error(response)
+        code, subcode = error.get("code"), error.get("error_subcode")
+        details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
+        text = f"{self.name}: Graph error {code}/{subcode}: {str(details or error.get('message', ''))[:200]}"
+        if code in OUTSIDE_WINDOW or subcode == 2018278:  # retrying cannot help
+            return DeliveryError(text + " (outside the messaging window)", transient=False)
+        if code == TOKEN_INVALID:
+            log.error("%s token rejected by Meta: check the access token", self.name)
+            if self._on_token_error is not None:
+                await self._on_token_error(self.name, text)
+            return DeliveryError(text, transient=False)
+        return DeliveryError(text, transient=code in RETRYABLE_CODES or response.status_code >= 500)
+
+
+class GraphSender(GraphChannel):
+    """One page's (or Instagram account's) sender."""
+
+    def __init__(
+        self,
+        name: str,
+        http: httpx.AsyncClient,
+        base: str,
+        version: str,
+        token: str,
+        *,
+        human_agent: bool = False,
+        on_token_error: TokenAlert | None = None,
+    ) -> None:
+        super().__init__(name, http, token, on_token_error)
         # Quick replies carry the buttons (titles of at most 20 characters); text up to 2,000 characters.
         self.capabilities = ChannelCapabilities(
-            max_text=2000, max_buttons=QUICK_REPLIES_MAX, button_title_max=20, reply_window_hours=24
+            max_text=2000,
+            max_buttons=QUICK_REPLIES_MAX,
+            button_title_max=20,
+            reply_window_hours=24,
+            human_agent_hours=7 * 24 if human_agent else None,
         )
-        self._http = http
-        self._url = f"{base.rstrip('/')}/{version}/me/messages"
-        self._headers = {"Authorization": f"Bearer {token}"}
+        self._root = f"{base.rstrip('/')}/{version}"
+        self._url = f"{self._root}/me/messages"
+
+    async def private_reply(self, comment_id: str, text: str) -> str | None:
+        """Instagram's private reply: one Direct message to a comment's author (once per comment, 7 days)."""
+        body = {"recipient": {"comment_id": comment_id}, "message": {"text": text}}
+        return (await self._call(self._url, json=body)).get("message_id")
+
+    async def public_reply(self, comment_id: str, text: str) -> str | None:
+        return (await self._call(f"{self._root}/{comment_id}/replies", json={"message": text})).get("id")
 
     async def send(self, recipient_id: str, message: OutboundMessage) -> str | None:
         last_id = None
         for media in message.media:
-            if media.url and media.kind in MEDIA_TYPES:
-                attachment = {"type": MEDIA_TYPES[media.kind], "payload": {"url": media.url, "is_reusable": True}}
-                last_id = await self._post(recipient_id, {"attachment": attachment})
+            if media.kind in MEDIA_TYPES and (media.url or media.data):
+                last_id = await self._send_media(recipient_id, media, message.tag)
         if message.text or not message.media:
             body: dict[str, Any] = {"text": message.text or "…"}
             if message.buttons:
@@ -42,29 +104,31 @@ class GraphSender:
                     {"content_type": "text", "title": b.title[:20], "payload": b.payload or b.title}
                     for b in message.buttons[:QUICK_REPLIES_MAX]
                 ]
-            last_id = await self._post(recipient_id, body)
+            last_id = (await self._call(self._url, json=_envelope(recipient_id, body, message.tag))).get("message_id")
         return last_id
 
-    async def _post(self, recipient_id: str, message: dict[str, Any]) -> str | None:
-        body = {"recipient": {"id": recipient_id}, "messaging_type": "RESPONSE", "message": message}
-        try:
-            response = await self._http.post(self._url, json=body, headers=self._headers)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"{self.name}: {type(exc).__name__}", transient=True) from exc
-        if response.status_code < 400:
-            return response.json().get("message_id")
-        error = _error(response)
-        code, subcode = error.get("code"), error.get("error_subcode")
-        text = f"{self.name}: Graph error {code}/{subcode}: {str(error.get('message', ''))[:200]}"
-        if code == 10 or subcode == 2018278:  # outside the 24-hour window: retrying cannot help
-            raise DeliveryError(text + " (outside the messaging window)", transient=False)
-        if code == 190:
-            log.error("%s token rejected by Meta: check the access token", self.name)
-            raise DeliveryError(text, transient=False)
-        raise DeliveryError(text, transient=code in RETRYABLE_CODES or response.status_code >= 500)
+    async def _send_media(self, recipient_id: str, media: MediaItem, tag: str | None) -> str | None:
+        kind = MEDIA_TYPES[media.kind]
+        if media.url:
+            attachment = {"type": kind, "payload": {"url": media.url, "is_reusable": True}}
+            return (await self._call(self._url, json=_envelope(recipient_id, {"attachment": attachment}, tag))).get(
+                "message_id"
+            )
+        # Bytes (a manager's photo or document): the Send API's multipart upload, `filedata` next to the JSON.
+        envelope = _envelope(recipient_id, {"attachment": {"type": kind, "payload": {"is_reusable": True}}}, tag)
+        form = {key: json.dumps(value) if isinstance(value, dict) else value for key, value in envelope.items()}
+        files = {"filedata": (media.filename or kind, media.data or b"", "application/octet-stream")}
+        return (await self._call(self._url, data=form, files=files)).get("message_id")
 
 
-def _error(response: httpx.Response) -> dict[str, Any]:
+def _envelope(recipient_id: str, message: dict[str, Any], tag: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"recipient": {"id": recipient_id}, "messaging_type": "RESPONSE", "message": message}
+    if tag:
+        body.update(messaging_type="MESSAGE_TAG", tag=tag)
+    return body
+
+
+def graph_error(response: httpx.Response) -> dict[str, Any]:
     try:
         payload = response.json()
     except ValueError:

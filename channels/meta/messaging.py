@@ -7,30 +7,13 @@ reads, echoes of our own sends and reactions are `Skipped` (state, never answere
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from channels.messages import Attachment, InboundMessage
+from channels.meta.events import Comment, Event, MalformedWebhook, Skipped, Unsent
 
 OBJECTS = {"messenger": "page", "instagram": "instagram"}
 ATTACHMENT_KINDS = {"image": "photo", "video": "video", "audio": "audio", "file": "document", "location": "location"}
-
-
-class MalformedWebhook(ValueError):
-    """A signed body that is not the platform's envelope: answered 400, nothing stored."""
-
-
-@dataclass(slots=True)
-class Skipped:
-    kind: str  # delivery, read, echo, reaction, other
-
-
-@dataclass(slots=True)
-class Unsent:
-    channel_message_id: str
-
-
-Event = InboundMessage | Skipped | Unsent
 
 
 def parse(channel: str, body: Any) -> list[Event]:
@@ -42,9 +25,30 @@ def parse(channel: str, body: Any) -> list[Event]:
             raise MalformedWebhook("entry is not an object")
         for item in entry.get("messaging", []) or []:
             events.append(_event(channel, item))
-        for change in entry.get("changes", []) or []:  # comments and the like: not Direct messages (yet)
-            events.append(Skipped(str(change.get("field", "change")) if isinstance(change, dict) else "change"))
+        for change in entry.get("changes", []) or []:
+            events.append(_change(change, str(entry.get("id", ""))))
     return events
+
+
+def _change(change: Any, account_id: str) -> Event:
+    """Instagram `comments` become `Comment` (the account's own replies are skipped); other fields are state."""
+    if not isinstance(change, dict) or change.get("field") != "comments":
+        return Skipped(str(change.get("field", "change")) if isinstance(change, dict) else "change")
+    value = change.get("value")
+    author = value.get("from") if isinstance(value, dict) else None
+    if not isinstance(value, dict) or not isinstance(author, dict) or not value.get("id") or not author.get("id"):
+        raise MalformedWebhook("a comment without id or from.id")
+    if str(author["id"]) == account_id:
+        return Skipped("own comment")
+    media = value.get("media") if isinstance(value.get("media"), dict) else {}
+    return Comment(
+        comment_id=str(value["id"]),
+        author_id=str(author["id"]),
+        username=author.get("username"),
+        text=str(value.get("text") or ""),
+        media_id=str(media["id"]) if media.get("id") else None,
+        parent_id=str(value["parent_id"]) if value.get("parent_id") else None,
+    )
 
 
 def _event(channel: str, item: Any) -> Event:
@@ -66,12 +70,15 @@ def _event(channel: str, item: Any) -> Event:
         if message.get("is_deleted"):
             return Unsent(mid)
         quick = message.get("quick_reply") or {}
+        attachments = [_attachment(a) for a in message.get("attachments", []) or [] if isinstance(a, dict)]
+        # A post shared without words asks about it: its caption is the question the brain can look up.
+        shared = next((a.name for a in attachments if a.kind == "share" and a.name), "")
         return InboundMessage(
             channel=channel,
             channel_user_id=sender,
             channel_message_id=mid,
-            text=str(message.get("text") or ""),
-            attachments=[_attachment(a) for a in message.get("attachments", []) or [] if isinstance(a, dict)],
+            text=str(message.get("text") or shared),
+            attachments=attachments,
             payload=quick.get("payload") if isinstance(quick, dict) else None,
             referral=_ref(message.get("referral") or item.get("referral")),
             raw=item,
@@ -94,7 +101,8 @@ def _attachment(raw: dict[str, Any]) -> Attachment:
     kind = str(raw.get("type", "other"))
     payload = raw.get("payload") if isinstance(raw.get("payload"), dict) else {}
     url = payload.get("url") if kind != "story_mention" else None  # story media is not ours to keep
-    return Attachment(ATTACHMENT_KINDS.get(kind, kind), url=url)
+    title = payload.get("title")
+    return Attachment(ATTACHMENT_KINDS.get(kind, kind), url=url, name=str(title) if title else None)
 
 
 def _ref(referral: Any) -> str | None:

@@ -1,4 +1,5 @@
-"""`GET|POST /webhooks/messenger` and `/webhooks/instagram`: the verification handshake, then signed events.
+"""`GET|POST /webhooks/messenger`, `/webhooks/instagram` and `/webhooks/whatsapp`: the verification handshake,
+then signed events.
 
 Thin: check the signature over the raw bytes (403 when missing or wrong, never 200), parse every entry and
 event (400 for a signed body that is not an envelope), persist each customer message through the hub and
@@ -10,30 +11,68 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from channels.hub import Hub
 from channels.messages import InboundMessage
-from channels.meta.messaging import MalformedWebhook, Skipped, Unsent, parse
+from channels.meta.events import Comment, Event, MalformedWebhook, Skipped, Status, Unsent
+from channels.meta.messaging import parse
 from channels.meta.signature import signature_ok
+from channels.meta.whatsapp import parse_whatsapp
 from storage.repositories import MessageRepository
 
 log = logging.getLogger(__name__)
 
+CommentHandler = Callable[[Comment], Awaitable[None]]
+
 
 def meta_router(
-    hub: Hub, messages: MessageRepository, app_secret: str, verify_token: str, channels: list[str]
+    hub: Hub,
+    messages: MessageRepository,
+    app_secret: str,
+    verify_token: str,
+    channels: list[str],
+    comments: CommentHandler | None = None,
 ) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
     for channel in channels:
-        _add_routes(router, channel, hub, messages, app_secret.encode(), verify_token)
+        on_event = _event_handler(channel, hub, messages, comments)
+        _add_routes(router, channel, on_event, app_secret.encode(), verify_token)
     return router
 
 
+def _event_handler(
+    channel: str, hub: Hub, messages: MessageRepository, comments: CommentHandler | None
+) -> Callable[[Event], Awaitable[bool]]:
+    """What each parsed event does; True when a customer message was accepted (not a redelivery)."""
+
+    async def on_event(event: Event) -> bool:
+        if isinstance(event, InboundMessage):
+            return not (await hub.submit(event)).duplicate
+        if isinstance(event, Unsent):
+            await messages.mark_deleted(channel, event.channel_message_id)
+        elif isinstance(event, Status):
+            await messages.record_platform_status(channel, event.platform_message_id, event.status, event.error)
+            if event.error:
+                log.warning("%s: message %s failed: %s", channel, event.platform_message_id, event.error)
+        elif isinstance(event, Comment) and comments is not None:
+            await comments(event)
+        elif isinstance(event, Skipped | Comment):
+            log.debug("%s webhook: %s event, not answered", channel, getattr(event, "kind", "comment"))
+        return False
+
+    return on_event
+
+
 def _add_routes(
-    router: APIRouter, channel: str, hub: Hub, messages: MessageRepository, secret: bytes, verify_token: str
+    router: APIRouter,
+    channel: str,
+    on_event: Callable[[Event], Awaitable[bool]],
+    secret: bytes,
+    verify_token: str,
 ) -> None:
     """One channel's two routes; the channel is fixed here, never read from the request."""
 
@@ -54,15 +93,11 @@ def _add_routes(
             log.warning("%s webhook refused: bad or missing signature", channel)
             raise HTTPException(403, "bad signature")
         try:
-            events = parse(channel, json.loads(body))
+            decoded = json.loads(body)
+            events = parse_whatsapp(decoded) if channel == "whatsapp" else parse(channel, decoded)
         except (ValueError, MalformedWebhook) as exc:
             raise HTTPException(400, f"malformed webhook: {exc}") from exc
         accepted = 0
         for event in events:
-            if isinstance(event, InboundMessage):
-                accepted += not (await hub.submit(event)).duplicate
-            elif isinstance(event, Unsent):
-                await messages.mark_deleted(channel, event.channel_message_id)
-            elif isinstance(event, Skipped):
-                log.debug("%s webhook: %s event, not answered", channel, event.kind)
+            accepted += await on_event(event)
         return {"accepted": accepted}
