@@ -25,7 +25,7 @@ async def window_closed(message: Message, handled: Conversation, outbox: Outbox,
         await message.answer(
             _(
                 "⏳ The customer wrote more than 24 hours ago: {channel} accepts no messages now. "
-                "They will reach you again when the customer writes."
+                "You can answer as soon as the customer writes again."
             ).format(channel=handled.channel)
         )
         return True
