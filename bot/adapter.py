@@ -76,18 +76,22 @@ def language_of(code: str | None) -> str | None:
     return _LANGUAGES.get((code or "").split("-")[0].lower())
 
 
-def inbound_from_message(message: Message, payload: str | None = None) -> InboundMessage:
+def inbound_from_message(
+    message: Message, payload: str | None = None, *, channel: str = CHANNEL, chat_key: str | None = None
+) -> InboundMessage:
+    """`chat_key` names the customer on `channel` (the bot's own chats: the chat id)."""
     user = message.from_user
     if message.contact is not None and (user is None or message.contact.user_id in (None, user.id)):
         # The customer's own number, shared with the contact button: handled as data, not as text to answer.
         payload, text = CONTACT_PAYLOAD, message.contact.phone_number
     else:
         text = message.text or message.caption or ""
+    key = chat_key or str(message.chat.id)
     return InboundMessage(
-        channel=CHANNEL,
-        channel_user_id=str(message.chat.id),
-        # Message ids are unique per chat; chat id + message id is unique for the bot.
-        channel_message_id=f"{message.chat.id}:{message.message_id}",
+        channel=channel,
+        channel_user_id=key,
+        # Message ids are unique per chat; chat key + message id is unique for the channel.
+        channel_message_id=f"{key}:{message.message_id}",
         text=text,
         attachments=[] if payload == CONTACT_PAYLOAD else _attachments(message),
         payload=payload,
@@ -97,11 +101,13 @@ def inbound_from_message(message: Message, payload: str | None = None) -> Inboun
     )
 
 
-def inbound_from_callback(query: CallbackQuery, payload: str) -> InboundMessage:
+def inbound_from_callback(
+    query: CallbackQuery, payload: str, *, channel: str = CHANNEL, chat_key: str | None = None
+) -> InboundMessage:
     chat_id = query.message.chat.id if query.message else query.from_user.id
     return InboundMessage(
-        channel=CHANNEL,
-        channel_user_id=str(chat_id),
+        channel=channel,
+        channel_user_id=chat_key or str(chat_id),
         channel_message_id=f"cb:{query.id}",
         payload=payload,
         language_hint=language_of(query.from_user.language_code),
@@ -131,23 +137,19 @@ class TelegramOutbound:
             raise DeliveryError(str(exc), transient=False) from exc
 
     async def send(self, recipient_id: str, message: OutboundMessage) -> str | None:
-        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None
-        if message.contact_request and not message.buttons:
-            markup = ReplyKeyboardMarkup(
-                keyboard=[[KeyboardButton(text=message.contact_request, request_contact=True)]],
-                resize_keyboard=True,
-                one_time_keyboard=True,
-            )
-        if message.buttons:
-            markup = InlineKeyboardMarkup(
-                inline_keyboard=[
-                    [InlineKeyboardButton(text=b.title, callback_data=button_data(b.payload))] for b in message.buttons
-                ]
-            )
+        return await self.send_to_chat(int(recipient_id), message)
+
+    async def send_to_chat(
+        self, chat_id: int, message: OutboundMessage, business_connection_id: str | None = None
+    ) -> str:
+        """One piece to one chat; with `business_connection_id`, on behalf of that business account."""
+        markup = _markup(message, reply_keyboard=business_connection_id is None)
         try:
             if message.media:
-                return await self._send_media(int(recipient_id), message, markup)
-            sent = await self._bot.send_message(int(recipient_id), message.text, reply_markup=markup)
+                return await self._send_media(chat_id, message, markup, business_connection_id)
+            sent = await self._bot.send_message(
+                chat_id, message.text, reply_markup=markup, business_connection_id=business_connection_id
+            )
         except TelegramRetryAfter as exc:
             raise DeliveryError(str(exc), transient=True, retry_after_s=float(exc.retry_after)) from exc
         except (TelegramNetworkError, TelegramServerError) as exc:
@@ -157,10 +159,15 @@ class TelegramOutbound:
         return str(sent.message_id)
 
     async def _send_media(
-        self, chat_id: int, message: OutboundMessage, markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None
+        self,
+        chat_id: int,
+        message: OutboundMessage,
+        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None,
+        business_connection_id: str | None,
     ) -> str:
         """Each item with its own upload; the text rides as the caption when it fits (1024 characters)."""
         caption = message.text if len(message.text) <= 1024 else None
+        common = {"reply_markup": markup, "business_connection_id": business_connection_id}
         sent_id = ""
         for i, item in enumerate(message.media):
             source = BufferedInputFile(item.data, item.filename or "file") if item.data is not None else item.url
@@ -168,12 +175,30 @@ class TelegramOutbound:
                 continue
             text = caption if i == 0 else None
             if item.kind == "photo":
-                sent = await self._bot.send_photo(chat_id, source, caption=text, reply_markup=markup)
+                sent = await self._bot.send_photo(chat_id, source, caption=text, **common)
             elif item.kind == "video":
-                sent = await self._bot.send_video(chat_id, source, caption=text, reply_markup=markup)
+                sent = await self._bot.send_video(chat_id, source, caption=text, **common)
             else:
-                sent = await self._bot.send_document(chat_id, source, caption=text, reply_markup=markup)
+                sent = await self._bot.send_document(chat_id, source, caption=text, **common)
             sent_id = str(sent.message_id)
         if caption is None and message.text:
-            sent_id = str((await self._bot.send_message(chat_id, message.text, reply_markup=markup)).message_id)
+            sent_id = str((await self._bot.send_message(chat_id, message.text, **common)).message_id)
         return sent_id
+
+
+def _markup(message: OutboundMessage, *, reply_keyboard: bool) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """Buttons as an inline keyboard; the share-my-number button as a reply keyboard where one may be sent
+    (not on behalf of a business account: there the question's text asks for the number)."""
+    if message.buttons:
+        return InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=b.title, callback_data=button_data(b.payload))] for b in message.buttons
+            ]
+        )
+    if message.contact_request and reply_keyboard:
+        return ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text=message.contact_request, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+    return None

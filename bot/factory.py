@@ -7,6 +7,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 
+from bot.business import BusinessChats
 from bot.handlers import get_routers
 from bot.inflight import InFlightUpdates
 from bot.transport import TelegramRuntime, UpdateInbox
@@ -19,13 +20,18 @@ def create_bot(token: str, api_base: str) -> Bot:
     return Bot(token=token, session=session)
 
 
-def create_customer_dispatcher(inbound: Inbound, storage: BaseStorage | None = None) -> Dispatcher:
-    """Handlers receive `inbound` by name (aiogram's workflow data)."""
+def create_customer_dispatcher(
+    inbound: Inbound, storage: BaseStorage | None = None, business: BusinessChats | None = None
+) -> Dispatcher:
+    """Handlers receive `inbound` (and `business`, for the sellers' Telegram Business chats) by name
+    (aiogram's workflow data)."""
     dispatcher = Dispatcher(storage=storage, inbound=inbound) if storage else Dispatcher(inbound=inbound)
     inflight = InFlightUpdates()
     dispatcher.update.outer_middleware(inflight)
     dispatcher["inflight"] = inflight
-    dispatcher.include_routers(*get_routers())
+    if business is not None:
+        dispatcher["business"] = business
+    dispatcher.include_routers(*get_routers(business_chats=business is not None))
     return dispatcher
 
 
@@ -36,9 +42,10 @@ def create_customer_bot(
     updates: UpdateInbox,
     *,
     storage: BaseStorage | None = None,
+    business: BusinessChats | None = None,
     webhook_secret: str | None = None,
     public_base_url: str | None = None,
 ) -> TelegramRuntime:
     bot = create_bot(token, api_base)
-    dispatcher = create_customer_dispatcher(inbound, storage)
+    dispatcher = create_customer_dispatcher(inbound, storage, business)
     return TelegramRuntime(bot, dispatcher, updates, webhook_secret=webhook_secret, public_base_url=public_base_url)

@@ -53,7 +53,9 @@ class TelegramRuntime:
         if self.webhook_mode:
             assert self._public_url is not None
             url = self._public_url.rstrip("/") + "/webhooks/telegram"
-            await self.bot.set_webhook(url, secret_token=self._secret, allowed_updates=["message", "callback_query"])
+            # The update types the routers handle (with Telegram Business: connections, business messages...).
+            allowed = self.dispatcher.resolve_used_update_types()
+            await self.bot.set_webhook(url, secret_token=self._secret, allowed_updates=allowed)
             for key, payload in await self._inbox.pending(SOURCE):
                 self._spawn(key, payload)
             log.info("Telegram webhook set")

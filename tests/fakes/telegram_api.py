@@ -37,6 +37,7 @@ class FakeTelegram:
         self.files: dict[str, tuple[str, bytes]] = {}
         self.webhook: dict[str, Any] | None = None
         self.shown: dict[tuple[int, int], tuple[str, Any]] = {}  # (chat, message) -> its edited text, buttons
+        self.business_connections: dict[str, dict[str, Any]] = {}  # what getBusinessConnection answers
         self._failures: dict[str, list[dict[str, Any]]] = {}
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
@@ -88,6 +89,82 @@ class FakeTelegram:
                 },
             },
         }
+
+    # ---- Telegram Business ------------------------------------------------------------------
+    def business_connection_update(
+        self, connection_id: str, owner_id: int, *, enabled: bool = True, can_reply: bool = True
+    ) -> dict[str, Any]:
+        """A seller connected (or changed, or cut) the bot; getBusinessConnection answers the same from now on."""
+        rights = {"can_reply": True, "can_read_messages": True} if can_reply else {"can_read_messages": True}
+        connection = {
+            "id": connection_id,
+            "user": self.user(owner_id, first_name="Seller"),
+            "user_chat_id": owner_id,
+            "date": int(time.time()),
+            "is_enabled": enabled,
+            "rights": rights,
+        }
+        self.business_connections[connection_id] = connection
+        return {"update_id": next(self._update_ids), "business_connection": connection}
+
+    def _business_message(
+        self, connection_id: str, chat_id: int, text: str | None, sender_id: int, language: str, message_id: int | None
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": message_id or next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private", "first_name": "Olena"},
+            "from": self.user(sender_id, language),
+            "business_connection_id": connection_id,
+        }
+        if text is not None:
+            message["text"] = text
+        return message
+
+    def business_message_update(
+        self,
+        connection_id: str,
+        chat_id: int,
+        text: str | None = None,
+        *,
+        sender_id: int | None = None,
+        by_bot: bool = False,
+        language: str = "en",
+        message_id: int | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A message in a seller's chat with customer `chat_id`: from the customer unless `sender_id` says
+        otherwise (the owner); `by_bot`: what a bot sent on the owner's behalf, coming back as an update."""
+        message = self._business_message(connection_id, chat_id, text, sender_id or chat_id, language, message_id)
+        if by_bot:
+            message["sender_business_bot"] = BOT_USER
+        message.update(extra or {})
+        return {"update_id": next(self._update_ids), "business_message": message}
+
+    def edited_business_message_update(
+        self, connection_id: str, chat_id: int, text: str, message_id: int
+    ) -> dict[str, Any]:
+        message = self._business_message(connection_id, chat_id, text, chat_id, "en", message_id)
+        message["edit_date"] = int(time.time())
+        return {"update_id": next(self._update_ids), "edited_business_message": message}
+
+    def deleted_business_messages_update(
+        self, connection_id: str, chat_id: int, message_ids: list[int]
+    ) -> dict[str, Any]:
+        deleted = {
+            "business_connection_id": connection_id,
+            "chat": {"id": chat_id, "type": "private", "first_name": "Olena"},
+            "message_ids": message_ids,
+        }
+        return {"update_id": next(self._update_ids), "deleted_business_messages": deleted}
+
+    def business_callback_update(
+        self, connection_id: str, chat_id: int, data: str, *, language: str = "en"
+    ) -> dict[str, Any]:
+        """A tap on a button under a message the bot sent on a seller's behalf."""
+        update = self.callback_update(chat_id, data, language=language)
+        update["callback_query"]["message"]["business_connection_id"] = connection_id
+        return update
 
     async def inject(self, update: dict[str, Any], token: str | None = None) -> dict[str, Any]:
         """Queue an update for the bot with `token` (any polling bot when None)."""
@@ -288,6 +365,9 @@ class FakeTelegram:
 
     def _m_answerCallbackQuery(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return True
+
+    def _m_getBusinessConnection(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return self.business_connections[params.get("business_connection_id", "")]
 
     def _m_close(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return True
