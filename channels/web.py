@@ -1,23 +1,33 @@
-"""The web chat adapter: `POST /api/v1/chat` and the chat page at `/`. Replies travel back in the response."""
+"""The web chat adapter: `POST /api/v1/chat`, the chat page at `/` and the embeddable widget at `/widget.js`.
+Replies travel back in the response. The chat API and the widget may be used from any site (CORS)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import inspect
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from importlib import resources
 from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, field_validator
 
 from channels.messages import ChannelCapabilities, Inbound, InboundMessage, OutboundMessage, Submitted, TurnResult
 
 MAX_BODY_TEXT = 100_000
 _SESSION = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+WIDGET_CACHE = "public, max-age=3600"
+CHAT_PREFLIGHT = {
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type, Accept",
+    "Access-Control-Max-Age": "86400",
+}
 
 
 class WebOutbound:
@@ -107,8 +117,65 @@ async def stream_events(submitted: Submitted, drafts: asyncio.Queue[str]) -> Asy
     yield sse("reply", chat_response(result).model_dump())
 
 
+class AnyOriginRoute(APIRoute):
+    """A route any site's page may call: every answer it gives, errors (422, 429, 503) included, says
+    `Access-Control-Allow-Origin: *`, so the widget can read them. No cookies are involved, so a wildcard is
+    safe. (The app has no CORS middleware: the rest of the API stays same-origin.)"""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_allowing_any_origin(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except Exception as exc:
+                # Rendered here by the app's own handler (the same answer as elsewhere), so it gets the header too.
+                handler = _exception_handler(request, exc)
+                if handler is None:
+                    raise
+                response = handler(request, exc)
+                response = await response if inspect.isawaitable(response) else response
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            return response
+
+        return handle_allowing_any_origin
+
+
+def _exception_handler(request: Request, exc: Exception) -> Callable[..., Any] | None:
+    handlers = request.app.exception_handlers
+    # Unexpected errors (`Exception`) are left to the server's error middleware, as on every other route.
+    return next((handlers[c] for c in type(exc).__mro__ if c in handlers and c is not Exception), None)
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def cross_origin_router() -> APIRouter:
+    """The embeddable widget's script and the chat API's CORS preflight; the chat route itself joins them."""
+    router = APIRouter(route_class=AnyOriginRoute)
+
+    @router.get("/widget.js", include_in_schema=False)
+    async def widget(request: Request) -> Response:
+        script = resources.files("channels").joinpath("static/widget.js").read_bytes()
+        etag = f'"{hashlib.sha256(script).hexdigest()[:32]}"'
+        headers = {"ETag": etag, "Cache-Control": WIDGET_CACHE}
+        if etag_matches(request.headers.get("if-none-match", ""), etag):
+            return Response(status_code=304, headers=headers)
+        return Response(script, media_type="application/javascript; charset=utf-8", headers=headers)
+
+    @router.options("/api/v1/chat", include_in_schema=False)
+    async def chat_preflight() -> Response:
+        # The widget posts JSON, so browsers ask first; a day's answer spares a preflight per message.
+        return Response(status_code=204, headers=CHAT_PREFLIGHT)
+
+    return router
+
+
 def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> APIRouter:
     router = APIRouter(tags=["web chat"])
+    any_origin = cross_origin_router()  # the chat API is called by the widget from customers' own sites
 
     async def rate_limited(request: Request, body: ChatRequest) -> None:
         """Per session, and (looser) per client address, which many customers may share behind a proxy."""
@@ -120,7 +187,7 @@ def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> AP
 
     # (The dependency is a closure over this adapter's counters, so it is listed here, not in an Annotated
     # alias: a string annotation could not see it.)
-    @router.post(
+    @any_origin.post(
         "/api/v1/chat",
         response_model=ChatResponse,
         dependencies=[Depends(rate_limited)],
@@ -153,4 +220,5 @@ def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> AP
         html = resources.files("channels").joinpath("static/chat.html").read_text(encoding="utf-8")
         return HTMLResponse(html)
 
+    router.include_router(any_origin)
     return router
