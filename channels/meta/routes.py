@@ -8,6 +8,7 @@ only then answer 200; the turns run after the answer. MongoDB down → the app's
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -97,7 +98,13 @@ def _add_routes(
             events = parse_whatsapp(decoded) if channel == "whatsapp" else parse(channel, decoded)
         except (ValueError, MalformedWebhook) as exc:
             raise HTTPException(400, f"malformed webhook: {exc}") from exc
-        accepted = 0
+        # Each sender's events in order; different senders' concurrently (a batch is many customers).
+        by_sender: dict[str, list[Event]] = {}
         for event in events:
-            accepted += await on_event(event)
+            by_sender.setdefault(getattr(event, "channel_user_id", None) or "", []).append(event)
+
+        async def in_order(group: list[Event]) -> int:
+            return sum([await on_event(event) for event in group])
+
+        accepted = sum(await asyncio.gather(*(in_order(group) for group in by_sender.values())))
         return {"accepted": accepted}
