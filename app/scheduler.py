@@ -49,7 +49,10 @@ class Jobs:
             if await ownership.release(conversation.id, None, reason="idle"):
                 released += 1
                 if owner is not None:
-                    await self._notifier.idle_released(owner, minutes)
+                    try:
+                        await self._notifier.idle_released(owner, minutes)
+                    except Exception:  # a manager who blocked the admin bot must not stop the others' release
+                        log.warning("could not tell manager %s about an idle release", owner, exc_info=True)
         return released
 
     async def decay_leads(self) -> int:

@@ -138,3 +138,32 @@ async def test_nothing_is_sent_outside_the_24_hour_window(services_factory):
         assert await services.outbox.deliver(conversation, late, sender="manager") is False
         assert graph.texts("PSID-7")[-1] != late.text and len(graph.texts("PSID-7")) == 1
         assert await db.messages.count_documents({"conversation_id": conversation.id, "status": "outside_window"}) == 1
+
+
+async def test_every_messenger_and_instagram_fixture_is_read_into_the_right_message(services_factory):
+    async with meta_app(services_factory) as app:
+        db = app.services.clients.db
+        answered = {
+            "messenger": ["messenger_attachment_image", "messenger_postback", "messenger_reply_to"],
+            "instagram": ["instagram_story_reply", "instagram_story_mention", "instagram_post_share"],
+        }
+        for channel, names in answered.items():
+            for name in names:
+                assert (await post_signed(app.web, channel, fixture(name))).json() == {"accepted": 1}, name
+        assert (await post_signed(app.web, "instagram", fixture("instagram_seen"))).json() == {"accepted": 0}
+        await app.graph.wait_for("{SENDER_ID}")
+        stored = {d["channel_message_id"]: d async for d in db.messages.find({"direction": "in"})}
+        assert stored["m_postback_1"]["meta"]["payload"] == "USER_DEFINED_PAYLOAD"
+        assert stored["m_postback_1"]["text"] == "Talk to a manager"
+        assert stored["mid.$cAAJdkrCd2ORnva8ErFhjGm0X_Q_c"]["meta"]["attachments"] == ["photo"]
+        assert stored["message-id-1"]["text"] == "This is the story reply"
+        assert stored["message-id-2"]["meta"]["attachments"] == ["story_mention"]
+        # A post shared without words: its caption is what the customer asks about.
+        assert stored["{MESSAGE_ID}"]["text"].startswith("Build a workspace that attracts talent")
+        referral = fixture("messenger_text_quick_reply")
+        event = referral["entry"][0]["messaging"][0]
+        event["message"] = {"mid": "mid.REF1", "text": "Hi!"}
+        event["referral"] = {"ref": "spring_sale", "source": "SHORTLINK", "type": "OPEN_THREAD"}
+        assert (await post_signed(app.web, "messenger", referral)).json() == {"accepted": 1}
+        doc = await db.messages.find_one({"channel_message_id": "mid.REF1"})
+        assert doc["meta"]["referral"] == "spring_sale"
