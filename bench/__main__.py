@@ -42,13 +42,14 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def start_server(data_dir: Path, port: int) -> tuple[subprocess.Popen, float]:
+def start_server(data_dir: Path, port: int, extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, float]:
     env = {
         **os.environ,
         "DATA_DIR": str(data_dir),
         "HTTP_PORT": str(port),
         "LOG_LEVEL": "WARNING",
         "WEB_CHAT_RATE_PER_MINUTE": "100000",
+        **(extra or {}),
     }
     for key in ("MONGODB_URI", "REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "TELEGRAM_BOT_TOKEN"):
         env.pop(key, None)

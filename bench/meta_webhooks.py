@@ -1,7 +1,7 @@
-"""Meta webhooks under load: signed batched events (Messenger, Instagram, WhatsApp mixed) posted to the real
-app over HTTP, acknowledgement throughput and p50/p99 latency (persist, then 200), then the time until every
-reply reached the local Graph API server; and reply latency per channel for single messages. Offline brain,
-embedded defaults.
+"""Meta webhooks under load: signed batched events (Messenger, Instagram, WhatsApp mixed) posted to a real
+`closer serve` process (offline brain, embedded defaults) over HTTP: acknowledgement throughput and p50/p99
+latency (persist, then 200), the time until every reply reached the local Graph API server (this process
+plays Meta on both sides), and reply latency per channel for single messages.
 
 python -m bench.meta_webhooks [--posts 120] [--batch 5] [--concurrency 8] [--json bench/results/meta_webhooks.json]
 """
@@ -20,10 +20,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from app.container import open_services
-from app.http import create_app
-from app.meta_channels import build_meta_channels
-from app.settings import Settings
+from bench.__main__ import free_port, rss_mb, start_server, stop
 from bench.report import report
 from channels.meta.signature import sign
 from tests.fakes.graph_api import FakeGraph
@@ -84,28 +81,36 @@ async def post(web: httpx.AsyncClient, channel: str, payload: dict[str, Any]) ->
 
 
 async def measure(posts: int, batch: int, concurrency: int) -> dict[str, Any]:
+    """A real `closer serve` process (its own cores and event loop); this process plays Meta on both sides."""
     graph = FakeGraph()
     with tempfile.TemporaryDirectory(prefix="closer-meta-bench-") as tmp:
         async with serve_app(graph.app) as graph_base:
-            settings = Settings.from_flat(
-                _env_file=None,
-                data_dir=Path(tmp),
-                meta_app_secret=SECRET,
-                meta_verify_token="bench",
-                messenger_page_token="page",
-                instagram_token="ig",
-                whatsapp_token="wa",
-                whatsapp_phone_number_id=PHONE_NUMBER_ID,
-                meta_graph_base=graph_base,
-            )
-            async with open_services(settings) as services, httpx.AsyncClient(timeout=30) as graph_http:
-                channels = build_meta_channels(settings, services, graph_http)
-                assert channels.router is not None
-                app = create_app(services, [channels.router])
-                async with serve_app(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as web:
+            env = {
+                "META_APP_SECRET": SECRET,
+                "META_VERIFY_TOKEN": "bench",
+                "MESSENGER_PAGE_TOKEN": "page",
+                "INSTAGRAM_TOKEN": "ig",
+                "WHATSAPP_TOKEN": "wa",
+                "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+                "META_GRAPH_BASE": graph_base,
+            }
+            port = free_port()
+            proc, _ = await asyncio.to_thread(start_server, Path(tmp), port, env)
+            try:
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as web:
                     per_channel = await reply_latency(web, graph)
                     load = await burst(web, graph, posts, batch, concurrency)
-    return {"posts": posts, "batch": batch, "concurrency": concurrency, **load, "reply_latency": per_channel}
+                rss = rss_mb(proc.pid)
+            finally:
+                stop(proc)
+    return {
+        "posts": posts,
+        "batch": batch,
+        "concurrency": concurrency,
+        **load,
+        "reply_latency": per_channel,
+        "rss_mb_after": round(rss, 1),
+    }
 
 
 async def reply_latency(web: httpx.AsyncClient, graph: FakeGraph, rounds: int = 8) -> dict[str, dict[str, float]]:

@@ -32,8 +32,11 @@ class TurnQueue(Protocol[T, R]):
 class InProcessTurnQueue(Generic[T, R]):
     """Per-key FIFO lanes, each worked by one task that exists only while its lane has turns."""
 
-    def __init__(self, worker: Callable[[T], Awaitable[R]]) -> None:
+    def __init__(self, worker: Callable[[T], Awaitable[R]], max_running: int = 32) -> None:
         self._worker = worker
+        # Turns beyond this many wait their turn: hundreds running at once would starve the event loop that must
+        # also accept (persist and acknowledge) new messages; waiting on a model, 32 at once keep it busy.
+        self._running = asyncio.Semaphore(max_running)
         self._lanes: dict[str, deque[tuple[T, asyncio.Future[R]]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -55,7 +58,8 @@ class InProcessTurnQueue(Generic[T, R]):
             while lane:
                 turn, future = lane[0]
                 try:
-                    result = await self._worker(turn)
+                    async with self._running:
+                        result = await self._worker(turn)
                 except Exception as exc:  # logged here (a webhook turn may have no waiter), handed to any waiter
                     log.exception("turn of conversation %s failed", key)
                     if not future.done():
