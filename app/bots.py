@@ -46,8 +46,10 @@ def build_customer_bot(settings: Settings, services: Services) -> TelegramRuntim
         webhook_secret=telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None,
         public_base_url=settings.http.public_base_url,
     )
-    services.outbox.register(TelegramOutbound(runtime.bot))
-    services.outbox.register(TelegramBusinessOutbound(runtime.bot, connections))
+    services.outbox.register(TelegramOutbound(runtime.bot, services.media.library.assets))
+    if services.outbox.media is not None:  # a file_id belongs to one bot: cached under this bot's id
+        services.outbox.media.bot_keys.update(telegram=str(runtime.bot.id), telegram_business=str(runtime.bot.id))
+    services.outbox.register(TelegramBusinessOutbound(runtime.bot, connections, services.media.library.assets))
     return runtime
 
 

@@ -17,6 +17,7 @@ from openai import AsyncOpenAI
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
+from app.media import Media, build_media
 from app.settings import Settings
 from brain.answer_cache import AnswerCache
 from brain.classifier import IntentClassifier
@@ -131,6 +132,7 @@ class Services:
     ownership: Ownership
     hub: Hub
     crm: CrmWebhook
+    media: Media
     alerts: OpsAlerts = field(default_factory=OpsAlerts)
 
 
@@ -277,7 +279,8 @@ async def open_services(
 
         crm = build_crm(settings, repos, stack)
         events = ConversationEvents([PipelineMetrics(clients.registry), AuditTrail(repos.audit), crm])
-        outbox = Outbox(repos.messages, repos.conversations)
+        media = await build_media(settings, clients.db, clients.embedder, brain)
+        outbox = Outbox(repos.messages, repos.conversations, media=media.delivery)
         outbox.register(WebOutbound())
         stores = Stores(repos.contacts, repos.conversations, repos.messages, repos.leads)
         hub = Hub(stores, brain, outbox, events, clients.cache)
@@ -290,7 +293,7 @@ async def open_services(
             clients.redis_configured,
         )
         yield Services(
-            settings, clients, repos, knowledge, brain, learned, corrections, events, outbox, ownership, hub, crm
+            settings, clients, repos, knowledge, brain, learned, corrections, events, outbox, ownership, hub, crm, media
         )
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pymongo.errors import PyMongoError
 
 from app.container import Services
-from app.routes import health, leads
+from app.routes import health, leads, media
 from channels.web import web_router
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def create_app(services: Services, extra_routers: list[APIRouter] | None = None)
     app.include_router(web_router(services.hub, services.clients.cache, rate))
     app.include_router(leads.router)
     app.include_router(health.router)
+    app.include_router(media.router)
     for router in extra_routers or []:
         app.include_router(router)
     return app

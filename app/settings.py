@@ -162,6 +162,8 @@ class Settings(BaseSettings):
     playbook: Path | None = None
     max_inbound_chars: int = 8000
     timezone: str = "UTC"
+    media_link_ttl_s: float = 3600
+    media_link_secret: SecretStr | None = None  # unset: a key kept under DATA_DIR
 
     http: HttpSettings = Field(default_factory=HttpSettings)
     mongo: MongoSettings = Field(default_factory=MongoSettings)

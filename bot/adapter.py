@@ -13,7 +13,6 @@ from aiogram.exceptions import (
 )
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -22,6 +21,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
+from bot.media import FileIds, TelegramMedia
 from channels.messages import (
     CONTACT_PAYLOAD,
     Attachment,
@@ -120,8 +120,9 @@ class TelegramOutbound:
     name = CHANNEL
     capabilities = ChannelCapabilities(max_text=4096, max_buttons=8, button_title_max=64, drafts=True)
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, file_ids: FileIds | None = None) -> None:
         self._bot = bot
+        self._media = TelegramMedia(bot, file_ids)
 
     async def draft(self, recipient_id: str, draft_id: int, text: str) -> None:
         """A streamed preview (Bot API 9.3+, private chats); "" shows Telegram's "Thinking…" placeholder.
@@ -146,7 +147,7 @@ class TelegramOutbound:
         markup = _markup(message, reply_keyboard=business_connection_id is None)
         try:
             if message.media:
-                return await self._send_media(chat_id, message, markup, business_connection_id)
+                return await self._media.send(chat_id, message, markup, business_connection_id)
             sent = await self._bot.send_message(
                 chat_id, message.text, reply_markup=markup, business_connection_id=business_connection_id
             )
@@ -157,33 +158,6 @@ class TelegramOutbound:
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             raise DeliveryError(str(exc), transient=False) from exc
         return str(sent.message_id)
-
-    async def _send_media(
-        self,
-        chat_id: int,
-        message: OutboundMessage,
-        markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None,
-        business_connection_id: str | None,
-    ) -> str:
-        """Each item with its own upload; the text rides as the caption when it fits (1024 characters)."""
-        caption = message.text if len(message.text) <= 1024 else None
-        common = {"reply_markup": markup, "business_connection_id": business_connection_id}
-        sent_id = ""
-        for i, item in enumerate(message.media):
-            source = BufferedInputFile(item.data, item.filename or "file") if item.data is not None else item.url
-            if source is None:
-                continue
-            text = caption if i == 0 else None
-            if item.kind == "photo":
-                sent = await self._bot.send_photo(chat_id, source, caption=text, **common)
-            elif item.kind == "video":
-                sent = await self._bot.send_video(chat_id, source, caption=text, **common)
-            else:
-                sent = await self._bot.send_document(chat_id, source, caption=text, **common)
-            sent_id = str(sent.message_id)
-        if caption is None and message.text:
-            sent_id = str((await self._bot.send_message(chat_id, message.text, **common)).message_id)
-        return sent_id
 
 
 def _markup(message: OutboundMessage, *, reply_keyboard: bool) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:

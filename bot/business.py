@@ -18,6 +18,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BusinessConnection, Message
 
 from bot.adapter import TelegramOutbound
+from bot.media import FileIds
 from channels.messages import ChannelCapabilities, DeliveryError, OutboundMessage
 from channels.ownership import Ownership
 from storage.business_connections import BusinessConnectionRecord, BusinessConnectionRepository
@@ -148,8 +149,8 @@ class TelegramBusinessOutbound:
         max_text=4096, max_buttons=8, button_title_max=64, reply_window_hours=REPLY_WINDOW_HOURS
     )
 
-    def __init__(self, bot: Bot, connections: BusinessConnectionRepository) -> None:
-        self._telegram = TelegramOutbound(bot)
+    def __init__(self, bot: Bot, connections: BusinessConnectionRepository, file_ids: FileIds | None = None) -> None:
+        self._telegram = TelegramOutbound(bot, file_ids)
         self._connections = connections
 
     async def send(self, recipient_id: str, message: OutboundMessage) -> str | None:

@@ -143,6 +143,31 @@ class Texts(BaseModel):
             "uk": "Дякую! Менеджер незабаром з вами зв'яжеться.",
         }
     )
+    media_caption: Localized = Field(
+        default_factory=lambda: {"en": "Here it is: {title}", "ru": "Отправляю: {title}", "uk": "Надсилаю: {title}"}
+    )
+    media_choose: Localized = Field(
+        default_factory=lambda: {
+            "en": "I have a few materials on that. Which one do you need?",
+            "ru": "У меня есть несколько материалов на эту тему. Какой вам нужен?",
+            "uk": "Маю кілька матеріалів на цю тему. Який вам потрібен?",
+        }
+    )
+    media_partner_only: Localized = Field(
+        default_factory=lambda: {
+            "en": "That material is for our partners only. I can tell you about it here, or a manager can help.",
+            "ru": "Этот материал только для наших партнёров. Могу рассказать о нём здесь или позвать менеджера.",
+            "uk": "Цей матеріал лише для наших партнерів. Можу розповісти про нього тут або покликати менеджера.",
+        }
+    )
+    media_too_big: Localized = Field(
+        default_factory=lambda: {
+            "en": "{title} is too large to send here; download it: {url}",
+            "ru": "{title} слишком большой для отправки здесь; скачайте по ссылке: {url}",
+            "uk": "{title} завеликий для надсилання тут; завантажте за посиланням: {url}",
+        }
+    )
+    partner_greeting: Localized = Field(default_factory=dict)  # empty: the ordinary greeting
 
 
 class Playbook(BaseModel):

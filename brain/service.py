@@ -20,6 +20,7 @@ from brain.knowledge.base import KnowledgeBase, Passage
 from brain.learning import LearnedAnswers
 from brain.llm import LLMResponder, LLMUnavailable
 from brain.llm_router import LLMRouter, RouterUnavailable
+from brain.media_reply import MediaDesk
 from brain.offline import OfflineResponder
 from brain.playbook import Category, Playbook
 from brain.qualification import NOT_QUALIFIED, Qualifier, next_question
@@ -61,6 +62,7 @@ class Brain:
         cache: AnswerCache | None = None,
         state: StateStore | None = None,
         learned: LearnedAnswers | None = None,
+        media: MediaDesk | None = None,
         max_inbound_chars: int = 8000,
     ) -> None:
         self.playbook = playbook
@@ -78,6 +80,7 @@ class Brain:
         self._breaker = breaker or CircuitBreaker()
         self._pending = PendingActions(state)
         self._max_chars = max_inbound_chars
+        self.media = media  # the catalogue of sendable files (presentations, videos, price lists)
         self.picker = PassagePicker(knowledge, knowledge.embedder)
 
     def use_playbook(self, playbook: Playbook, router: OfflineRouter) -> None:
@@ -99,9 +102,11 @@ class Brain:
     def _language(self, language: str | None) -> str:
         return language if language in self.playbook.languages else self.playbook.default_language
 
-    def greeting(self, language: str | None) -> BrainReply:
+    def greeting(self, language: str | None, audience: str = "unknown") -> BrainReply:
         language = self._language(language)
-        return BrainReply(self.playbook.text("greeting", language), language, "greeting", "canned")
+        partner = self.playbook.texts.partner_greeting if audience == "partner" else {}
+        text = self.playbook.localized(partner, language) if partner else self.playbook.text("greeting", language)
+        return BrainReply(text, language, "greeting", "canned", audience=audience)
 
     def canned(self, key: str, language: str | None, intent: str, mode: str = "canned") -> BrainReply:
         language = self._language(language)
@@ -155,9 +160,11 @@ class Brain:
     async def _answer_turn(self, turn: Turn, drafts: DraftSink | None) -> BrainReply:
         language = turn.previous_language or turn.language_hint
         if turn.payload == START_PAYLOAD:
-            return self.greeting(turn.language_hint or language)
+            return self.greeting(turn.language_hint or language, turn.audience)
         if turn.payload == CONTACT_PAYLOAD:
             return self.canned("contact_thanks", language, "contact")
+        if self.media is not None and (asked := await self.media.reply(turn)) is not None:
+            return asked
         if not turn.text.strip():
             if turn.attachments:
                 return self.canned("unsupported_message", language, "unsupported")
@@ -188,7 +195,7 @@ class Brain:
         category = self.playbook.category(route.category)
         greeting_like = len(turn.text) < 40 and any(ch.isalpha() for ch in turn.text)
         if category is not None and category.action == "greet" and greeting_like:
-            return self.greeting(language)
+            return self.greeting(language, turn.audience)
         if category is not None and category.action == "acknowledge" and route.score >= ACKNOWLEDGE_MIN_SCORE:
             return BrainReply(self.playbook.text("purchase_ack", language), language, category.id, "offline")
         return await self._from_knowledge(turn, route, category, drafts)

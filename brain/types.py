@@ -34,6 +34,7 @@ class Media:
     kind: str  # photo | video | document | audio
     url: str | None = None
     title: str | None = None
+    asset_id: str | None = None  # a catalogue asset: each channel delivers it its own way
 
 
 @dataclass(slots=True)
@@ -57,6 +58,7 @@ class Turn:
     message_text: str = ""  # the customer's own words in this message ("" for a bare button tap)
     customer_texts: list[str] = field(default_factory=list)  # the customer's recent messages, this one last
     lead: Lead | None = None  # the conversation's lead before this turn
+    audience: str = "unknown"  # the contact's: buyer | partner | unknown (partner-only assets need partner)
 
 
 @dataclass(slots=True)

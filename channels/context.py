@@ -74,4 +74,5 @@ class TurnContext:
             message_text=inbound.text,
             customer_texts=self.customer_texts(),
             lead=self.lead,
+            audience=self.accepted.contact.audience,
         )

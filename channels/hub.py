@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,6 +29,13 @@ from storage.repositories import DuplicateMessage
 log = logging.getLogger(__name__)
 
 DEDUPE_TTL_S = 3 * 24 * 3600
+PARTNER_LINK = re.compile(r"^(partner|dealer|reseller)", re.IGNORECASE)  # t.me/bot?start=partner, m.me/page?ref=...
+
+
+def is_partner_link(referral: str | None) -> bool:
+    return bool(referral and PARTNER_LINK.match(referral))
+
+
 MEMORY_MESSAGES = 60  # messages loaded per turn; the older ones are condensed into a rolling summary
 SHUTDOWN_GRACE_S = 15.0
 
@@ -88,6 +96,9 @@ class Hub:
             # A number the platform vouches for (WhatsApp) or one shared with the contact button is the customer's own.
             phone=inbound.phone or (inbound.text.strip() if inbound.payload == CONTACT_PAYLOAD else None),
         )
+        if is_partner_link(inbound.referral) and contact.audience != "partner":
+            await self._stores.contacts.set_audience(contact.id, "partner", "link")
+            contact.audience = "partner"
         conversation = await self._stores.conversations.open(contact, None)
         try:
             stored = await self._stores.messages.add(
@@ -126,6 +137,8 @@ class Hub:
         turn = context.turn()
         drafts = accepted.drafts or self._outbox.drafts_for(context.conversation)
         reply = await self._brain.reply(turn, drafts)
+        if reply.audience in ("buyer", "partner") and reply.audience != context.accepted.contact.audience:
+            await self._stores.contacts.learn_audience(context.accepted.contact.id, reply.audience)
         lead_change = await self._record_lead(context, reply.lead, reply.question) if reply.lead else None
         outbound, delivered = await self._deliver(context, reply)
         escalated = await self._record_outcome(context, reply, delivered)
@@ -171,7 +184,7 @@ class Hub:
         outbound = OutboundMessage(
             text=reply.full_text,
             buttons=reply.buttons,
-            media=[MediaItem(m.kind, url=m.url, title=m.title) for m in reply.media],
+            media=[MediaItem(m.kind, url=m.url, title=m.title, asset_id=m.asset_id) for m in reply.media],
             contact_request=reply.contact_button,
         )
         meta = {

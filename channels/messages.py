@@ -60,6 +60,8 @@ class MediaItem:
     title: str | None = None
     data: bytes | None = None  # uploaded bytes (e.g. a file a manager sent through the admin bot)
     filename: str | None = None
+    asset_id: str | None = None  # a catalogue asset: the outbox fills in bytes, a cached file id or a link
+    file_id: str | None = None  # Telegram: this bot's cached file_id for the asset
 
 
 @dataclass(slots=True)

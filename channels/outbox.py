@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from brain.types import Button
+from channels.media_delivery import MediaDelivery
 from channels.messages import (
     ChannelCapabilities,
     DeliveryError,
@@ -71,7 +72,9 @@ class Outbox:
         conversations: ConversationRepository,
         attempts: int = 3,
         backoff_s: float = 0.5,
+        media: MediaDelivery | None = None,
     ) -> None:
+        self.media = media  # catalogue assets made sendable per channel
         self._messages = messages
         self._conversations = conversations
         self._attempts = attempts
@@ -149,6 +152,8 @@ class Outbox:
         if window == "human_agent":
             message = replace(message, tag=HUMAN_AGENT_TAG)
             meta["tag"] = HUMAN_AGENT_TAG
+        if self.media is not None:
+            message = await self.media.prepare(conversation.channel, message, conversation.language)
         ok = True
         for piece in fit_to_channel(message, channel.capabilities):
             stored = await self._messages.add(

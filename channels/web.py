@@ -46,6 +46,7 @@ class ChatRequest(BaseModel):
     payload: str | None = Field(default=None, max_length=64)
     message_id: str | None = Field(default=None, max_length=128)
     language: str | None = Field(default=None, max_length=8)
+    ref: str | None = Field(default=None, max_length=64)  # the page's referral (`partner` on a partners' page)
 
     @field_validator("session_id")
     @classmethod
@@ -84,7 +85,7 @@ def chat_response(result: TurnResult) -> ChatResponse:
             ReplyOut(
                 text=r.text,
                 buttons=[ButtonOut(title=b.title, payload=b.payload) for b in r.buttons],
-                media=[{"kind": m.kind, "url": m.url, "title": m.title} for m in r.media],
+                media=[{"kind": m.kind, "url": m.url, "title": m.title} for m in r.media if m.url],
             )
             for r in result.replies
         ],
@@ -201,6 +202,7 @@ def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> AP
             text=body.text,
             payload=body.payload,
             language_hint=body.language,
+            referral=body.ref,
         )
         if "text/event-stream" in request.headers.get("accept", ""):
             drafts: asyncio.Queue[str] = asyncio.Queue()

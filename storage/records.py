@@ -20,6 +20,7 @@ class Contact:
     language: str | None = None
     phone: str | None = None
     email: str | None = None
+    audience: str = "unknown"  # buyer | partner | unknown: who they are to the business (partner-only media)
 
 
 @dataclass(slots=True)

@@ -62,6 +62,25 @@ class ContactRepository:
         doc = await self._col.find_one({"_id": ObjectId(contact_id)})
         return _contact(doc) if doc else None
 
+    async def set_audience(self, contact_id: str, audience: str, source: str) -> None:
+        """A partner link or a manager's switch: decides, whatever was read before."""
+        await self._col.update_one(
+            {"_id": ObjectId(contact_id)}, {"$set": {"audience": audience, "audience_source": source}}
+        )
+
+    async def learn_audience(self, contact_id: str, audience: str) -> None:
+        """The router's reading: fills an unknown audience, or makes a router-read buyer a partner; never
+        overrides a link or a manager, and never turns a partner back into a buyer."""
+        replaceable = ["unknown", None] if audience == "buyer" else ["unknown", None, "buyer"]
+        await self._col.update_one(
+            {
+                "_id": ObjectId(contact_id),
+                "audience": {"$in": replaceable},
+                "audience_source": {"$nin": ["link", "manager"]},
+            },
+            {"$set": {"audience": audience, "audience_source": "router"}},
+        )
+
 
 class ConversationRepository:
     def __init__(self, db: Database) -> None:
@@ -245,6 +264,7 @@ def _contact(doc: dict[str, Any]) -> Contact:
         username=doc.get("username"),
         language=doc.get("language"),
         phone=doc.get("phone"),
+        audience=doc.get("audience", "unknown"),
         email=doc.get("email"),
     )
 

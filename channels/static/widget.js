@@ -6,7 +6,8 @@
    Options (all optional): data-title, data-color (any CSS colour), data-position (right | left),
    data-lang (ru | uk | en; default: the browser's language), data-greeting (shown locally on first open;
    without it the server's greeting is asked for), data-placeholder, data-api (the Closer server; default:
-   where this script was loaded from).
+   where this script was loaded from), data-ref (where the visitor came from; `partner` on a partners' page
+   makes them a partner: partner greeting and partner-only materials).
    Plain JavaScript, no build step, nothing loaded from elsewhere. It lives in a Shadow DOM, so the page's CSS
    neither reaches it nor is touched by it. The session and the conversation so far are kept in localStorage
    (per Closer server), so a reload or another page of the site continues the same conversation.
@@ -398,6 +399,7 @@
         headers: { "Content-Type": "application/json", Accept: streaming ? "text/event-stream" : "application/json" },
         body: JSON.stringify({
           session_id: state.session, text, payload: payload || null, message_id: randomId(), language: lang,
+          ref: data.ref || null,
         }),
       });
       if (!response.ok) {

@@ -46,6 +46,14 @@ class MemoryContacts:
         found = self.items.get(contact_id)
         return replace(found) if found else None
 
+    async def set_audience(self, contact_id: str, audience: str, source: str) -> None:
+        self.items[contact_id].audience = audience
+
+    async def learn_audience(self, contact_id: str, audience: str) -> None:
+        contact = self.items[contact_id]
+        if contact.audience == "unknown" or (audience == "partner" and contact.audience == "buyer"):
+            contact.audience = audience
+
 
 class MemoryConversations:
     def __init__(self) -> None:
