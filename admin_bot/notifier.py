@@ -147,6 +147,8 @@ class ManagerNotifier(ConversationListener):
         manager_id = conversation.owner_manager_id
         if manager_id is None:
             return
+        if conversation.channel == "telegram_business" and conversation.channel_user_id.startswith(f"{manager_id}:"):
+            return  # the seller took over their own business chat: they see the customer there already
         chat_id, thread = manager_id, None
         contact = await self._contacts.get(conversation.contact_id)
         who = (contact.name if contact and contact.name else None) or f"{conversation.channel} customer"
@@ -157,18 +159,25 @@ class ManagerNotifier(ConversationListener):
         download = self._downloaders.get(conversation.channel)
         # Telegram and WhatsApp attachments have ids; Messenger and Instagram ones come as URLs.
         media = [a for a in inbound.attachments if a.kind in RELAYED_MEDIA and (a.file_id or a.url)]
+        relayed = 0
         if media and download is not None:
             caption = f"{header} {inbound.text}"[:1024]
             for attachment in media:
-                data = await download(attachment.file_id or attachment.url or "")
-                upload = BufferedInputFile(data, attachment.name or attachment.kind)
-                send = getattr(self._bot, f"send_{attachment.kind}")
-                await send(chat_id, upload, caption=caption, message_thread_id=thread)
-                caption = header
-            return
+                try:
+                    data = await download(attachment.file_id or attachment.url or "")
+                    upload = BufferedInputFile(data, attachment.name or attachment.kind)
+                    send = getattr(self._bot, f"send_{attachment.kind}")
+                    await send(chat_id, upload, caption=caption, message_thread_id=thread)
+                except Exception:  # an expired link or a file too big for the admin bot: the words still go
+                    log.warning("a %s from conversation %s could not be relayed", attachment.kind, conversation.id)
+                    continue
+                caption, relayed = header, relayed + 1
+            if relayed == len(media):
+                return
         kinds = ", ".join(a.kind for a in inbound.attachments)
-        text = inbound.text or f"[{kinds or 'empty message'}]"
-        await self._bot.send_message(chat_id, f"{header} {text}", message_thread_id=thread)
+        missing = f" [{kinds}: could not be fetched]" if relayed < len(media) and download is not None else ""
+        text = (inbound.text or ("" if missing else f"[{kinds or 'empty message'}]")) + missing
+        await self._bot.send_message(chat_id, f"{header} {text}".rstrip(), message_thread_id=thread)
 
     async def idle_released(self, manager_id: int, minutes: float) -> None:
         """The idle timeout gave a manager's chat back to the bot: they are told, in their language."""

@@ -76,4 +76,5 @@ async def on_send_template(
     sent = _("✓ Template sent. When the customer answers, you can write freely for 24 hours.")
     await query.answer(sent if delivered else _("⚠️ Could not deliver; see the logs."))
     if isinstance(query.message, Message) and delivered:
+        await query.message.edit_reply_markup(reply_markup=None)  # one template per tap: no second send
         await query.message.answer(f"{sent}\n\n{record}")

@@ -3,12 +3,15 @@ its Bot API models take seconds to import)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.container import Services
 from app.settings import Settings
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from admin_bot.notifier import ManagerNotifier
@@ -98,8 +101,16 @@ def build_admin_bot(
     services.events.subscribe(notifier)
 
     async def alert_admins(text: str) -> None:
+        """Every admin who can be reached; raises only when none could (the alert is then tried again)."""
+        told = 0
         for admin_id in sorted(managers.admin_ids):
-            await bot.send_message(admin_id, text)
+            try:
+                await bot.send_message(admin_id, text)
+                told += 1
+            except Exception:  # an admin who blocked the bot must not keep the alert from the others
+                log.warning("admin %s could not be alerted", admin_id, exc_info=True)
+        if managers.admin_ids and not told:
+            raise RuntimeError("no admin could be alerted")
 
     services.alerts.subscribe(alert_admins)
     dispatcher = create_admin_dispatcher(

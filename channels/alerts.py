@@ -19,14 +19,19 @@ class OpsAlerts:
         self._sinks.append(sink)
 
     async def once(self, key: str, text: str) -> bool:
-        """Tell every sink, unless `key` was already raised in this process; True when told now."""
+        """Tell every sink, unless `key` was already told in this process; True when told now. When no sink
+        could deliver it, the next occurrence tries again."""
         if key in self._raised:
             return False
         self._raised.add(key)
         log.error("admin alert: %s", text)
+        delivered = not self._sinks
         for sink in self._sinks:
             try:
                 await sink(text)
+                delivered = True
             except Exception:  # one broken sink (say, the admin bot blocked) must not hide the others
                 log.exception("an admin alert could not be delivered")
-        return True
+        if not delivered:
+            self._raised.discard(key)
+        return delivered

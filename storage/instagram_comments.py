@@ -3,12 +3,16 @@ once, across redeliveries (boosted posts notify twice), restarts and replicas.""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
 
 from storage.mongo import Database
 from storage.repositories import utcnow
+
+
+STALE_CLAIM = timedelta(minutes=10)
 
 
 class InstagramCommentRepository:
@@ -28,7 +32,10 @@ class InstagramCommentRepository:
         try:
             await self._col.insert_one(doc)
         except DuplicateKeyError:
-            return False
+            # A claim whose process died mid-reply may be taken again (Meta redelivers the comment).
+            stale = {"_id": comment_id, "status": "replying", "created_at": {"$lt": utcnow() - STALE_CLAIM}}
+            taken = await self._col.update_one(stale, {"$set": {"created_at": utcnow(), "reason": reason}})
+            return taken.modified_count == 1
         return True
 
     async def finish(self, comment_id: str, status: str, **fields: Any) -> None:

@@ -94,6 +94,12 @@ async def test_a_whole_takeover_on_instagram_with_the_human_agent_tag(services_f
         await post_signed(app.web, "instagram", instagram_message(igsid, "mid.I2", attachments=image))
         [relayed] = await fake.wait_for("sendPhoto", chat_id=MANAGER)
         assert next(iter(relayed.files.values())) == b"\x89PNG-instagram-photo"
+        # An attachment whose link no longer works: the words still reach the manager.
+        gone = [{"type": "image", "payload": {"url": f"{app.graph.base}/expired/link"}}]
+        await post_signed(app.web, "instagram", instagram_message(igsid, "mid.I3", "И ещё вот это", gone))
+        await fake.wait_until(
+            lambda: any("could not be fetched" in t and "И ещё вот это" in t for t in fake.texts(MANAGER))
+        )
 
         photo = fake.add_file(b"\xff\xd8manager-photo", "photo.jpg")
         extra = {"photo": [{"file_id": photo, "file_unique_id": "p1", "width": 10, "height": 10}]}

@@ -58,6 +58,11 @@ async def test_forged_unsigned_and_malformed_webhooks_are_refused_and_store_noth
             await post_signed(web, "messenger", {"object": "page", "entry": [{"messaging": [{}]}]})
         ).status_code == 400
         assert (await post_signed(web, "instagram", fixture("messenger_delivery"))).status_code == 400  # wrong object
+        for odd in (
+            {"object": "page", "entry": [{"messaging": 5}]},
+            {"object": "instagram", "entry": [{"changes": 5}]},
+        ):
+            assert (await post_signed(web, odd["object"].replace("page", "messenger"), odd)).status_code == 400
         await asyncio.sleep(0.3)
         assert graph.sent == []
         assert await services.clients.db.messages.count_documents({"channel": "messenger"}) == 0

@@ -8,9 +8,10 @@ import copy
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from brain.types import Button
-from channels.messages import OutboundMessage
+from channels.messages import DeliveryError, MediaItem, OutboundMessage
 from channels.meta.whatsapp_send import WhatsAppSender
 from storage.repositories import utcnow
 from tests.fakes.graph_api import FakeGraph
@@ -84,6 +85,27 @@ async def test_malformed_and_forged_whatsapp_webhooks(services_factory):
         del broken["entry"][0]["changes"][0]["value"]["messages"][0]["from"]
         assert (await post_signed(app.web, "whatsapp", broken)).status_code == 400
         assert (await post_signed(app.web, "whatsapp", fixture("messenger_text_quick_reply"))).status_code == 400
+        for shape in (
+            {"contacts": 5},
+            {"contacts": [{"wa_id": "1", "profile": "x"}]},
+            {
+                "messages": [
+                    {
+                        "from": "1",
+                        "id": "wamid.S",
+                        "type": "interactive",
+                        "interactive": {"type": "button_reply", "button_reply": "x"},
+                    }
+                ]
+            },
+            {"statuses": [{"id": 1, "status": "failed"}]},
+        ):
+            odd = copy.deepcopy(body)
+            odd["entry"][0]["changes"][0]["value"].update(shape)
+            assert (await post_signed(app.web, "whatsapp", odd)).status_code == 400, shape
+        odd = copy.deepcopy(body)
+        odd["entry"][0]["changes"] = 7
+        assert (await post_signed(app.web, "whatsapp", odd)).status_code == 400
         unknown = whatsapp_message("380500000001", "wamid.F2", "order", catalog_id="1", product_items=[])
         assert (await post_signed(app.web, "whatsapp", unknown)).json() == {"accepted": 1}  # stored, answered
         await app.graph.wait_for("380500000001")
@@ -119,21 +141,30 @@ async def test_pair_rate_limit_paces_the_recipient_and_outside_window_is_not_ret
     async with serve_app(graph.app) as base, httpx.AsyncClient() as http:
         sender = WhatsAppSender(http, base, "v25.0", PHONE_NUMBER_ID, "wa-token", pair_pace_s=0.5)
         graph.fail(131056, details="(#131056) Too many messages to this user")
-        try:
+        with pytest.raises(DeliveryError) as paced:  # the outbox retries it after retry_after_s
             await sender.send("380500000003", OutboundMessage("one"))
-        except Exception as exc:  # the outbox retries transient failures after retry_after_s
-            assert getattr(exc, "transient", False) and exc.retry_after_s == 0.5
+        assert paced.value.transient and paced.value.retry_after_s == 0.5
         started = asyncio.get_running_loop().time()
         await sender.send("380500000003", OutboundMessage("two"))
         assert asyncio.get_running_loop().time() - started >= 0.4  # paced, not hammered
         await sender.send("380500000004", OutboundMessage("another customer"))  # others are not held
         graph.fail(131047, details="Re-engagement message")
-        try:
+        with pytest.raises(DeliveryError) as late:
             await sender.send("380500000003", OutboundMessage("late"))
-            raise AssertionError("should have failed")
-        except Exception as exc:
-            assert getattr(exc, "transient", True) is False and "outside the messaging window" in str(exc)
+        assert late.value.transient is False and "outside the messaging window" in str(late.value)
         assert graph.texts("380500000003") == ["two"]
+
+
+async def test_a_piece_that_fails_halfway_is_finished_not_sent_again():
+    """Media, then text: a temporary failure of the text must not send the media a second time."""
+    graph = FakeGraph()
+    async with serve_app(graph.app) as base, httpx.AsyncClient() as http:
+        sender = WhatsAppSender(http, base, "v25.0", PHONE_NUMBER_ID, "wa-token")
+        piece = OutboundMessage("Here is the brochure", media=[MediaItem("document", url="https://x.example/b.pdf")])
+        graph.fail_after(1, 130429)  # the text (second call) is throttled once
+        assert await sender.send("380500000009", piece)
+        kinds = [s["body"]["type"] for s in graph.to("380500000009")]
+        assert kinds == ["document", "text"]
 
 
 async def test_a_manager_template_is_the_only_thing_sent_outside_the_window(services_factory):

@@ -4,6 +4,7 @@ with the comment and our reply already in the conversation's history."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 
@@ -35,8 +36,25 @@ class CommentResponder:
         self._contacts = contacts
         self._conversations = conversations
         self._messages = messages
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def __call__(self, comment: Comment) -> None:
+        """Answered after the webhook's 200 (routing and two Graph calls must not hold Meta up)."""
+        task = asyncio.create_task(self._handle_logged(comment), name=f"comment:{comment.comment_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10)
+
+    async def _handle_logged(self, comment: Comment) -> None:
+        try:
+            await self.handle(comment)
+        except Exception:  # a background task: logged here, the claim expires and a redelivery retries
+            log.exception("instagram comment %s could not be handled", comment.comment_id)
+
+    async def handle(self, comment: Comment) -> None:
         playbook, router = self._brain()
         reply = await comment_reply(comment.text, playbook, router)
         if reply is None:
@@ -46,6 +64,9 @@ class CommentResponder:
             return
         contact = await self._contacts.upsert("instagram", comment.author_id, username=comment.username)
         conversation = await self._conversations.open(contact, reply.language)
+        if conversation.owner == "human":  # a manager talks to this person now: the bot does not cut in
+            await self._comments.finish(comment.comment_id, "skipped: a manager owns the chat")
+            return
         await self._messages.add(
             conversation.id,
             "instagram",

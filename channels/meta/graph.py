@@ -3,8 +3,10 @@ Graph error handling every Meta sender shares."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import mimetypes
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -22,6 +24,8 @@ TOKEN_INVALID = 190
 MEDIA_TYPES = {"photo": "image", "video": "video", "audio": "audio", "document": "file"}
 
 TokenAlert = Callable[[str, str], Awaitable[None]]  # (channel, what Meta said): the admins are told once
+Step = Callable[[], Awaitable[str | None]]  # one Graph call of a piece; returns the platform message id
+STEP_ATTEMPTS = 3
 
 
 class GraphChannel:
@@ -32,6 +36,24 @@ class GraphChannel:
         self._http = http
         self._headers = {"Authorization": f"Bearer {token}"}  # the token never leaves this header
         self._on_token_error = on_token_error
+
+    async def _in_order(self, steps: list[Step]) -> str | None:
+        """One piece that takes several calls (media, then text). The first call fails as it is (the outbox
+        retries the whole piece); once something went out, a later call is retried here, and its final
+        failure is permanent: retrying the piece would send what already arrived a second time."""
+        last = None
+        for index, step in enumerate(steps):
+            for attempt in range(1, STEP_ATTEMPTS + 1):
+                try:
+                    last = await step()
+                    break
+                except DeliveryError as exc:
+                    if index == 0:
+                        raise
+                    if not exc.transient or attempt == STEP_ATTEMPTS:
+                        raise DeliveryError(f"{exc} (after part of the message went out)", transient=False) from exc
+                    await asyncio.sleep(min(exc.retry_after_s or 0.5 * 2 ** (attempt - 1), 10.0))
+        return last
 
     async def _call(self, url: str, **request: Any) -> dict[str, Any]:
         try:
@@ -93,19 +115,25 @@ class GraphSender(GraphChannel):
         return (await self._call(f"{self._root}/{comment_id}/replies", json={"message": text})).get("id")
 
     async def send(self, recipient_id: str, message: OutboundMessage) -> str | None:
-        last_id = None
-        for media in message.media:
-            if media.kind in MEDIA_TYPES and (media.url or media.data):
-                last_id = await self._send_media(recipient_id, media, message.tag)
-        if message.text or not message.media:
+        steps: list[Step] = [
+            lambda media=media: self._send_media(recipient_id, media, message.tag)  # type: ignore[misc]
+            for media in message.media
+            if media.kind in MEDIA_TYPES and (media.url or media.data)
+        ]
+        if message.text or not steps:
             body: dict[str, Any] = {"text": message.text or "…"}
             if message.buttons:
                 body["quick_replies"] = [
                     {"content_type": "text", "title": b.title[:20], "payload": b.payload or b.title}
                     for b in message.buttons[:QUICK_REPLIES_MAX]
                 ]
-            last_id = (await self._call(self._url, json=_envelope(recipient_id, body, message.tag))).get("message_id")
-        return last_id
+            envelope = _envelope(recipient_id, body, message.tag)
+            steps.append(lambda: self._message_id(self._call(self._url, json=envelope)))
+        return await self._in_order(steps)
+
+    @staticmethod
+    async def _message_id(call: Awaitable[dict[str, Any]]) -> str | None:
+        return (await call).get("message_id")
 
     async def _send_media(self, recipient_id: str, media: MediaItem, tag: str | None) -> str | None:
         kind = MEDIA_TYPES[media.kind]
@@ -117,7 +145,8 @@ class GraphSender(GraphChannel):
         # Bytes (a manager's photo or document): the Send API's multipart upload, `filedata` next to the JSON.
         envelope = _envelope(recipient_id, {"attachment": {"type": kind, "payload": {"is_reusable": True}}}, tag)
         form = {key: json.dumps(value) if isinstance(value, dict) else value for key, value in envelope.items()}
-        files = {"filedata": (media.filename or kind, media.data or b"", "application/octet-stream")}
+        mime = mimetypes.guess_type(media.filename or "")[0] or "application/octet-stream"
+        files = {"filedata": (media.filename or kind, media.data or b"", mime)}
         return (await self._call(self._url, data=form, files=files)).get("message_id")
 
 

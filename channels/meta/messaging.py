@@ -44,7 +44,7 @@ def _change(change: Any, account_id: str) -> Event:
     return Comment(
         comment_id=str(value["id"]),
         author_id=str(author["id"]),
-        username=author.get("username"),
+        username=str(author["username"])[:64] if isinstance(author.get("username"), str) else None,
         text=str(value.get("text") or ""),
         media_id=str(media["id"]) if media.get("id") else None,
         parent_id=str(value["parent_id"]) if value.get("parent_id") else None,

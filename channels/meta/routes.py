@@ -98,6 +98,8 @@ def _add_routes(
             events = parse_whatsapp(decoded) if channel == "whatsapp" else parse(channel, decoded)
         except (ValueError, MalformedWebhook) as exc:
             raise HTTPException(400, f"malformed webhook: {exc}") from exc
+        except (TypeError, AttributeError, KeyError) as exc:  # a field of the wrong shape deep in a signed body
+            raise HTTPException(400, f"malformed webhook: unexpected {type(exc).__name__}") from exc
         # Each sender's events in order; different senders' concurrently (a batch is many customers).
         by_sender: dict[str, list[Event]] = {}
         for event in events:

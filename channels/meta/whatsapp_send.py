@@ -8,6 +8,7 @@ first (`/media`, multipart); templates are the one thing sendable outside the 24
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 import time
 from typing import Any
 
@@ -15,7 +16,7 @@ import httpx
 
 from brain.types import Button
 from channels.messages import ChannelCapabilities, DeliveryError, MediaItem, OutboundMessage, Template
-from channels.meta.graph import GraphChannel, TokenAlert
+from channels.meta.graph import GraphChannel, Step, TokenAlert
 from channels.outbox import split_text
 
 REPLY_BUTTONS_MAX, LIST_ROWS_MAX = 3, 10
@@ -53,34 +54,44 @@ class WhatsAppSender(GraphChannel):
     async def send(self, recipient_id: str, message: OutboundMessage) -> str | None:
         if message.template is not None:
             return await self._post(recipient_id, {"type": "template", "template": _template(message.template)})
-        last_id = None
-        for media in message.media:
-            if media.kind in MEDIA_TYPES and (media.url or media.data):
-                last_id = await self._post(recipient_id, await self._media(media))
-        if message.text or not message.media:
-            last_id = await self._send_text(recipient_id, message.text or "…", message.buttons)
-        return last_id
+        steps: list[Step] = [
+            lambda media=media: self._send_media(recipient_id, media)  # type: ignore[misc]
+            for media in message.media
+            if media.kind in MEDIA_TYPES and (media.url or media.data)
+        ]
+        if message.text or not steps:
+            steps += self._text_steps(recipient_id, message.text or "…", message.buttons)
+        return await self._in_order(steps)
 
-    async def _send_text(self, recipient_id: str, text: str, buttons: list[Button]) -> str | None:
+    async def _send_media(self, recipient_id: str, media: MediaItem) -> str | None:
+        return await self._post(recipient_id, await self._media(media))
+
+    def _text_steps(self, recipient_id: str, text: str, buttons: list[Button]) -> list[Step]:
         if not buttons:
-            return await self._post(recipient_id, {"type": "text", "text": {"body": text, "preview_url": True}})
+            content = {"type": "text", "text": {"body": text, "preview_url": True}}
+            return [lambda: self._post(recipient_id, content)]
         # An interactive body holds 1,024 characters: longer text goes first on its own.
         *before, body = split_text(text, INTERACTIVE_BODY_MAX) or ["…"]
-        for piece in before:
-            await self._post(recipient_id, {"type": "text", "text": {"body": piece}})
-        return await self._post(recipient_id, {"type": "interactive", "interactive": _interactive(body, buttons)})
+        steps: list[Step] = [
+            lambda piece=piece: self._post(recipient_id, {"type": "text", "text": {"body": piece}})  # type: ignore[misc]
+            for piece in before
+        ]
+        interactive = {"type": "interactive", "interactive": _interactive(body, buttons)}
+        steps.append(lambda: self._post(recipient_id, interactive))
+        return steps
 
     async def _media(self, media: MediaItem) -> dict[str, Any]:
         kind = MEDIA_TYPES[media.kind]
         item: dict[str, Any] = {"link": media.url} if media.url else {"id": await self._upload(media, kind)}
-        if media.title:
+        if media.title and kind != "audio":  # WhatsApp takes no caption on audio
             item["caption"] = media.title[:1024]
         if kind == "document":
             item["filename"] = media.filename or media.title or "document"
         return {"type": kind, kind: item}
 
     async def _upload(self, media: MediaItem, kind: str) -> str:
-        mime = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg"}.get(kind, "application/pdf")
+        default = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg"}.get(kind, "application/pdf")
+        mime = mimetypes.guess_type(media.filename or "")[0] or default
         files = {"file": (media.filename or kind, media.data or b"", mime)}
         uploaded = await self._call(self._media_url, data={"messaging_product": "whatsapp", "type": mime}, files=files)
         if not uploaded.get("id"):

@@ -104,7 +104,7 @@
   const CSS_TEXT = `
     :host { all: initial; }
     * { box-sizing: border-box; }
-    .closer { --accent: ${config.color}; --on-accent: ${light ? "#1d1d1f" : "#fff"}; --ink: ${light ? "#1d1d1f" : "var(--accent)"};
+    .closer { --on-accent: ${light ? "#1d1d1f" : "#fff"}; --ink: ${light ? "#1d1d1f" : "var(--accent)"};
       position: fixed; bottom: 20px; z-index: 2147483000; display: flex; flex-direction: column;
       font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d1d1f; text-align: left; }
     .closer.right { right: 20px; align-items: flex-end; }
@@ -183,6 +183,8 @@
   const input = $("closer-input");
   const sendButton = $("closer-send");
   container.classList.add(config.position);
+  // The colour is set as a property, never written into markup: an attribute value cannot become HTML.
+  container.style.setProperty("--accent", config.color);
   container.lang = lang;
   $("closer-title").textContent = config.title;
   $("closer-close").setAttribute("aria-label", t.close);

@@ -19,6 +19,7 @@ class FakeGraph:
         self.uploads: dict[str, bytes] = {}  # WhatsApp media id → bytes (uploaded by us, or `add_media` for customers)
         self._failures: list[dict[str, Any]] = []
         self.attempts = 0  # every send POST, failed ones included
+        self._pass_first = 0
         self._ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self.base = ""  # set by the test once served: media URLs point back here
@@ -32,6 +33,11 @@ class FakeGraph:
         if details is not None:
             error["error_data"] = {"messaging_product": "whatsapp", "details": details}
         self._failures.append({"status": status, "error": error})
+
+    def fail_after(self, successes: int, code: int) -> None:
+        """Let `successes` sends through, then fail the next one with `code` (a throttle mid-piece)."""
+        self._pass_first = successes
+        self.fail(code)
 
     def add_media(self, media_id: str, data: bytes) -> None:
         """A customer's WhatsApp media, downloadable through `GET /{version}/{media_id}`."""
@@ -63,6 +69,9 @@ class FakeGraph:
 
     def _scripted_failure(self) -> JSONResponse | None:
         self.attempts += 1
+        if self._pass_first > 0:
+            self._pass_first -= 1
+            return None
         if self._failures:
             failure = self._failures.pop(0)
             return JSONResponse({"error": failure["error"]}, status_code=failure["status"])
