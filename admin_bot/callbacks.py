@@ -55,3 +55,15 @@ class SendTemplate(CallbackData, prefix="tpl"):
 
     conversation_id: str
     template_id: str
+
+
+class MediaUpload(CallbackData, prefix="mu"):
+    """A document's fate (knowledge, a sendable asset, both) or its audience, while the admin decides."""
+
+    token: str
+    action: Literal["kb", "asset", "both", "buyer", "partner", "all"]
+
+
+class AssetAction(CallbackData, prefix="ma"):
+    asset_id: str
+    action: Literal["buyer", "partner", "all", "delete"]

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from aiogram import Dispatcher
 
-from admin_bot import commands, knowledge, lead_buttons, relay, teaching
+from admin_bot import commands, knowledge, lead_buttons, media, relay, teaching
 from admin_bot.access import AccessMiddleware
 from admin_bot.handled import HandledConversation
 from admin_bot.i18n import ManagerLocale, Translator
 from bot.inflight import InFlightUpdates
 from brain.knowledge.base import KnowledgeBase
 from brain.learning import LearnedAnswers
+from brain.media_library import MediaLibrary
 from brain.playbook import Playbook
 from brain.qualification import LeadCorrections
 from channels.outbox import Outbox
@@ -47,6 +48,7 @@ def create_admin_dispatcher(
     managers_repo: ManagerRepository,
     playbook: Callable[[], Playbook],
     refresh_card: Callable[[str], Awaitable[None]],
+    media_library: MediaLibrary,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         manager_chat_id=manager_chat_id,
@@ -64,6 +66,7 @@ def create_admin_dispatcher(
         documents=documents,
         learned=learned,
         files_dir=files_dir,
+        library=media_library,
     )
     access = AccessMiddleware(managers, admins, translator)
     dispatcher.message.outer_middleware(access)
@@ -81,6 +84,7 @@ def create_admin_dispatcher(
         commands.build_router(),
         lead_buttons.build_router(),
         teaching.build_router(),
+        media.build_router(),
         knowledge.build_router(),
         relay.build_router(),
         lead_buttons.build_fallback_router(),  # last: buttons nobody above understood

@@ -132,5 +132,6 @@ def build_admin_bot(
         managers_repo=repos.managers,
         playbook=lambda: services.brain.playbook,
         refresh_card=notifier.refresh,
+        media_library=services.media.library,
     )
     return AdminBot(TelegramRuntime(bot, dispatcher, repos.inbox), notifier)

@@ -32,6 +32,18 @@ def build_parser() -> argparse.ArgumentParser:
     kb_sub.add_parser("list")
     delete = kb_sub.add_parser("delete")
     delete.add_argument("document_id")
+    media = sub.add_parser("media", help="add, list or delete files the bot can send (presentations, videos...)")
+    media_sub = media.add_subparsers(dest="media_command", required=True)
+    add = media_sub.add_parser("add")
+    add.add_argument("file", type=Path)
+    add.add_argument("--title", required=True)
+    add.add_argument("--audience", default="all", choices=["buyer", "partner", "all"])
+    add.add_argument("--description", default="")
+    add.add_argument("--tags", default="", help="comma-separated")
+    add.add_argument("--language", choices=["en", "ru", "uk"])
+    media_sub.add_parser("list")
+    media_delete = media_sub.add_parser("delete")
+    media_delete.add_argument("asset_id")
     evaluate = sub.add_parser("eval", help="run a labelled CSV/JSONL through the brain and print metrics")
     evaluate.add_argument("--task", required=True, choices=["router", "lead", "answer"])
     evaluate.add_argument("--test", required=True, type=Path)
@@ -56,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         first = exc.errors()[0]
         print(f"closer: error: setting {env_name(first['loc'])}: {first['msg']}", file=sys.stderr)
         return 2
-    configure_logging("WARNING" if args.command in {"chat", "kb", "ingest", "eval"} else settings.log_level)
+    quiet = {"chat", "kb", "ingest", "eval", "media"}
+    configure_logging("WARNING" if args.command in quiet else settings.log_level)
     try:
         return asyncio.run(_dispatch(args, settings))
     except (StorageUnavailable, PlaybookError) as exc:
@@ -78,6 +91,8 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from app.eval_cli import run_eval
 
         return await run_eval(settings, args.task, args.test, args.train, args.json_out, args.compare)
+    if args.command == "media":
+        return await _media(args, settings)
     from app.knowledge_cli import ingest_paths, kb_delete, kb_list
 
     if args.command == "ingest":
@@ -85,6 +100,17 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.kb_command == "list":
         return await kb_list(settings)
     return await kb_delete(settings, args.document_id)
+
+
+async def _media(args: argparse.Namespace, settings: Settings) -> int:
+    from app.media_cli import media_add, media_delete, media_list
+
+    if args.media_command == "add":
+        tags = [t.strip() for t in args.tags.split(",") if t.strip()]
+        return await media_add(settings, args.file, args.title, args.audience, args.description, tags, args.language)
+    if args.media_command == "list":
+        return await media_list(settings)
+    return await media_delete(settings, args.asset_id)
 
 
 async def chat(settings: Settings) -> int:

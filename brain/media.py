@@ -15,14 +15,14 @@ from typing import Literal
 import numpy as np
 
 ASSET_PAYLOAD = "asset:"  # a button choosing one asset: `asset:<id>`
-MIN_SCORE = 0.80  # e5 cosines sit high: below this the asset is about something else
+MIN_SCORE = 0.825  # e5 cosines sit high: below this the asset is about something else (bench.media_match)
 CLOSE = 0.015  # runners-up within this of the best are real alternatives worth a question
 MAX_CHOICES = 4
 
 _NAMES_A_FILE = re.compile(
-    r"презентац|\bпрез[уаы]?\b|видео|відео|video|ролик|прайс|price\s?list|pricelist|каталог|catalog|брошюр|brochure"
+    r"презентац|presentation|slides|\bdeck\b|\bпрез[уаы]?\b|видео|відео|video|ролик|прайс|price\s?list|pricelist|каталог|catalog|брошюр|brochure"
     r"|буклет|booklet|\bpdf\b|файл|\bfile|документ|document|инструкц|інструкц|manual|guide|сертиф|certificat"
-    r"|фото|photo|picture|картинк|логотип|\blogo|брендбук|brand\s?book|шаблон|template|договор|договір|contract"
+    r"|фото|photo|picture|\bpics?\b|картинк|видос|відос|\bdocs?\b|polic|політик|политик|логотип|\blogo|брендбук|brand\s?book|шаблон|template|договор|договір|contract"
     r"|подкаст|podcast|аудио|аудіо|audio|запис|recording|spec\s?sheet|специфікац|спецификац|datasheet"
     r"|матеріал|материал|material|\bkit\b|кит\b|курс|course|тренінг|тренинг|training|умови|условия|terms",
     re.IGNORECASE,

@@ -5,13 +5,25 @@ process at once, in other replicas within `REFRESH_S`."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
+from brain.knowledge.parsers import parse_document
 from brain.media import CatalogEntry, MediaMatcher
 from storage.embeddings import Embedder
 from storage.media_assets import MediaAsset, MediaAssetRepository, asset_summary, check_asset
 
 REFRESH_S = 30.0
+log = logging.getLogger(__name__)
+
+
+def document_text(name: str, data: bytes) -> str:
+    """A document's first words help find it by meaning; a file that cannot be read is still sendable."""
+    try:
+        return parse_document(name, data).markdown[:2000]
+    except ValueError as exc:
+        log.info("%s: no text for matching (%s)", name, exc)
+        return ""
 
 
 class MediaLibrary:

@@ -11,7 +11,6 @@ from pymongo.errors import DuplicateKeyError
 from storage.mongo import Database
 from storage.repositories import utcnow
 
-
 STALE_CLAIM = timedelta(minutes=10)
 
 

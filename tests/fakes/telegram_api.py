@@ -24,6 +24,10 @@ class Call:
     result: Any = None
 
 
+class BadRequest(Exception):
+    """A call Telegram refuses with 400 and this description."""
+
+
 class NotModified(Exception):
     """editMessageText with the text and buttons the message already shows."""
 
@@ -35,6 +39,7 @@ class FakeTelegram:
         self.calls: list[Call] = []
         self.updates: list[tuple[str | None, dict[str, Any]]] = []  # (bot token or None for any bot, update)
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.forgotten: set[str] = set()  # file ids Telegram no longer accepts (a test says so)
         self.webhook: dict[str, Any] | None = None
         self.shown: dict[tuple[int, int], tuple[str, Any]] = {}  # (chat, message) -> its edited text, buttons
         self.business_connections: dict[str, dict[str, Any]] = {}  # what getBusinessConnection answers
@@ -239,6 +244,11 @@ class FakeTelegram:
             except NotModified:
                 body = {"ok": False, "error_code": 400, "description": "Bad Request: message is not modified"}
                 return JSONResponse(body, status_code=400)
+            except BadRequest as exc:
+                async with self._changed:
+                    self.calls.append(call)  # refused calls are recorded too: a test may count attempts
+                    self._changed.notify_all()
+                return JSONResponse({"ok": False, "error_code": 400, "description": str(exc)}, status_code=400)
             call.result = result
             async with self._changed:
                 self.calls.append(call)
@@ -319,27 +329,33 @@ class FakeTelegram:
     def _m_deleteForumTopic(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return True
 
+    def _sent_file(self, kind: str, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        """An upload becomes a new file; a `file_id` is reused when known, refused like Telegram when not."""
+        if files:
+            return self._new_file(kind, next(iter(files.values())))
+        file_id = str(params.get(kind, ""))
+        if file_id not in self.files or file_id in self.forgotten:
+            raise BadRequest("Bad Request: wrong file identifier/HTTP URL specified")
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(self.files[file_id][1])}
+
     def _m_sendVoice(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        voice = {**self._new_file("voice", files.get("voice", b"")), "duration": 1}
+        voice = {**self._sent_file("voice", params, files), "duration": 1}
         return self._message(params, voice=voice, caption=params.get("caption"))
 
     def _m_sendAudio(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        audio = {**self._new_file("audio", files.get("audio", b"")), "duration": 1}
+        audio = {**self._sent_file("audio", params, files), "duration": 1}
         return self._message(params, audio=audio, caption=params.get("caption"))
 
     def _m_sendDocument(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        content = files.get("document", b"")
-        return self._message(params, document=self._new_file("document", content), caption=params.get("caption"))
+        return self._message(params, document=self._sent_file("document", params, files), caption=params.get("caption"))
 
     def _m_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return self._message(
-            params, photo=[{**self._new_file("photo", files.get("photo", b"")), "width": 1, "height": 1}]
-        )
+        photo = [{**self._sent_file("photo", params, files), "width": 1, "height": 1}]
+        return self._message(params, photo=photo, caption=params.get("caption"))
 
     def _m_sendVideo(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
-        return self._message(
-            params, video={**self._new_file("video", files.get("video", b"")), "width": 1, "height": 1, "duration": 1}
-        )
+        video = {**self._sent_file("video", params, files), "width": 1, "height": 1, "duration": 1}
+        return self._message(params, video=video, caption=params.get("caption"))
 
     def _m_createForumTopic(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         return {"message_thread_id": next(self._message_ids), "name": params.get("name", ""), "icon_color": 7322096}
