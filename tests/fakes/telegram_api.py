@@ -319,6 +319,9 @@ class FakeTelegram:
         message["message_id"] = key[1]
         return message
 
+    def _m_editMessageReplyMarkup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        return True
+
     def card_text(self, chat_id: int, message_id: int) -> str:
         """What a message shows now: its last edit, or what was sent."""
         if (chat_id, message_id) in self.shown:
