@@ -9,6 +9,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from brain.playbook_partners import PartnerApplication
+
 Localized = dict[str, str]
 
 EXAMPLE_PLAYBOOK = "sample/playbook.yaml"
@@ -185,6 +187,7 @@ class Playbook(BaseModel):
     canned_replies: list[CannedReply] = Field(default_factory=list)
     whatsapp_templates: list[MessageTemplate] = Field(default_factory=list)
     comment_triggers: list[CommentTrigger] = Field(default_factory=list)
+    partner_application: PartnerApplication = Field(default_factory=PartnerApplication)
 
     @model_validator(mode="after")
     def _check(self) -> Playbook:

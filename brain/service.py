@@ -22,6 +22,7 @@ from brain.llm import LLMResponder, LLMUnavailable
 from brain.llm_router import LLMRouter, RouterUnavailable
 from brain.media_reply import MediaDesk
 from brain.offline import OfflineResponder
+from brain.partner_application import PartnerApplications
 from brain.playbook import Category, Playbook
 from brain.qualification import NOT_QUALIFIED, Qualifier, next_question
 from brain.router import OfflineRouter, Route
@@ -81,6 +82,7 @@ class Brain:
         self._pending = PendingActions(state)
         self._max_chars = max_inbound_chars
         self.media = media  # the catalogue of sendable files (presentations, videos, price lists)
+        self.applications = PartnerApplications(state, lambda: self.playbook) if state is not None else None
         self.picker = PassagePicker(knowledge, knowledge.embedder)
 
     def use_playbook(self, playbook: Playbook, router: OfflineRouter) -> None:
@@ -121,7 +123,7 @@ class Brain:
             reply.lead = await self.quick_qualifier.assess(turn.customer_texts[-10:])
             reply.lead.fields.update(reply.lead_fields)  # what the agent noted with update_lead
             plain = not reply.escalate and not reply.request_contact and reply.mode not in ("guard", "canned")
-            if plain:
+            if plain and reply.question is None:
                 reply.question = next_question(turn.lead, reply.lead, reply.language, self.playbook)
         if reply.request_contact or (reply.question is not None and reply.question.field == "contact"):
             reply.contact_button = self.playbook.text("share_phone_button", reply.language)
@@ -165,6 +167,14 @@ class Brain:
             return self.canned("contact_thanks", language, "contact")
         if self.media is not None and (asked := await self.media.reply(turn)) is not None:
             return asked
+        applied, open_question = await self.applications.step(turn) if self.applications else (None, None)
+        if applied is not None:
+            return applied
+        reply = await self._answer_turn_plain(turn, drafts, language)
+        reply.question = open_question or reply.question  # mid-application: their question, then the open one
+        return reply
+
+    async def _answer_turn_plain(self, turn: Turn, drafts: DraftSink | None, language: str | None) -> BrainReply:
         if not turn.text.strip():
             if turn.attachments:
                 return self.canned("unsupported_message", language, "unsupported")
