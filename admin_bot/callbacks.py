@@ -57,6 +57,13 @@ class SendTemplate(CallbackData, prefix="tpl"):
     template_id: str
 
 
+class SetAudience(CallbackData, prefix="aud"):
+    """A manager says who the customer is: a partner (partner materials and greeting) or a buyer."""
+
+    conversation_id: str
+    audience: Literal["buyer", "partner"]
+
+
 class MediaUpload(CallbackData, prefix="mu"):
     """A document's fate (knowledge, a sendable asset, both) or its audience, while the admin decides."""
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from admin_bot.callbacks import History, MarkLead, Release, TakeOver
+from admin_bot.callbacks import History, MarkLead, Release, SetAudience, TakeOver
 from admin_bot.i18n import N_, Translate
 from admin_bot.reasons import worded
 from brain.lead_fields import describe_fields
@@ -114,7 +114,13 @@ def card_keyboard(view: CardView, _: Translate) -> InlineKeyboardMarkup:
                 for t in ("hot", "warm", "cold")
             ]
         )
-    rows.append([InlineKeyboardButton(text=_("History"), callback_data=History(conversation_id=conversation).pack())])
+    partner = view.contact is not None and view.contact.audience == "partner"
+    switch = InlineKeyboardButton(
+        text=_("🛒 Make a buyer") if partner else _("🤝 Make a partner"),
+        callback_data=SetAudience(conversation_id=conversation, audience="buyer" if partner else "partner").pack(),
+    )
+    history = InlineKeyboardButton(text=_("History"), callback_data=History(conversation_id=conversation).pack())
+    rows.append([history, switch])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 

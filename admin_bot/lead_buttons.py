@@ -8,7 +8,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from admin_bot.callbacks import History, MarkLead, Release, TakeOver
+from admin_bot.callbacks import History, MarkLead, Release, SetAudience, TakeOver
 from admin_bot.cards import history_text, release_keyboard
 from admin_bot.commands import returned_text
 from admin_bot.teaching import offer_examples
@@ -16,7 +16,7 @@ from brain.learning import LearnedAnswers
 from brain.qualification import LeadCorrections
 from channels.ownership import Ownership
 from storage.leads import LeadRepository
-from storage.repositories import MessageRepository
+from storage.repositories import ContactRepository, ConversationRepository, MessageRepository
 
 
 async def on_take(
@@ -61,6 +61,24 @@ async def on_mark(
     await query.answer(_("Marked {temperature}. I will learn from it.").format(temperature=callback_data.temperature))
 
 
+async def on_audience(
+    query: CallbackQuery,
+    callback_data: SetAudience,
+    conversations: ConversationRepository,
+    contacts: ContactRepository,
+    refresh_card: Callable[[str], Awaitable[None]],
+) -> None:
+    """A manager's word on who the customer is outranks what the bot read from their messages."""
+    conversation = await conversations.get(callback_data.conversation_id)
+    if conversation is None:
+        await query.answer(_("This chat no longer exists."), show_alert=True)
+        return
+    await contacts.set_audience(conversation.contact_id, callback_data.audience, "manager")
+    await refresh_card(conversation.id)
+    partner = callback_data.audience == "partner"
+    await query.answer(_("Now a partner: partner materials are open to them.") if partner else _("Now a buyer."))
+
+
 async def on_history(query: CallbackQuery, callback_data: History, messages: MessageRepository) -> None:
     await query.answer()
     if query.message is not None:
@@ -90,6 +108,7 @@ def build_router() -> Router:
     router.callback_query.register(on_take, TakeOver.filter())
     router.callback_query.register(on_mark, MarkLead.filter())
     router.callback_query.register(on_history, History.filter())
+    router.callback_query.register(on_audience, SetAudience.filter())
     router.callback_query.register(on_release, Release.filter())
     return router
 

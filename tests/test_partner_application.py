@@ -54,3 +54,51 @@ async def test_partner_application_becomes_a_hot_partner_lead(services_factory, 
             assert contact["audience"] == "partner"
         finally:
             await admin.telegram.stop()
+
+
+async def test_a_manager_makes_a_customer_a_partner_from_the_card(services_factory, fake_telegram):
+    fake, base = fake_telegram
+    settings = {
+        "admin_bot_token": ADMIN_TOKEN,
+        "telegram_api_base": base,
+        "manager_ids": [MANAGER],
+        "admin_ids": [ADMIN],
+    }
+    async with services_factory(**settings) as services:
+        await services.media.library.add(
+            b"%PDF-1.4 deck",
+            kind="document",
+            title="Partner presentation 2026",
+            filename="deck.pdf",
+            mime_type="application/pdf",
+            audience="partner",
+            description="Slides for resellers: the partner programme, levels, discounts and commission.",
+            tags=["partners", "presentation"],
+        )
+        admin = build_admin_bot(services.settings, services, None)
+        assert admin is not None
+        await admin.telegram.start()
+        try:
+            async with serve_app(create_app(services)) as url, httpx.AsyncClient(base_url=url, timeout=30) as web:
+
+                async def say(text: str) -> dict:
+                    response = await web.post("/api/v1/chat", json={"session_id": "shop-7", "text": text})
+                    return response.json()["replies"][0]
+
+                await say("We need 5 Office 200 machines next week, please send an invoice")
+                await fake.wait_until(lambda: any("HOT" in t for t in fake.texts(MANAGER)))
+                assert (await say("Send me the partner presentation"))["media"] == []  # a buyer: refused
+                card = next(c for c in fake.sent(MANAGER) if "HOT" in c.params["text"])
+                rows = card.params["reply_markup"]["inline_keyboard"]
+                switch = next(b["callback_data"] for row in rows for b in row if "Make a partner" in b["text"])
+                await fake.inject(fake.callback_update(MANAGER, switch), token=ADMIN_TOKEN)
+                await fake.wait_until(
+                    lambda: any(
+                        c.params.get("text") == "Now a partner: partner materials are open to them."
+                        for c in fake.calls
+                        if c.method == "answerCallbackQuery"
+                    )
+                )
+                assert [m["kind"] for m in (await say("Send me the partner presentation"))["media"]] == ["document"]
+        finally:
+            await admin.telegram.stop()
