@@ -20,16 +20,19 @@ from brain.types import BrainReply, LeadAssessment, Question, Turn
 INTENT = "partner_application"
 STATE_TTL_S = 7 * 24 * 3600
 WANTS_TO_JOIN = re.compile(
-    r"(стать|стати|become|be|join|apply|хочу|хотим|хочемо|want\w*)\W+(?:\w+\W+){0,3}?"
-    r"(партн\w*|дилер\w*|диле\w*|partner\w*|dealer\w*|reseller\w*|реселл?ер\w*|дистриб\w*|distribut\w*)"
-    r"|partner(ship)? (application|program)|заявк\w* на партн|анкет\w* партн",
+    r"(стать|стати|become|join|apply|присоедин\w*|приєдна\w*|долучит\w*|быть|бути|be)\W+(?:\w+\W+){0,2}?"
+    r"(партн\w*|дилер\w*|partner\w*|dealer\w*|reseller\w*|реселл?ер\w*|дистриб\w*|distribut\w*)"
+    r"|partner(ship)? application|заявк\w* на партн\w*|анкет\w* партн\w*",
     re.IGNORECASE,
 )
 STOP = re.compile(r"^\s*(stop|cancel|стоп|отмена|скасувати|хватит|не надо|не треба)\b", re.IGNORECASE)
 
 
+ASKS_HOW = re.compile(r"^\W*(how|what|как|что|як|що|чи)\b", re.IGNORECASE)  # "how do I become..." wants facts first
+
+
 def wants_to_join(text: str) -> bool:
-    return WANTS_TO_JOIN.search(text) is not None
+    return WANTS_TO_JOIN.search(text) is not None and not ASKS_HOW.match(text)
 
 
 class PartnerApplications:
