@@ -86,3 +86,33 @@ def test_ingest_list_and_delete(tmp_path, mongo_uri):
     junk.write_bytes(b"\xff\xfe\x00binary")
     bad = run_closer(["ingest", str(junk)], env)
     assert bad.returncode == 1 and "unsupported file type" in bad.stderr
+
+
+def test_media_add_list_and_delete(tmp_path, mongo_uri):
+    env = {"MONGODB_URI": mongo_uri, "MONGODB_DB": "cli_media", "DATA_DIR": str(tmp_path)}
+    deck = tmp_path / "dealer-deck.pdf"
+    deck.write_bytes(b"%PDF-1.4 not really a pdf, still a sendable file")
+    added = run_closer(
+        [
+            "media",
+            "add",
+            str(deck),
+            "--title",
+            "Dealer presentation",
+            "--audience",
+            "partner",
+            "--tags",
+            "dealers,deck",
+        ],
+        env,
+    )
+    assert added.returncode == 0, added.stderr
+    asset_id, kind, audience = added.stdout.split()[:3]
+    assert (kind, audience) == ("document", "partner")
+    assert (tmp_path / "media" / f"{asset_id}.pdf").read_bytes() == deck.read_bytes()
+    listing = run_closer(["media", "list"], env)
+    assert asset_id in listing.stdout and "Dealer presentation" in listing.stdout
+    assert run_closer(["media", "delete", asset_id], env).returncode == 0
+    assert not (tmp_path / "media" / f"{asset_id}.pdf").exists()
+    missing = run_closer(["media", "add", str(tmp_path / "nope.mp4"), "--title", "x"], env)
+    assert missing.returncode == 1 and "no such file" in missing.stderr
