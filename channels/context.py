@@ -49,6 +49,16 @@ class TurnContext:
     lead: Lead | None
     started: float
 
+    def superseded_texts(self) -> list[str]:
+        """The customer's messages since the last answer that were left for this turn to answer with it."""
+        texts: list[str] = []
+        for message in reversed(self.history):
+            if message.direction == "out":
+                break
+            if message.status == "superseded" and message.text.strip():
+                texts.insert(0, message.text.strip())
+        return texts
+
     def customer_texts(self) -> list[str]:
         texts = [m.text for m in self.history if m.direction == "in" and m.text.strip()]
         if self.accepted.inbound.text.strip():
@@ -58,11 +68,12 @@ class TurnContext:
     def turn(self) -> Turn:
         """The brain's view of this turn."""
         inbound, conversation = self.accepted.inbound, self.conversation
+        words = "\n".join([*self.superseded_texts(), inbound.text.strip()]).strip()
         items = [
             HistoryItem("customer" if m.direction == "in" else "assistant", m.text) for m in self.history if m.text
         ]
         return Turn(
-            text=inbound.text.strip() or (inbound.payload or ""),
+            text=words or (inbound.payload or ""),
             conversation_id=conversation.id,
             channel=inbound.channel,
             previous_language=conversation.language,
@@ -71,7 +82,7 @@ class TurnContext:
             summary=rolling_summary(items[:-RECENT_TURNS]),
             payload=inbound.payload,
             attachments=[a.kind for a in inbound.attachments],
-            message_text=inbound.text,
+            message_text=words if inbound.text.strip() else inbound.text,
             customer_texts=self.customer_texts(),
             lead=self.lead,
             audience=self.accepted.contact.audience,

@@ -134,9 +134,13 @@ class Hub:
             result = TurnResult(conversation_id=context.conversation.id)
             accepted.reply_ready(result)
             return result
+        if self._queue.waiting(context.conversation.id):
+            return await self._supersede(context)
         turn = context.turn()
         drafts = accepted.drafts or self._outbox.drafts_for(context.conversation)
         reply = await self._brain.reply(turn, drafts)
+        if self._queue.waiting(context.conversation.id):  # they wrote again while it was being written
+            return await self._supersede(context)
         if reply.audience in ("buyer", "partner") and reply.audience != context.accepted.contact.audience:
             await self._stores.contacts.learn_audience(context.accepted.contact.id, reply.audience)
         lead_change = await self._record_lead(context, reply.lead, reply.question) if reply.lead else None
@@ -151,6 +155,14 @@ class Hub:
                 changed = await self._record_lead(context, refined, new_turn=False)
                 lead_change = _after_refinement(lead_change, changed)
             await self._publish_lead(lead_change, context.conversation)
+        return result
+
+    async def _supersede(self, context: TurnContext) -> TurnResult:
+        """Not answered on its own: the customer's next message is already queued, and its turn reads this
+        one too (Chatwoot's burst fix). A lone message never waits for this."""
+        await self._stores.messages.set_status(context.accepted.message.id, "superseded")
+        result = TurnResult(conversation_id=context.conversation.id, superseded=True)
+        context.accepted.reply_ready(result)
         return result
 
     async def _load_context(self, accepted: Accepted) -> TurnContext:

@@ -130,6 +130,8 @@ class TurnResult:
     conversation_id: str | None = None
     replies: list[OutboundMessage] = field(default_factory=list)
     reply: BrainReply | None = None
+    # A newer message of the same customer arrived before this answer left: one answer covers them all.
+    superseded: bool = False
 
 
 @dataclass(slots=True)

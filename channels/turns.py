@@ -24,6 +24,10 @@ class TurnQueue(Protocol[T, R]):
         """Queue a turn behind the earlier turns with the same `key` (the conversation id)."""
         ...
 
+    def waiting(self, key: str) -> int:
+        """How many turns with this `key` wait behind the one running now (newer messages of the customer)."""
+        ...
+
     async def drain(self, timeout_s: float) -> bool:
         """Wait for every queued turn; False when some were still running at the timeout."""
         ...
@@ -73,6 +77,10 @@ class InProcessTurnQueue(Generic[T, R]):
             for _, future in lane:  # only when this task itself was cancelled (shutdown)
                 future.cancel()
             del self._lanes[key]
+
+    def waiting(self, key: str) -> int:
+        lane = self._lanes.get(key)
+        return len(lane) - 1 if lane else 0
 
     @property
     def pending(self) -> int:

@@ -71,6 +71,7 @@ class ChatResponse(BaseModel):
     replies: list[ReplyOut]
     conversation_id: str | None
     duplicate: bool = False
+    superseded: bool = False  # a newer message of this session carries the answer to both
 
 
 class Counters(Protocol):
@@ -91,6 +92,7 @@ def chat_response(result: TurnResult) -> ChatResponse:
         ],
         conversation_id=result.conversation_id,
         duplicate=result.duplicate,
+        superseded=result.superseded,
     )
 
 

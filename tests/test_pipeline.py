@@ -89,25 +89,28 @@ async def test_a_message_is_stored_before_submit_returns_and_answered_once():
 
 
 async def test_turns_of_one_conversation_keep_their_order_and_others_do_not_wait():
-    gate = asyncio.Event()
+    gate, writing = asyncio.Event(), asyncio.Event()
 
     async def decide(turn: Turn) -> BrainReply:
         if turn.text == "first":
+            writing.set()
             await gate.wait()  # the first answer is slow
         return BrainReply(f"re: {turn.text}", "en", "question", "offline")
 
     r = road(ScriptedBrain(decide))
     first = await r.hub.submit(message("first", user="a"))
-    second = await r.hub.submit(message("second", user="a"))
+    await writing.wait()  # the first answer is being written...
+    second = await r.hub.submit(message("second", user="a"))  # ...when the customer writes again
     other = await r.hub.handle(message("hello", user="b"))  # another customer is answered meanwhile
     assert other.replies[0].text == "re: hello" and not first.outcome.done() and not second.outcome.done()
     gate.set()
     await asyncio.gather(first.outcome, second.outcome)
     to_a = [m.text for recipient, m in r.channel.sent if recipient == "a"]
-    assert to_a == ["re: first", "re: second"]
-    # The second turn saw the first exchange as history; the first never saw the second message.
-    assert [h.text for h in r.brain.turns[-1].history] == ["first", "re: first"]
-    assert all(h.text != "second" for h in r.brain.turns[0].history)
+    # The second message came before the first answer left: one answer covers both, in order.
+    assert to_a == ["re: first\nsecond"]
+    assert (await first.outcome).superseded and not (await second.outcome).superseded
+    assert [h.text for h in r.brain.turns[-1].history] == ["first"]
+    assert all(h.text != "second" for h in r.brain.turns[0].history)  # the first never saw the second
 
 
 async def test_while_a_manager_owns_the_chat_the_bot_is_silent_and_the_manager_is_told():
