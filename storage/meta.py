@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError
 
 from storage.mongo import Database
 from storage.repositories import utcnow
 
 KNOWLEDGE = "knowledge"
 SEEDED = "seeded"
+STALE_SEED = timedelta(minutes=10)
 
 
 class MetaRepository:
@@ -27,9 +31,18 @@ class MetaRepository:
         assert doc is not None  # upsert with AFTER always returns the document
         return int(doc["version"])
 
-    async def seeded(self) -> bool:
-        return await self._col.find_one({"_id": SEEDED}, {"_id": 1}) is not None
+    async def claim_seed(self, folder: str) -> bool:
+        """True for the one process that seeds the example knowledge: replicas starting together race on
+        an insert, and the losers go on without seeding (a claim left by a process that died is retaken)."""
+        try:
+            await self._col.insert_one({"_id": SEEDED, "folder": folder, "status": "seeding", "at": utcnow()})
+        except DuplicateKeyError:
+            stale = {"_id": SEEDED, "status": "seeding", "at": {"$lt": utcnow() - STALE_SEED}}
+            retaken = await self._col.update_one(stale, {"$set": {"at": utcnow()}})
+            return retaken.modified_count == 1
+        return True
 
     async def mark_seeded(self, folder: str) -> None:
-        """An upsert: two replicas that seed at the same start-up both succeed (the second changes nothing)."""
-        await self._col.update_one({"_id": SEEDED}, {"$setOnInsert": {"folder": folder, "at": utcnow()}}, upsert=True)
+        await self._col.update_one(
+            {"_id": SEEDED}, {"$set": {"folder": folder, "status": "done", "at": utcnow()}}, upsert=True
+        )

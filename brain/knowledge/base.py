@@ -255,8 +255,8 @@ class KnowledgeBase:
 
     async def seed_once(self, folder: Path) -> None:
         """Index the example knowledge on first start only: an admin who deletes it does not get it back."""
-        if await self._meta.seeded():
-            return
+        if not await self._meta.claim_seed(str(folder)):
+            return  # seeded before, or another replica is seeding it now
         await self.seed_directory(folder)
         await self._meta.mark_seeded(str(folder))
 
