@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"closer: error: setting {env_name(first['loc'])}: {first['msg']}", file=sys.stderr)
         return 2
     quiet = {"chat", "kb", "ingest", "eval", "media"}
-    configure_logging("WARNING" if args.command in quiet else settings.log_level)
+    configure_logging("WARNING" if args.command in quiet else settings.log_level, settings.log_format)
     try:
         return asyncio.run(_dispatch(args, settings))
     except (StorageUnavailable, PlaybookError) as exc:

@@ -159,6 +159,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
     playbook: Path | None = None
     max_inbound_chars: int = 8000
     timezone: str = "UTC"

@@ -121,6 +121,25 @@ def test_logs_mask_phones_emails_and_tokens(caplog):
     assert "0671234567" not in caplog.text
 
 
+def test_json_logs_are_one_masked_object_per_line(capsys):
+    import json
+
+    from app.logging import configure_logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    configure_logging("INFO", "json")
+    try:
+        logging.getLogger("closer.json").info("lead from %s", "olena.k@example.com +380 67 123 45 67")
+        logging.getLogger("apscheduler.executors.default").info("Running job every minute")  # quiet by default
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        [entry] = [json.loads(line) for line in lines]
+        assert entry["level"] == "INFO" and entry["logger"] == "closer.json"
+        assert "olena.k@" not in entry["message"] and "123 45 67" not in entry["message"]
+    finally:
+        root.handlers[:], root.level = handlers, level
+
+
 async def test_query_memo_embeds_a_repeated_message_once():
     import numpy as np
 
