@@ -145,10 +145,13 @@ async def test_stranger_is_refused_and_commands_work(services_factory, fake_tele
         assert "private bot" in refusal.params["text"]
 
         await make_hot(fake, 7004)
+        await fake.wait_for("sendMessage", chat_id=MANAGER_B)  # B's card, before B's own commands
+        # One command at a time: updates are handled concurrently, so two at once may answer in either order.
         await fake.inject(fake.message_update(MANAGER_B, "/whoami"), token=ADMIN_TOKEN)
+        replies = await fake.wait_for("sendMessage", count=2, chat_id=MANAGER_B)
+        assert f"You are {MANAGER_B}, manager" in replies[1].params["text"]
         await fake.inject(fake.message_update(MANAGER_B, "/leads hot"), token=ADMIN_TOKEN)
         replies = await fake.wait_for("sendMessage", count=3, chat_id=MANAGER_B)
-        assert f"You are {MANAGER_B}, manager" in replies[1].params["text"]
         assert "/lead " in replies[2].params["text"]
         lead_id = replies[2].params["text"].split("/lead ")[1].split()[0]
         await fake.inject(fake.message_update(MANAGER_B, f"/lead {lead_id}"), token=ADMIN_TOKEN)
