@@ -10,9 +10,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.utils.i18n import gettext as _
 
+from channels.messages import OutboundMessage
+from channels.outbox import Outbox
 from channels.ownership import Ownership
+from storage.records import Conversation
 from storage.repositories import ConversationRepository
 
 
@@ -40,3 +44,23 @@ class HandledConversation(BaseMiddleware):
             owned = topic is not None and topic.owner == "human" and topic.owner_manager_id == manager_id
             return topic if owned else None
         return await self._ownership.active_for(manager_id)
+
+
+async def handled_from_button(
+    query: CallbackQuery, conversations: ConversationRepository, conversation_id: str
+) -> Conversation | None:
+    """The chat a button acts on, when the manager who tapped it handles it; otherwise they are told so."""
+    handled = await conversations.get(conversation_id)
+    if handled is not None and handled.owner == "human" and handled.owner_manager_id == query.from_user.id:
+        return handled
+    await query.answer(_("You are not handling any chat now. Tap Take over on a card first."), show_alert=True)
+    return None
+
+
+async def send_to_customer(
+    outbox: Outbox, ownership: Ownership, handled: Conversation, outbound: OutboundMessage
+) -> bool:
+    """A manager's message to the customer of the chat they handle; activity postpones the idle release."""
+    delivered = await outbox.deliver(handled, outbound, sender="manager")
+    await ownership.touch(handled.id)
+    return delivered

@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from admin_bot.callbacks import CannedReply, SendTemplate
+from admin_bot.handled import handled_from_button, send_to_customer
 from admin_bot.reply_window import on_send_template, window_closed
 from admin_bot.teaching import propose_example
 from brain.learning import LearnedAnswers
@@ -31,17 +32,6 @@ def _not_handling(message: Message, manager_chat_id: int | None) -> str:
     if manager_chat_id is not None and message.chat.id == manager_chat_id:
         return _("You are not handling this chat. Tap Take over on its card first.")
     return _("You are not handling any chat now. Tap Take over on a card first.")
-
-
-async def _send(
-    outbox: Outbox,
-    ownership: Ownership,
-    handled: Conversation,
-    outbound: OutboundMessage,
-) -> bool:
-    delivered = await outbox.deliver(handled, outbound, sender="manager")
-    await ownership.touch(handled.id)
-    return delivered
 
 
 def _sent_text(delivered: bool) -> str:
@@ -72,7 +62,7 @@ async def on_manager_message(
         name = message.document.file_name or "document"
         media.append(MediaItem("document", data=await _download(bot, message.document.file_id), filename=name))
     outbound = OutboundMessage(text=message.text or message.caption or "", media=media)
-    delivered = await _send(outbox, ownership, handled, outbound)
+    delivered = await send_to_customer(outbox, ownership, handled, outbound)
     if delivered and outbound.text:
         await propose_example(learned, messages, handled.id, outbound.text, message.from_user.id)
     await message.answer(_sent_text(delivered))
@@ -107,18 +97,19 @@ async def on_canned_reply(
     conversations: ConversationRepository,
     playbook: Callable[[], Playbook],
 ) -> None:
-    handled = await conversations.get(callback_data.conversation_id)
+    handled = await handled_from_button(query, conversations, callback_data.conversation_id)
     current = playbook()
     reply = current.canned_reply(callback_data.reply_id)
-    mine = handled is not None and handled.owner == "human" and handled.owner_manager_id == query.from_user.id
-    if handled is None or not mine or reply is None:
+    if handled is None:
+        return
+    if reply is None:
         await query.answer(_("You are not handling any chat now. Tap Take over on a card first."), show_alert=True)
         return
     if isinstance(query.message, Message) and await window_closed(query.message, handled, outbox, current):
         await query.answer()
         return
     text = current.localized(reply.text, handled.language)
-    delivered = await _send(outbox, ownership, handled, OutboundMessage(text=text))
+    delivered = await send_to_customer(outbox, ownership, handled, OutboundMessage(text=text))
     await query.answer(_sent_text(delivered))
     if isinstance(query.message, Message):
         await query.message.answer(f"{_sent_text(delivered)}\n\n{text}")

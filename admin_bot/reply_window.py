@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import gettext as _
 
 from admin_bot.callbacks import SendTemplate
+from admin_bot.handled import handled_from_button, send_to_customer
 from brain.playbook import Playbook
 from channels.messages import OutboundMessage, Template
 from channels.outbox import Outbox
@@ -60,19 +61,19 @@ async def on_send_template(
     conversations: ConversationRepository,
     playbook: Callable[[], Playbook],
 ) -> None:
-    handled = await conversations.get(callback_data.conversation_id)
+    handled = await handled_from_button(query, conversations, callback_data.conversation_id)
     current = playbook()
     template = current.whatsapp_template(callback_data.template_id)
-    mine = handled is not None and handled.owner == "human" and handled.owner_manager_id == query.from_user.id
-    if handled is None or not mine or template is None:
+    if handled is None:
+        return
+    if template is None:
         await query.answer(_("You are not handling any chat now. Tap Take over on a card first."), show_alert=True)
         return
     language = handled.language or current.default_language
     code = template.languages.get(language) or next(iter(template.languages.values()), "en_US")
     record = current.localized(template.text, language) or f"[template {template.name}]"
     outbound = OutboundMessage(text=record, template=Template(template.name, code))
-    delivered = await outbox.deliver(handled, outbound, sender="manager")
-    await ownership.touch(handled.id)
+    delivered = await send_to_customer(outbox, ownership, handled, outbound)
     sent = _("✓ Template sent. When the customer answers, you can write freely for 24 hours.")
     await query.answer(sent if delivered else _("⚠️ Could not deliver; see the logs."))
     if isinstance(query.message, Message) and delivered:

@@ -19,6 +19,8 @@ CAPTION_MAX = 1024
 class FileIds(Protocol):
     async def remember_file_id(self, asset_id: str, bot_id: str, file_id: str | None) -> None: ...
 
+    async def data_of(self, asset_id: str) -> bytes | None: ...
+
 
 class TelegramMedia:
     def __init__(self, bot: Bot, file_ids: FileIds | None = None) -> None:
@@ -51,6 +53,8 @@ class TelegramMedia:
             except TelegramBadRequest as exc:  # a file_id of another bot, or one Telegram no longer knows
                 log.warning("file_id of asset %s rejected (%s): uploading again", item.asset_id, exc.message)
                 await self._remember(item, None)
+                if item.data is None and self._file_ids is not None and item.asset_id:
+                    item.data = await self._file_ids.data_of(item.asset_id)
                 if item.data is None:
                     raise
         source = BufferedInputFile(item.data, item.filename or "file") if item.data is not None else item.url

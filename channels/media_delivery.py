@@ -1,6 +1,6 @@
 """How a catalogue asset reaches each channel, within its limits (PROTOCOLS.md).
 
-Telegram: this bot's cached `file_id` (the bytes ride along in case Telegram rejects it); Messenger,
+Telegram: this bot's cached `file_id` (the bytes are read only if Telegram rejects it); Messenger,
 Instagram and WhatsApp: a signed link they fetch when PUBLIC_BASE_URL is set, else the bytes uploaded;
 the web chat and widget: a signed link. A file over the channel's limit becomes a signed link in the text
 (or, without a public address, the note that a manager will send it). A deleted asset is left out.
@@ -33,7 +33,7 @@ LINKED = {"web", "console"}  # channels that show a link (or an inline player) i
 class AssetFiles(Protocol):
     async def get(self, asset_id: str) -> MediaAsset | None: ...
 
-    def read(self, asset: MediaAsset) -> bytes | None: ...
+    async def read(self, asset: MediaAsset) -> bytes | None: ...
 
 
 class MediaDelivery:
@@ -76,11 +76,13 @@ class MediaDelivery:
         item.title = item.title or asset.title
         if channel in self.bot_keys:
             item.file_id = asset.file_ids.get(self.bot_keys[channel])
+            if item.file_id:
+                return True  # sent by file_id: the bytes are read only if Telegram rejects it
         elif (link := self._links.link(asset.id)) is not None:
             item.url = link  # Meta fetches it: nothing to upload
             return True
-        item.data = self._assets.read(asset)
-        if item.data is None and item.file_id is None:
+        item.data = await self._assets.read(asset)
+        if item.data is None:
             log.error("asset %s: its file %s is missing on disk", asset.id, asset.filename)
             return False
         return True

@@ -101,10 +101,13 @@ class ChannelCapabilities:
 class DeliveryError(Exception):
     """A send failed. `transient` failures are retried; permanent ones are recorded and given up."""
 
-    def __init__(self, message: str, *, transient: bool, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, transient: bool, retry_after_s: float | None = None, code: int | None = None
+    ) -> None:
         super().__init__(message)
         self.transient = transient
         self.retry_after_s = retry_after_s
+        self.code = code  # the platform's error code, when it gave one (Meta's `error.code`)
 
 
 class OutboundChannel(Protocol):

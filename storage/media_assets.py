@@ -7,6 +7,7 @@ Telegram `file_id` each bot got when it first uploaded it (a `file_id` belongs t
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -145,9 +146,14 @@ class MediaAssetRepository:
         (self._dir / doc["path"]).unlink(missing_ok=True)
         return True
 
-    def read(self, asset: MediaAsset) -> bytes | None:
+    async def read(self, asset: MediaAsset) -> bytes | None:
+        """The file's bytes (off the event loop: a video may be tens of megabytes); None when it is gone."""
         path = self._path(asset.id, asset.filename)
-        return path.read_bytes() if path.exists() else None
+        return await asyncio.to_thread(lambda: path.read_bytes() if path.exists() else None)
+
+    async def data_of(self, asset_id: str) -> bytes | None:
+        asset = await self.get(asset_id)
+        return await self.read(asset) if asset is not None else None
 
     def file_path(self, asset: MediaAsset) -> Path:
         return self._path(asset.id, asset.filename)

@@ -57,9 +57,7 @@ async def meta_app(services_factory, telegram_base: str | None = None, **overrid
             "meta_graph_version": "v25.0",
         }
         if telegram_base is not None:
-            settings.update(
-                admin_bot_token=ADMIN_TOKEN, telegram_api_base=telegram_base, manager_ids=[MANAGER], admin_ids=[ADMIN]
-            )
+            settings.update(admin_settings(telegram_base))
         services = await stack.enter_async_context(services_factory(**{**settings, **overrides}))
         graph_http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
         channels = build_meta_channels(services.settings, services, graph_http)
@@ -85,6 +83,15 @@ async def post_signed(web: httpx.AsyncClient, channel: str, body: dict | bytes, 
     return await web.post(f"/webhooks/{channel}", content=raw, headers=headers)
 
 
+def messenger_text(psid: str, mid: str, text: str) -> dict:
+    """A Messenger webhook with one text message from `psid`."""
+    body = fixture("messenger_text_quick_reply")
+    event = body["entry"][0]["messaging"][0]
+    event["sender"]["id"] = psid
+    event["message"] = {"mid": mid, "text": text}
+    return body
+
+
 def whatsapp_message(wa_id: str, wamid: str, kind: str = "text", name: str = "Olena", **content: Any) -> dict:
     """A WhatsApp webhook with one customer message (`kind` text by default: `body=`)."""
     body = fixture("whatsapp_text")
@@ -93,6 +100,27 @@ def whatsapp_message(wa_id: str, wamid: str, kind: str = "text", name: str = "Ol
     payload = content if kind != "text" else {"body": content.get("body", "")}
     value["messages"] = [{"from": wa_id, "id": wamid, "timestamp": "1749416383", "type": kind, kind: payload}]
     return body
+
+
+def admin_settings(telegram_base: str) -> dict[str, Any]:
+    """The admin bot on the local Bot API server: MANAGER a manager, ADMIN an admin."""
+    return {
+        "admin_bot_token": ADMIN_TOKEN,
+        "telegram_api_base": telegram_base,
+        "manager_ids": [MANAGER],
+        "admin_ids": [ADMIN],
+    }
+
+
+@asynccontextmanager
+async def running_admin_bot(services: Services) -> AsyncIterator[AdminBot]:
+    admin = build_admin_bot(services.settings, services, None)
+    assert admin is not None
+    await admin.telegram.start()
+    try:
+        yield admin
+    finally:
+        await admin.telegram.stop()
 
 
 def take_button(call) -> str:

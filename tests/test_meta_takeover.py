@@ -13,6 +13,7 @@ from tests.meta_support import (
     ADMIN_TOKEN,
     MANAGER,
     fixture,
+    messenger_text,
     meta_app,
     post_signed,
     take_button,
@@ -137,19 +138,11 @@ async def test_a_rejected_token_alerts_the_admins_once(services_factory, fake_te
     async with meta_app(services_factory, telegram_base) as app:
         for n in range(2):
             app.graph.fail(190, 463, status=401)
-            await post_signed(app.web, "messenger", _messenger(f"PSID-TOKEN-{n}", f"mid.K{n}", "Hello"))
+            await post_signed(app.web, "messenger", messenger_text(f"PSID-TOKEN-{n}", f"mid.K{n}", "Hello"))
         await fake.wait_until(lambda: any("access token" in t for t in fake.texts(ADMIN)))
         await asyncio.sleep(1.0)
         alerts = [t for t in fake.texts(ADMIN) if "access token" in t]
         assert len(alerts) == 1 and "messenger" in alerts[0] and "page-token" not in alerts[0]
-
-
-def _messenger(psid: str, mid: str, text: str) -> dict:
-    body = fixture("messenger_text_quick_reply")
-    event = body["entry"][0]["messaging"][0]
-    event["sender"]["id"] = psid
-    event["message"] = {"mid": mid, "text": text}
-    return body
 
 
 async def test_an_instagram_comment_becomes_a_direct_conversation(services_factory):

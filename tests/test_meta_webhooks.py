@@ -6,15 +6,7 @@ from __future__ import annotations
 import asyncio
 import copy
 
-from tests.meta_support import VERIFY, fixture, meta_app, post_signed
-
-
-def messenger_text(psid: str, mid: str, text: str) -> dict:
-    body = fixture("messenger_text_quick_reply")
-    event = body["entry"][0]["messaging"][0]
-    event["sender"]["id"] = psid
-    event["message"] = {"mid": mid, "text": text}
-    return body
+from tests.meta_support import VERIFY, fixture, messenger_text, meta_app, post_signed
 
 
 async def test_verification_handshake(services_factory):

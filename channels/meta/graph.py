@@ -71,13 +71,13 @@ class GraphChannel:
         details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
         text = f"{self.name}: Graph error {code}/{subcode}: {str(details or error.get('message', ''))[:200]}"
         if code in OUTSIDE_WINDOW or subcode == 2018278:  # retrying cannot help
-            return DeliveryError(text + " (outside the messaging window)", transient=False)
+            return DeliveryError(text + " (outside the messaging window)", transient=False, code=code)
         if code == TOKEN_INVALID:
             log.error("%s token rejected by Meta: check the access token", self.name)
             if self._on_token_error is not None:
                 await self._on_token_error(self.name, text)
-            return DeliveryError(text, transient=False)
-        return DeliveryError(text, transient=code in RETRYABLE_CODES or response.status_code >= 500)
+            return DeliveryError(text, transient=False, code=code)
+        return DeliveryError(text, transient=code in RETRYABLE_CODES or response.status_code >= 500, code=code)
 
 
 class GraphSender(GraphChannel):

@@ -114,9 +114,9 @@ class WhatsAppSender(GraphChannel):
         try:
             sent = await self._call(self._messages_url, json=body)
         except DeliveryError as exc:
-            if f"Graph error {PAIR_RATE_LIMIT}/" in str(exc):
+            if exc.code == PAIR_RATE_LIMIT:
                 self._next_at[recipient_id] = time.monotonic() + self._pace_s
-                raise DeliveryError(str(exc), transient=True, retry_after_s=self._pace_s) from exc
+                raise DeliveryError(str(exc), transient=True, retry_after_s=self._pace_s, code=exc.code) from exc
             raise
         ids = [m.get("id") for m in sent.get("messages", []) if isinstance(m, dict)]
         return str(ids[0]) if ids and ids[0] else None
