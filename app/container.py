@@ -54,6 +54,7 @@ from storage.manager_cards import ManagerCardRepository
 from storage.managers import ManagerRepository
 from storage.meta import MetaRepository
 from storage.mongo import Database, EmbeddedMongo, connect_mongo, ensure_indexes
+from storage.replicas import ReplicaRegistry, new_replica_id
 from storage.repositories import AuditLog, ContactRepository, ConversationRepository, MessageRepository
 from storage.reviewed_answers import ReviewedAnswerRepository
 from storage.vectors import VectorCollection, open_chroma
@@ -97,6 +98,7 @@ class Repositories:
     manager_cards: ManagerCardRepository
     managers: ManagerRepository
     instagram_comments: InstagramCommentRepository
+    replicas: ReplicaRegistry
 
     @classmethod
     def on(cls, db: Database) -> Repositories:
@@ -115,6 +117,7 @@ class Repositories:
             ManagerCardRepository(db),
             ManagerRepository(db),
             InstagramCommentRepository(db),
+            ReplicaRegistry(db),
         )
 
 
@@ -283,7 +286,7 @@ async def open_services(
         outbox = Outbox(repos.messages, repos.conversations, media=media.delivery)
         outbox.register(WebOutbound())
         stores = Stores(repos.contacts, repos.conversations, repos.messages, repos.leads)
-        hub = Hub(stores, brain, outbox, events, clients.cache)
+        hub = Hub(stores, brain, outbox, events, clients.cache, worker=new_replica_id())
         stack.push_async_callback(hub.drain)
         ownership = Ownership(repos.conversations, repos.leads, events)
         log.info(

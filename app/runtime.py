@@ -13,8 +13,10 @@ from app.container import open_services
 from app.http import create_app
 from app.meta_channels import build_meta_channels
 from app.playbook_reload import PlaybookReloader
+from app.replica import ReplicaLife
 from app.scheduler import Jobs
 from app.settings import Settings
+from channels.hub import SHUTDOWN_GRACE_S
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,9 @@ async def serve(settings: Settings) -> None:
         reloader = PlaybookReloader(settings.playbook, services.brain, services.clients.embedder)
         reloader.reload_on_sighup()
         watcher = asyncio.create_task(reloader.watch()) if settings.playbook else None
-        recovery = asyncio.create_task(recover(services.hub))
+        replica = ReplicaLife(services.hub, services.repos.replicas, settings.reliability.replica_timeout_s)
+        await replica.join()
+        recovery = asyncio.create_task(replica.run())
         log.info("Closer is up: web chat at http://%s:%d", http.host, http.port)
         try:
             await server.serve()
@@ -51,15 +55,9 @@ async def serve(settings: Settings) -> None:
             for task in (watcher, recovery):
                 if task is not None:
                     task.cancel()
+            await replica.leave(SHUTDOWN_GRACE_S)
             if admin is not None:
                 await admin.telegram.stop()
             if telegram is not None:
                 await telegram.stop()
             await graph.aclose()
-
-
-async def recover(hub) -> None:
-    """Answer what the previous run accepted but never answered (in the background: start-up is not held)."""
-    recovered = await hub.recover_unanswered()
-    if recovered:
-        log.info("answered %d messages left unanswered by the previous run", recovered)

@@ -152,6 +152,11 @@ class CrmSettings(Section):
     webhook_secret: SecretStr | None = env("CRM_WEBHOOK_SECRET")
 
 
+class ReliabilitySettings(Section):
+    # A replica that has not beaten for this long is dead: the messages it left unanswered are adopted.
+    replica_timeout_s: float = env("REPLICA_TIMEOUT_S", 30.0, gt=0)
+
+
 class Settings(BaseSettings):
     """Built once in `main()` and passed down; nothing reads the environment anywhere else."""
 
@@ -177,6 +182,7 @@ class Settings(BaseSettings):
     leads: LeadSettings = Field(default_factory=LeadSettings)
     meta: MetaSettings = Field(default_factory=MetaSettings)
     crm: CrmSettings = Field(default_factory=CrmSettings)
+    reliability: ReliabilitySettings = Field(default_factory=ReliabilitySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -38,6 +38,7 @@ def is_partner_link(referral: str | None) -> bool:
 
 MEMORY_MESSAGES = 60  # messages loaded per turn; the older ones are condensed into a rolling summary
 SHUTDOWN_GRACE_S = 15.0
+ORPHAN_WINDOW = timedelta(hours=24)  # older unanswered messages are past the platforms' reply windows
 
 
 @dataclass(slots=True)
@@ -59,12 +60,14 @@ class Hub:
         events: ConversationListener,
         dedupe: DedupeMarks,
         queue: TurnQueue[Accepted, TurnResult] | None = None,
+        worker: str = "local",
     ) -> None:
         self._stores = stores
         self._brain = brain
         self._outbox = outbox
         self._events = events
         self._dedupe = dedupe
+        self.worker = worker  # this replica's id: stored on every message it accepts, until it is answered
         self._queue: TurnQueue[Accepted, TurnResult] = queue or InProcessTurnQueue(self.respond)
 
     async def handle(self, message: InboundMessage) -> TurnResult:
@@ -109,6 +112,7 @@ class Hub:
                 status="received",
                 channel_message_id=inbound.channel_message_id,
                 meta=_inbound_meta(inbound),
+                worker=self.worker,
             )
         except DuplicateMessage:
             # The unique index is the authority; the mark only saves the next lookup.
@@ -261,16 +265,19 @@ class Hub:
         if change.became_hot:
             await self._events.lead_became_hot(change.lead, conversation)
 
-    async def recover_unanswered(self, grace_s: float = 30.0) -> int:
-        """Queue messages that were persisted but never answered (the process stopped mid-turn)."""
-        cutoff = datetime.now(UTC) - timedelta(seconds=grace_s)
-        pending: list[asyncio.Future[TurnResult]] = []
-        for message in await self._stores.messages.unanswered(cutoff):
+    async def adopt_orphans(self, alive: list[str], window: timedelta = ORPHAN_WINDOW) -> int:
+        """Queue messages accepted but never answered by a replica that is gone (killed mid-turn, or stopped
+        before reaching them): each is adopted by compare-and-set, so one live replica answers it, once.
+        Returns how many this replica adopted; their turns run in the queue like any other."""
+        adopted = 0
+        for message in await self._stores.messages.orphans(alive, datetime.now(UTC) - window):
             conversation = await self._stores.conversations.get(message.conversation_id)
             contact = await self._stores.contacts.get(conversation.contact_id) if conversation else None
             if conversation is None or contact is None:
                 log.warning("cannot recover message %s: its conversation or contact is gone", message.id)
                 continue
+            if not await self._stores.messages.adopt(message, self.worker):
+                continue  # another replica took it first
             inbound = InboundMessage(
                 channel=message.channel,
                 channel_user_id=conversation.channel_user_id,
@@ -278,16 +285,9 @@ class Hub:
                 text=message.text,
                 payload=message.meta.get("payload"),
             )
-            pending.append(self._queue.put(conversation.id, Accepted(inbound, contact, conversation, message)))
-        recovered = 0
-        for outcome in asyncio.as_completed(pending):
-            try:
-                await outcome
-            except LookupError as exc:
-                log.warning("cannot recover a message: %s", exc)
-                continue
-            recovered += 1
-        return recovered
+            self._queue.put(conversation.id, Accepted(inbound, contact, conversation, message))
+            adopted += 1
+        return adopted
 
     async def drain(self, timeout_s: float = SHUTDOWN_GRACE_S) -> bool:
         """Let queued turns finish (shutdown); False when some were still running at the timeout."""

@@ -99,6 +99,12 @@ async def ensure_indexes(db: Database) -> None:
                 partialFilterExpression={"platform_message_id": {"$type": "string"}},
                 name="platform_message_id",
             ),
+            # The recovery sweep's query: unanswered inbound messages (a few at any time).
+            IndexModel(
+                [("status", ASCENDING), ("created_at", ASCENDING)],
+                partialFilterExpression={"status": "received"},
+                name="unanswered",
+            ),
         ]
     )
     await db.inbox.create_indexes([IndexModel([("source", ASCENDING), ("key", ASCENDING)], unique=True)])

@@ -47,3 +47,4 @@ class StoredMessage:
     created_at: datetime
     channel_message_id: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    worker: str | None = None  # the replica answering it (inbound)

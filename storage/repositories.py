@@ -162,6 +162,9 @@ class ConversationRepository:
         return [_conversation(doc) async for doc in cursor]
 
 
+MAX_ADOPTIONS = 3  # a message whose turn kills every replica that takes it must not take them all down
+
+
 class MessageRepository:
     def __init__(self, db: Database) -> None:
         self._col = db.messages
@@ -176,8 +179,10 @@ class MessageRepository:
         status: str,
         channel_message_id: str | None = None,
         meta: dict[str, Any] | None = None,
+        worker: str | None = None,
     ) -> StoredMessage:
-        """Store a message; a platform id seen before raises DuplicateMessage."""
+        """Store a message; a platform id seen before raises DuplicateMessage. `worker` is the replica that
+        answers it (an inbound message whose worker dies unanswered is adopted by another)."""
         doc: dict[str, Any] = {
             "conversation_id": conversation_id,
             "channel": channel,
@@ -189,6 +194,8 @@ class MessageRepository:
         }
         if channel_message_id is not None:
             doc["channel_message_id"] = channel_message_id
+        if worker is not None:
+            doc["worker"] = worker
         try:
             result = await self._col.insert_one(doc)
         except DuplicateKeyError as exc:
@@ -234,12 +241,26 @@ class MessageRepository:
         docs = [doc async for doc in cursor]
         return [_message(doc) for doc in reversed(docs)]
 
-    async def unanswered(self, older_than: datetime, limit: int = 100) -> list[StoredMessage]:
-        """Inbound messages accepted but never answered (the process died mid-turn)."""
-        cursor = self._col.find({"direction": "in", "status": "received", "created_at": {"$lt": older_than}}).limit(
-            limit
-        )
+    async def orphans(self, alive: list[str], newer_than: datetime, limit: int = 100) -> list[StoredMessage]:
+        """Inbound messages accepted but never answered whose worker is not among the `alive` replicas (it
+        died mid-turn, or stopped before reaching them); oldest first, adopted at most MAX_ADOPTIONS times."""
+        query = {
+            "status": "received",
+            "direction": "in",
+            "created_at": {"$gte": newer_than},
+            "worker": {"$nin": alive},
+            "adoptions": {"$not": {"$gte": MAX_ADOPTIONS}},
+        }
+        cursor = self._col.find(query).sort("created_at", 1).limit(limit)
         return [_message(doc) async for doc in cursor]
+
+    async def adopt(self, message: StoredMessage, worker: str) -> bool:
+        """Compare-and-set the worker: of replicas racing for one orphan, exactly one gets it."""
+        result = await self._col.update_one(
+            {"_id": ObjectId(message.id), "status": "received", "worker": message.worker},
+            {"$set": {"worker": worker}, "$inc": {"adoptions": 1}},
+        )
+        return result.modified_count == 1
 
 
 class AuditLog:
@@ -294,4 +315,5 @@ def _message(doc: dict[str, Any]) -> StoredMessage:
         created_at=doc["created_at"],
         channel_message_id=doc.get("channel_message_id"),
         meta=doc.get("meta", {}),
+        worker=doc.get("worker"),
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -212,15 +212,19 @@ async def test_a_brain_failure_reaches_the_caller_and_the_next_turn_still_runs()
     assert (await r.hub.handle(message("two"))).replies[0].text == "fine"
 
 
-async def test_messages_left_unanswered_by_a_crash_are_answered_after_a_restart():
+async def test_messages_left_unanswered_by_a_dead_replica_are_answered_once_by_a_live_one():
     r = road()
     submitted = await r.hub.submit(message("lost in a crash"))
     await submitted.outcome
     [stored] = r.messages.of(submitted.conversation_id, "in")
-    stored.status = "received"  # as if the process died before answering
+    stored.status = "received"  # as if the process died before answering, a minute ago
+    stored.created_at = datetime.now(UTC) - timedelta(minutes=1)
     r.channel.sent.clear()
-    stored.created_at -= timedelta(minutes=5)
-    assert await r.hub.recover_unanswered(grace_s=30) == 1
+    assert await r.hub.adopt_orphans(alive=[r.hub.worker]) == 0  # its own replica is alive: it is still working
+    r.hub.worker = "restarted"
+    assert await r.hub.adopt_orphans(alive=["restarted"]) == 1
+    assert await r.hub.adopt_orphans(alive=["restarted"]) == 0  # adopted: the other replicas leave it
+    assert await r.hub.drain(5)  # answered: nothing left to adopt
     assert [m.text for _, m in r.channel.sent] == ["re: lost in a crash"]
 
 

@@ -1,5 +1,6 @@
-"""Several processes on one database: the example knowledge is seeded by exactly one of them, and two
-`closer serve` replicas started together both come up (the second used to die on the seed marker)."""
+"""Several processes on one database: the example knowledge is seeded by exactly one of them, two
+`closer serve` replicas started together both come up (the second used to die on the seed marker), and a
+message whose replica is killed mid-turn is answered once by another."""
 
 from __future__ import annotations
 
@@ -13,9 +14,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
+from pymongo import AsyncMongoClient
 
 from storage.meta import MetaRepository
 from storage.repositories import utcnow
+from tests.fakes.openai_api import ScriptedOpenAI
+from tests.fakes.servers import serve_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,45 +43,107 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_two_replicas_start_together_on_one_database(tmp_path, mongo_uri):
-    ports = [_free_port(), _free_port()]
-    procs = []
-    for i, port in enumerate(ports):
-        env = {
-            **os.environ,
-            "MONGODB_URI": mongo_uri,
-            "MONGODB_DB": "replicas_test",
-            "DATA_DIR": str(tmp_path / f"replica{i}"),
-            "HTTP_PORT": str(port),
-            "LOG_LEVEL": "WARNING",
-        }
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve"],
-                env=env,
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-        )
-    try:
-        up: set[int] = set()
-        deadline = time.monotonic() + 180
-        while len(up) < 2 and time.monotonic() < deadline:
-            for proc, port in zip(procs, ports, strict=True):
+def _start_replica(tmp_path: Path, name: str, mongo_uri: str, db: str, **env: str) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "MONGODB_URI": mongo_uri,
+        "MONGODB_DB": db,
+        "DATA_DIR": str(tmp_path / name),
+        "HTTP_PORT": str(port),
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve"],
+        env=environment,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    return proc, port
+
+
+async def _wait_up(replicas: list[tuple[subprocess.Popen, int]], timeout_s: float = 180) -> None:
+    up: set[int] = set()
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(timeout=1) as client:
+        while len(up) < len(replicas) and time.monotonic() < deadline:
+            for proc, port in replicas:
                 assert proc.poll() is None, proc.stderr.read().decode()[-800:] if proc.stderr else "exited"
                 try:
-                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
                         up.add(port)
                 except httpx.HTTPError:
                     pass
-            time.sleep(0.2)
-        assert up == set(ports)
-    finally:
-        for proc in procs:
+            await asyncio.sleep(0.2)
+    assert up == {port for _, port in replicas}
+
+
+async def _eventually(condition, timeout_s: float = 60) -> bool:
+    for _ in range(int(timeout_s / 0.05)):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
+
+
+def _stop(replicas: list[tuple[subprocess.Popen, int]]) -> None:
+    for proc, _ in replicas:
+        if proc.poll() is None:
             proc.terminate()
-        for proc in procs:
+    for proc, _ in replicas:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def test_two_replicas_start_together_on_one_database(tmp_path, mongo_uri):
+    replicas = [_start_replica(tmp_path, f"replica{i}", mongo_uri, "replicas_test") for i in range(2)]
+    try:
+        await _wait_up(replicas)
+    finally:
+        _stop(replicas)
+
+
+async def test_a_message_whose_replica_is_killed_mid_turn_is_answered_once_by_another(tmp_path, mongo_uri):
+    model = ScriptedOpenAI()
+    model.call_s = 30.0  # the first replica is killed while the model is still writing its answer
+    async with serve_app(model.app) as model_url:
+        llm = {"OPENAI_BASE_URL": f"{model_url}/v1", "OPENAI_API_KEY": "sk-test", "REPLICA_TIMEOUT_S": "2"}
+        doomed = _start_replica(tmp_path, "doomed", mongo_uri, "crash_test", **llm)
+        replicas = [doomed]
+        try:
+            await _wait_up([doomed])
+            async with httpx.AsyncClient(timeout=60) as client:
+                asking = asyncio.create_task(
+                    client.post(
+                        f"http://127.0.0.1:{doomed[1]}/api/v1/chat",
+                        json={"session_id": "crash-1", "text": "Do you ship to Lviv?"},
+                    )
+                )
+                assert await _eventually(lambda: bool(model.answer_requests())), "the turn never reached the model"
+                doomed[0].kill()  # kill -9: no shutdown code runs
+                with pytest.raises(httpx.HTTPError):
+                    await asking
+            model.call_s = 0.0
+            survivor = _start_replica(tmp_path, "survivor", mongo_uri, "crash_test", **llm)
+            replicas.append(survivor)
+            await _wait_up([survivor])
+            mongo = AsyncMongoClient(mongo_uri, tz_aware=True)
             try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+                messages = mongo["crash_test"].messages
+                for _ in range(300):
+                    if await messages.count_documents({"direction": "out"}):
+                        break
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(3)  # more sweeps: nothing is answered twice
+                inbound = [m async for m in messages.find({"direction": "in"})]
+                outbound = [m async for m in messages.find({"direction": "out"})]
+            finally:
+                await mongo.close()
+            assert [m["status"] for m in inbound] == ["answered"]
+            assert len(outbound) == 1 and "Lviv" in outbound[0]["text"]
+        finally:
+            _stop(replicas)

@@ -103,6 +103,7 @@ class MemoryMessages:
         status: str,
         channel_message_id: str | None = None,
         meta: dict[str, Any] | None = None,
+        worker: str | None = None,
     ) -> StoredMessage:
         if channel_message_id is not None and any(
             (m.channel, m.direction, m.channel_message_id) == (channel, direction, channel_message_id)
@@ -112,6 +113,7 @@ class MemoryMessages:
         message = StoredMessage(
             str(ObjectId()), conversation_id, channel, direction, text, status, now(), channel_message_id, meta or {}
         )
+        message.worker = worker
         self.items.append(message)
         return replace(message)
 
@@ -123,9 +125,20 @@ class MemoryMessages:
     async def recent(self, conversation_id: str, limit: int = 12) -> list[StoredMessage]:
         return [replace(m) for m in self.items if m.conversation_id == conversation_id][-limit:]
 
-    async def unanswered(self, older_than: datetime, limit: int = 100) -> list[StoredMessage]:
-        found = [m for m in self.items if m.direction == "in" and m.status == "received" and m.created_at < older_than]
+    async def orphans(self, alive: list[str], newer_than: datetime, limit: int = 100) -> list[StoredMessage]:
+        found = [
+            m
+            for m in self.items
+            if m.direction == "in" and m.status == "received" and m.created_at >= newer_than and m.worker not in alive
+        ]
         return [replace(m) for m in found[:limit]]
+
+    async def adopt(self, message: StoredMessage, worker: str) -> bool:
+        for m in self.items:
+            if m.id == message.id and m.status == "received" and m.worker == message.worker:
+                m.worker = worker
+                return True
+        return False
 
     def of(self, conversation_id: str, direction: str | None = None) -> list[StoredMessage]:
         return [m for m in self.items if m.conversation_id == conversation_id and direction in (None, m.direction)]

@@ -1,0 +1,55 @@
+"""This process as one replica among several: it beats, adopts what dead replicas left unanswered, and on a
+clean stop finishes its turns and leaves, so whatever it could not finish is taken over at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from channels.hub import Hub
+from storage.replicas import ReplicaRegistry
+
+log = logging.getLogger(__name__)
+
+
+class ReplicaLife:
+    def __init__(self, hub: Hub, registry: ReplicaRegistry, timeout_s: float) -> None:
+        self._hub = hub
+        self._registry = registry
+        self._timeout = timedelta(seconds=timeout_s)
+
+    @property
+    def replica_id(self) -> str:
+        return self._hub.worker
+
+    async def join(self) -> None:
+        """Beat once before accepting anything: a message this replica stores must never look orphaned."""
+        await self._registry.beat(self.replica_id)
+
+    async def run(self) -> None:
+        """Beat every third of the timeout and sweep for orphans (a small indexed query; adopted turns run in
+        the queue, so a long recovery never delays the next beat)."""
+        period = self._timeout.total_seconds() / 3
+        while True:
+            try:
+                await self._registry.beat(self.replica_id)
+                await self.sweep()
+            except Exception:  # the database is down: keep beating when it is back, the turns report their own
+                log.exception("replica heartbeat or recovery sweep failed")
+            await asyncio.sleep(period)
+
+    async def sweep(self) -> int:
+        alive = await self._registry.alive(self._timeout)
+        adopted = await self._hub.adopt_orphans(alive)
+        if adopted:
+            log.info("adopted %d messages left unanswered by a replica that is gone", adopted)
+        await self._registry.forget_dead(self._timeout * 10)
+        return adopted
+
+    async def leave(self, grace_s: float) -> None:
+        """SIGTERM: let running turns finish within `grace_s`, then hand the rest to the other replicas."""
+        finished = await self._hub.drain(grace_s)
+        if not finished:
+            log.warning("stopping with turns still running: the other replicas (or the next start) answer them")
+        await self._registry.leave(self.replica_id)
