@@ -44,6 +44,7 @@ from channels.ownership import Ownership
 from channels.web import WebOutbound
 from storage.cache import Cache, MemoryCache, RedisCache
 from storage.crm_events import CrmEventRepository
+from storage.degradable_cache import DegradableCache
 from storage.documents import DocumentRepository
 from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, QueryMemo
 from storage.inbox import InboxRepository
@@ -182,7 +183,7 @@ async def open_clients(settings: Settings, stack: AsyncExitStack, embedder: Embe
     await ensure_indexes(db)
     cache: Cache
     if settings.redis.url is not None:
-        cache = await RedisCache.connect(settings.redis.url.get_secret_value())
+        cache = DegradableCache(await RedisCache.connect(settings.redis.url.get_secret_value()))
     else:
         cache = MemoryCache()
     stack.push_async_callback(cache.close)

@@ -26,8 +26,9 @@ class EmbeddedMongo:
     Only for development and single-box demos: production sets MONGODB_URI to a real MongoDB.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, port: int = 0) -> None:
         self._path = path
+        self._port = port  # 0: any free port
         self._server: Any = None
 
     def start(self) -> str:
@@ -39,7 +40,7 @@ class EmbeddedMongo:
                 "pip install 'closer[embedded]' or point MONGODB_URI at a MongoDB server"
             ) from exc
         self._path.mkdir(parents=True, exist_ok=True)
-        self._server = SecantusDBServer(storage_path=str(self._path), port=0)
+        self._server = SecantusDBServer(storage_path=str(self._path), port=self._port)
         self._server.start()
         log.info("embedded MongoDB-compatible server started on %s", self._server.address)
         return str(self._server.uri)

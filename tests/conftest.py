@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -14,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from app.container import Services, open_services
 from app.http import create_app
@@ -24,33 +20,15 @@ from storage.mongo import EmbeddedMongo
 from tests.fakes.openai_api import ScriptedOpenAI
 from tests.fakes.servers import free_port, serve_app
 from tests.fakes.telegram_api import FakeTelegram
+from tests.redis_server import start_redis
 
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on a free port. Missing binary fails loudly: `make test` installs it."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed; run `make test`, which installs it with apt")
     port = free_port()
-    workdir = tmp_path_factory.mktemp("redis")
-    proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_redis(tmp_path_factory.mktemp("redis"), port)
     url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            client.ping()
-            break
-        except redis.ConnectionError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
     yield url
     proc.terminate()
     proc.wait(timeout=10)

@@ -110,7 +110,7 @@ async def test_chat_page_health_readiness_and_metrics(web):
     assert (await web.get("/healthz")).json() == {"status": "ok"}
     ready = await web.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "mongodb": "ok", "redis": "not configured", "chroma": "ok"}
+    assert ready.json() == {"ready": True, "degraded": [], "mongodb": "ok", "redis": "not configured", "chroma": "ok"}
     metrics = await web.get("/metrics")
     assert "closer_inbound_messages_total" in metrics.text
 
