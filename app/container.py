@@ -18,9 +18,10 @@ from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
 from app.media import Media, build_media
+from app.playbook_parts import build_router, playbook_lead_examples
 from app.settings import Settings
 from brain.answer_cache import AnswerCache
-from brain.classifier import IntentClassifier
+from brain.flood import FloodPolicy
 from brain.knowledge.base import KnowledgeBase
 from brain.lead_values import ValuedQualifier
 from brain.leads import LeadQualifier
@@ -31,12 +32,12 @@ from brain.llm_router import LLMRouter
 from brain.offline import OfflineResponder
 from brain.playbook import Playbook, load_playbook
 from brain.qualification import LeadCorrections, Qualifier
-from brain.router import OfflineRouter
 from brain.service import Brain
 from channels.alerts import OpsAlerts
 from channels.audit import AuditTrail
 from channels.crm import CrmWebhook
 from channels.events import ConversationEvents
+from channels.flood import FloodGate
 from channels.hub import Hub, Stores
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
@@ -63,8 +64,6 @@ from storage.vectors import VectorCollection, open_chroma
 log = logging.getLogger(__name__)
 
 SIMILARITY_FLOOR = 0.83  # e5 cosine; calibrated on the example knowledge (README, "Retrieval")
-# With the playbook's out-of-scope examples: below it the router says out-of-scope (retrieval decides answers).
-ROUTER_THRESHOLD = 0.4
 
 
 @dataclass(slots=True)
@@ -135,6 +134,7 @@ class Services:
     outbox: Outbox
     ownership: Ownership
     hub: Hub
+    stores: Stores
     crm: CrmWebhook
     media: Media
     alerts: OpsAlerts = field(default_factory=OpsAlerts)
@@ -154,18 +154,6 @@ def build_openai(settings: Settings) -> AsyncOpenAI | None:
 
 def example_knowledge_dir() -> Path:
     return Path(str(resources.files("brain").joinpath("sample/knowledge")))
-
-
-async def build_router(playbook: Playbook, embedder: Embedder) -> OfflineRouter:
-    """The offline router trained on the playbook's example phrases (also on a playbook reload)."""
-    return await OfflineRouter.build(playbook, router_classifier(playbook, embedder))
-
-
-def router_classifier(playbook: Playbook, embedder: Embedder) -> IntentClassifier:
-    """With the playbook's out-of-scope examples the router learns them as a class above a fixed floor; without
-    them the threshold is calibrated on the examples themselves and the shipped generic negatives."""
-    threshold = ROUTER_THRESHOLD if any(playbook.out_of_scope.values()) else None
-    return IntentClassifier(embedder, threshold, oos_as_class=True)
 
 
 async def open_clients(settings: Settings, stack: AsyncExitStack, embedder: Embedder | None = None) -> Clients:
@@ -287,7 +275,9 @@ async def open_services(
         outbox = Outbox(repos.messages, repos.conversations, media=media.delivery)
         outbox.register(WebOutbound())
         stores = Stores(repos.contacts, repos.conversations, repos.messages, repos.leads)
-        hub = Hub(stores, brain, outbox, events, clients.cache, worker=new_replica_id())
+        limits = settings.reliability
+        flood = FloodGate(clients.cache, FloodPolicy(limits.flood_limit, limits.flood_window_s, limits.flood_silence_s))
+        hub = Hub(stores, brain, outbox, events, clients.cache, worker=new_replica_id(), flood=flood)
         stack.push_async_callback(hub.drain)
         ownership = Ownership(repos.conversations, repos.leads, events)
         log.info(
@@ -297,7 +287,20 @@ async def open_services(
             clients.redis_configured,
         )
         yield Services(
-            settings, clients, repos, knowledge, brain, learned, corrections, events, outbox, ownership, hub, crm, media
+            settings,
+            clients,
+            repos,
+            knowledge,
+            brain,
+            learned,
+            corrections,
+            events,
+            outbox,
+            ownership,
+            hub,
+            stores,
+            crm,
+            media,
         )
 
 
@@ -306,15 +309,3 @@ async def _cancel(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-
-
-def playbook_lead_examples(playbook: Playbook) -> tuple[list[str], list[str]]:
-    """The playbook's Hot / Warm / Cold example messages, as labelled examples for the qualifier."""
-    texts: list[str] = []
-    labels: list[str] = []
-    if playbook.qualification is not None:
-        for temperature in ("hot", "warm", "cold"):
-            examples = getattr(playbook.qualification, temperature).examples
-            texts += examples
-            labels += [temperature] * len(examples)
-    return texts, labels

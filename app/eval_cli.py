@@ -76,7 +76,7 @@ async def eval_router(
         classifier.fit_vectors([r.text for r in train_rows], vectors, [r.label for r in train_rows], latent)
         source = "train file"
     else:
-        from app.container import router_classifier
+        from app.playbook_parts import router_classifier
 
         playbook = load_playbook(playbook_path)
         classifier = router_classifier(playbook, embedder)
@@ -116,7 +116,7 @@ async def eval_lead(
 ) -> dict:
     """Label = hot | warm | cold. The qualifier knows the playbook's examples, as in serving; training rows
     become more labelled examples."""
-    from app.container import playbook_lead_examples
+    from app.playbook_parts import playbook_lead_examples
     from brain.leads import LeadQualifier
 
     qualifier = LeadQualifier(embedder)

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pymongo.errors import PyMongoError
 
+from app.body_limit import BodyLimit
 from app.container import Services
 from app.routes import health, leads, media
 from channels.web import web_router
@@ -41,4 +42,5 @@ def create_app(services: Services, extra_routers: list[APIRouter] | None = None)
     app.include_router(media.router)
     for router in extra_routers or []:
         app.include_router(router)
+    app.add_middleware(BodyLimit, max_bytes=services.settings.http.max_body_bytes)
     return app

@@ -7,7 +7,7 @@ import logging
 import signal
 from pathlib import Path
 
-from app.container import build_router
+from app.playbook_parts import build_router
 from brain.playbook import PlaybookError, load_playbook
 from brain.service import Brain
 from storage.embeddings import Embedder

@@ -7,15 +7,17 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from channels.hub import Hub
+from channels.hub import Hub, Stores
+from channels.recovery import adopt_orphans
 from storage.replicas import ReplicaRegistry
 
 log = logging.getLogger(__name__)
 
 
 class ReplicaLife:
-    def __init__(self, hub: Hub, registry: ReplicaRegistry, timeout_s: float) -> None:
+    def __init__(self, hub: Hub, stores: Stores, registry: ReplicaRegistry, timeout_s: float) -> None:
         self._hub = hub
+        self._stores = stores
         self._registry = registry
         self._timeout = timedelta(seconds=timeout_s)
 
@@ -41,7 +43,7 @@ class ReplicaLife:
 
     async def sweep(self) -> int:
         alive = await self._registry.alive(self._timeout)
-        adopted = await self._hub.adopt_orphans(alive)
+        adopted = await adopt_orphans(self._hub, self._stores, alive)
         if adopted:
             log.info("adopted %d messages left unanswered by a replica that is gone", adopted)
         await self._registry.forget_dead(self._timeout * 10)

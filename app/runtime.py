@@ -44,7 +44,9 @@ async def serve(settings: Settings) -> None:
         reloader = PlaybookReloader(settings.playbook, services.brain, services.clients.embedder)
         reloader.reload_on_sighup()
         watcher = asyncio.create_task(reloader.watch()) if settings.playbook else None
-        replica = ReplicaLife(services.hub, services.repos.replicas, settings.reliability.replica_timeout_s)
+        replica = ReplicaLife(
+            services.hub, services.stores, services.repos.replicas, settings.reliability.replica_timeout_s
+        )
         await replica.join()
         recovery = asyncio.create_task(replica.run())
         log.info("Closer is up: web chat at http://%s:%d", http.host, http.port)

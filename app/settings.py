@@ -47,6 +47,7 @@ class HttpSettings(Section):
     public_base_url: str | None = env("PUBLIC_BASE_URL")
     api_key: SecretStr | None = env("API_KEY")
     web_chat_rate_per_minute: int = env("WEB_CHAT_RATE_PER_MINUTE", 30)
+    max_body_bytes: int = env("MAX_BODY_BYTES", 1_048_576, ge=1024)  # every route; larger bodies get 413
 
 
 class MongoSettings(Section):
@@ -155,6 +156,10 @@ class CrmSettings(Section):
 class ReliabilitySettings(Section):
     # A replica that has not beaten for this long is dead: the messages it left unanswered are adopted.
     replica_timeout_s: float = env("REPLICA_TIMEOUT_S", 30.0, gt=0)
+    # Per customer, every channel: past FLOOD_LIMIT messages in FLOOD_WINDOW_S, one notice, then silence.
+    flood_limit: int = env("FLOOD_LIMIT", 15, ge=1)
+    flood_window_s: float = env("FLOOD_WINDOW_S", 60.0, gt=0)
+    flood_silence_s: float = env("FLOOD_SILENCE_S", 300.0, ge=0)
 
 
 class Settings(BaseSettings):

@@ -26,7 +26,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from app.container import playbook_lead_examples
+from app.playbook_parts import playbook_lead_examples
 from bench.report import report
 from brain.leads import LeadQualifier, rule_assessment
 from brain.playbook import load_playbook

@@ -13,11 +13,12 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 
+from brain.language import detect_language
 from brain.types import CONTACT_PAYLOAD, BrainReply, DraftSink, LeadAssessment, Question
 from channels.context import Accepted, TurnContext
 from channels.events import ConversationListener
+from channels.flood import FloodGate
 from channels.messages import InboundMessage, MediaItem, OutboundMessage, Submitted, TurnResult
 from channels.outbox import Outbox
 from channels.ports import ContactStore, ConversationStore, Decider, DedupeMarks, LeadStore, MessageStore
@@ -38,7 +39,6 @@ def is_partner_link(referral: str | None) -> bool:
 
 MEMORY_MESSAGES = 60  # messages loaded per turn; the older ones are condensed into a rolling summary
 SHUTDOWN_GRACE_S = 15.0
-ORPHAN_WINDOW = timedelta(hours=24)  # older unanswered messages are past the platforms' reply windows
 
 
 @dataclass(slots=True)
@@ -61,6 +61,7 @@ class Hub:
         dedupe: DedupeMarks,
         queue: TurnQueue[Accepted, TurnResult] | None = None,
         worker: str = "local",
+        flood: FloodGate | None = None,
     ) -> None:
         self._stores = stores
         self._brain = brain
@@ -68,6 +69,7 @@ class Hub:
         self._events = events
         self._dedupe = dedupe
         self.worker = worker  # this replica's id: stored on every message it accepts, until it is answered
+        self._flood = flood
         self._queue: TurnQueue[Accepted, TurnResult] = queue or InProcessTurnQueue(self.respond)
 
     async def handle(self, message: InboundMessage) -> TurnResult:
@@ -80,9 +82,28 @@ class Hub:
             done: asyncio.Future[TurnResult] = loop.create_future()
             done.set_result(TurnResult(duplicate=True))
             return Submitted(True, None, done, done)
-        accepted.replied, accepted.drafts = loop.create_future(), drafts
         conversation_id = accepted.conversation.id
+        if self._flood is not None and accepted.conversation.owner != "human":
+            verdict = await self._flood.check(accepted.contact.id)
+            if verdict != "ok":
+                limited: asyncio.Future[TurnResult] = loop.create_future()
+                limited.set_result(await self._limit(accepted, verdict == "notice"))
+                return Submitted(False, conversation_id, limited, limited)
+        accepted.replied, accepted.drafts = loop.create_future(), drafts
         return Submitted(False, conversation_id, accepted.replied, self._queue.put(conversation_id, accepted))
+
+    async def _limit(self, accepted: Accepted, notify: bool) -> TurnResult:
+        """Over the flood limit: stored (nothing is lost) but not answered; the first one gets a polite notice."""
+        assert self._flood is not None
+        await self._stores.messages.set_status(accepted.message.id, "flooded")
+        log.warning("flood limit: conversation %s is silenced for a while", accepted.conversation.id)
+        result = TurnResult(conversation_id=accepted.conversation.id, limited=True)
+        if notify:
+            language = detect_language(accepted.inbound.text, accepted.conversation.language)
+            notice = OutboundMessage(text=self._flood.policy.notice(language))
+            await self._outbox.deliver(accepted.conversation, notice, meta={"mode": "flood_notice"})
+            result.replies.append(notice)
+        return result
 
     async def accept(self, inbound: InboundMessage) -> Accepted | None:
         """Dedupe, upsert the contact and conversation, persist the message; None for a redelivery."""
@@ -265,29 +286,9 @@ class Hub:
         if change.became_hot:
             await self._events.lead_became_hot(change.lead, conversation)
 
-    async def adopt_orphans(self, alive: list[str], window: timedelta = ORPHAN_WINDOW) -> int:
-        """Queue messages accepted but never answered by a replica that is gone (killed mid-turn, or stopped
-        before reaching them): each is adopted by compare-and-set, so one live replica answers it, once.
-        Returns how many this replica adopted; their turns run in the queue like any other."""
-        adopted = 0
-        for message in await self._stores.messages.orphans(alive, datetime.now(UTC) - window):
-            conversation = await self._stores.conversations.get(message.conversation_id)
-            contact = await self._stores.contacts.get(conversation.contact_id) if conversation else None
-            if conversation is None or contact is None:
-                log.warning("cannot recover message %s: its conversation or contact is gone", message.id)
-                continue
-            if not await self._stores.messages.adopt(message, self.worker):
-                continue  # another replica took it first
-            inbound = InboundMessage(
-                channel=message.channel,
-                channel_user_id=conversation.channel_user_id,
-                channel_message_id=message.channel_message_id or message.id,
-                text=message.text,
-                payload=message.meta.get("payload"),
-            )
-            self._queue.put(conversation.id, Accepted(inbound, contact, conversation, message))
-            adopted += 1
-        return adopted
+    def requeue(self, accepted: Accepted) -> None:
+        """Queue a turn for a message stored earlier (adopted from a replica that is gone)."""
+        self._queue.put(accepted.conversation.id, accepted)
 
     async def drain(self, timeout_s: float = SHUTDOWN_GRACE_S) -> bool:
         """Let queued turns finish (shutdown); False when some were still running at the timeout."""

@@ -135,6 +135,7 @@ class TurnResult:
     reply: BrainReply | None = None
     # A newer message of the same customer arrived before this answer left: one answer covers them all.
     superseded: bool = False
+    limited: bool = False  # over the customer's flood limit: stored, not answered (the first gets a notice)
 
 
 @dataclass(slots=True)

@@ -92,6 +92,12 @@ class DedupeMarks(Protocol):
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None: ...
 
 
+class FastState(DedupeMarks, Protocol):
+    """Expiring marks and counters (flood limits)."""
+
+    async def incr(self, key: str, ttl_s: float) -> int: ...
+
+
 class Decider(Protocol):
     """The brain as the hub sees it."""
 

@@ -72,6 +72,7 @@ class ChatResponse(BaseModel):
     conversation_id: str | None
     duplicate: bool = False
     superseded: bool = False  # a newer message of this session carries the answer to both
+    limited: bool = False  # over the flood limit: stored, not answered (the first one gets a notice)
 
 
 class Counters(Protocol):
@@ -93,6 +94,7 @@ def chat_response(result: TurnResult) -> ChatResponse:
         conversation_id=result.conversation_id,
         duplicate=result.duplicate,
         superseded=result.superseded,
+        limited=result.limited,
     )
 
 

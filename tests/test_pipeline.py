@@ -12,12 +12,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
+from brain.flood import FloodPolicy
 from brain.types import BrainReply, Button, Escalation, LeadAssessment, Question, Turn
 from channels.events import ConversationEvents, ConversationListener
+from channels.flood import FloodGate
 from channels.hub import Hub, Stores
 from channels.messages import DeliveryError, InboundMessage
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
+from channels.recovery import adopt_orphans
 from tests.fakes.memory import (
     CollectingChannel,
     MemoryContacts,
@@ -59,7 +62,9 @@ def copy(assessment: LeadAssessment) -> LeadAssessment:
     return replace(assessment, reasons=list(assessment.reasons), fields=dict(assessment.fields))
 
 
-def road(brain: ScriptedBrain | None = None, *subscribers: ConversationListener) -> Road:
+def road(
+    brain: ScriptedBrain | None = None, *subscribers: ConversationListener, flood: FloodPolicy | None = None
+) -> Road:
     stores = Stores(MemoryContacts(), MemoryConversations(), MemoryMessages(), MemoryLeads())
     channel = CollectingChannel()
     outbox = Outbox(stores.messages, stores.conversations, attempts=2, backoff_s=0)  # type: ignore[arg-type]
@@ -67,7 +72,7 @@ def road(brain: ScriptedBrain | None = None, *subscribers: ConversationListener)
     recorder = RecordingListener()
     fanout = ConversationEvents([*subscribers, recorder])
     brain = brain or ScriptedBrain()
-    hub = Hub(stores, brain, outbox, fanout, MemoryMarks())
+    hub = Hub(stores, brain, outbox, fanout, MemoryMarks(), flood=FloodGate(MemoryMarks(), flood) if flood else None)
     return Road(hub, brain, stores, channel, recorder, fanout)
 
 
@@ -220,12 +225,26 @@ async def test_messages_left_unanswered_by_a_dead_replica_are_answered_once_by_a
     stored.status = "received"  # as if the process died before answering, a minute ago
     stored.created_at = datetime.now(UTC) - timedelta(minutes=1)
     r.channel.sent.clear()
-    assert await r.hub.adopt_orphans(alive=[r.hub.worker]) == 0  # its own replica is alive: it is still working
+    assert await adopt_orphans(r.hub, r.stores, alive=[r.hub.worker]) == 0  # its replica is alive: still working
     r.hub.worker = "restarted"
-    assert await r.hub.adopt_orphans(alive=["restarted"]) == 1
-    assert await r.hub.adopt_orphans(alive=["restarted"]) == 0  # adopted: the other replicas leave it
+    assert await adopt_orphans(r.hub, r.stores, alive=["restarted"]) == 1
+    assert await adopt_orphans(r.hub, r.stores, alive=["restarted"]) == 0  # adopted: the other replicas leave it
     assert await r.hub.drain(5)  # answered: nothing left to adopt
     assert [m.text for _, m in r.channel.sent] == ["re: lost in a crash"]
+
+
+async def test_a_flooding_customer_gets_one_notice_in_their_language_then_silence_and_nothing_is_lost():
+    r = road(flood=FloodPolicy(limit=2, window_s=60, silence_s=300))
+    texts = ["Привет", "Сколько стоит доставка?", "Алло?", "Ответьте!", "Ну?"]
+    results = [await r.hub.handle(message(text, user="flooder")) for text in texts]
+    assert [m.text for _, m in r.channel.sent][:2] == ["re: Привет", "re: Сколько стоит доставка?"]
+    notice = r.channel.sent[2][1].text
+    assert "быстрее" in notice and len(r.channel.sent) == 3  # one notice, then silence
+    assert [res.limited for res in results] == [False, False, True, True, True]
+    stored = r.messages.of(results[0].conversation_id, "in")
+    assert [m.text for m in stored] == texts and [m.status for m in stored][2:] == ["flooded"] * 3
+    other = await r.hub.handle(message("Hello", user="calm"))  # the limit is per customer
+    assert other.replies[0].text == "re: Hello"
 
 
 async def test_buttons_contact_request_and_long_text_reach_the_channel_within_its_limits():

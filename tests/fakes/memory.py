@@ -187,6 +187,10 @@ class MemoryMarks:
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
         self.marks[key] = value
 
+    async def incr(self, key: str, ttl_s: float) -> int:  # no expiry: a test's window never closes
+        self.marks[key] = str(int(self.marks.get(key, "0")) + 1)
+        return int(self.marks[key])
+
 
 Script = Callable[[Turn], Awaitable[BrainReply] | BrainReply]
 

@@ -1,0 +1,39 @@
+"""Messages accepted but never answered by a replica that is gone (killed mid-turn, or stopped before reaching
+them) are adopted by a live one: compare-and-set on the message's worker, so exactly one replica answers each."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from channels.context import Accepted
+from channels.hub import Hub, Stores
+from channels.messages import InboundMessage
+
+log = logging.getLogger(__name__)
+
+ORPHAN_WINDOW = timedelta(hours=24)  # older unanswered messages are past the platforms' reply windows
+
+
+async def adopt_orphans(hub: Hub, stores: Stores, alive: list[str], window: timedelta = ORPHAN_WINDOW) -> int:
+    """Queue on `hub` the orphans of replicas not in `alive`; returns how many this replica adopted (their
+    turns run in the queue like any other)."""
+    adopted = 0
+    for message in await stores.messages.orphans(alive, datetime.now(UTC) - window):
+        conversation = await stores.conversations.get(message.conversation_id)
+        contact = await stores.contacts.get(conversation.contact_id) if conversation else None
+        if conversation is None or contact is None:
+            log.warning("cannot recover message %s: its conversation or contact is gone", message.id)
+            continue
+        if not await stores.messages.adopt(message, hub.worker):
+            continue  # another replica took it first
+        inbound = InboundMessage(
+            channel=message.channel,
+            channel_user_id=conversation.channel_user_id,
+            channel_message_id=message.channel_message_id or message.id,
+            text=message.text,
+            payload=message.meta.get("payload"),
+        )
+        hub.requeue(Accepted(inbound, contact, conversation, message))
+        adopted += 1
+    return adopted
