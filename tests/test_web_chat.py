@@ -90,7 +90,13 @@ async def test_same_message_id_twice_is_answered_once(web, services: Services, s
     first = await chat(web, session_id, "What payment methods do you accept?", message_id="m-1")
     second = await chat(web, session_id, "What payment methods do you accept?", message_id="m-1")
     assert first.json()["replies"] and not first.json()["duplicate"]
-    assert second.json() == {"replies": [], "conversation_id": None, "duplicate": True, "superseded": False}
+    assert second.json() == {
+        "replies": [],
+        "conversation_id": None,
+        "duplicate": True,
+        "superseded": False,
+        "limited": False,
+    }
     history = await services.repos.messages.recent(first.json()["conversation_id"])
     assert [m.direction for m in history] == ["in", "out"]
 
