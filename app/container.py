@@ -17,6 +17,7 @@ from openai import AsyncOpenAI
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
+from app.gauges import register_gauges
 from app.media import Media, build_media
 from app.playbook_parts import build_router, playbook_lead_examples
 from app.settings import Settings
@@ -135,6 +136,7 @@ class Services:
     ownership: Ownership
     hub: Hub
     stores: Stores
+    metrics: PipelineMetrics
     crm: CrmWebhook
     media: Media
     alerts: OpsAlerts = field(default_factory=OpsAlerts)
@@ -270,7 +272,8 @@ async def open_services(
         await corrections.load()
 
         crm = build_crm(settings, repos, stack)
-        events = ConversationEvents([PipelineMetrics(clients.registry), AuditTrail(repos.audit), crm])
+        metrics = PipelineMetrics(clients.registry)
+        events = ConversationEvents([metrics, AuditTrail(repos.audit), crm])
         media = await build_media(settings, clients.db, clients.embedder, brain)
         outbox = Outbox(repos.messages, repos.conversations, media=media.delivery)
         outbox.register(WebOutbound())
@@ -279,6 +282,7 @@ async def open_services(
         flood = FloodGate(clients.cache, FloodPolicy(limits.flood_limit, limits.flood_window_s, limits.flood_silence_s))
         hub = Hub(stores, brain, outbox, events, clients.cache, worker=new_replica_id(), flood=flood)
         stack.push_async_callback(hub.drain)
+        register_gauges(clients.registry, clients.cache, brain, hub)
         ownership = Ownership(repos.conversations, repos.leads, events)
         log.info(
             "services ready (llm=%s, embeddings=%s, redis=%s)",
@@ -299,6 +303,7 @@ async def open_services(
             ownership,
             hub,
             stores,
+            metrics,
             crm,
             media,
         )

@@ -33,6 +33,7 @@ def create_app(services: Services, extra_routers: list[APIRouter] | None = None)
     @app.exception_handler(PyMongoError)
     async def storage_down(request: Request, exc: PyMongoError) -> JSONResponse:
         log.error("database error on %s: %s", request.url.path, type(exc).__name__)
+        services.metrics.errors.labels("storage").inc()
         return JSONResponse({"detail": "storage temporarily unavailable, please retry"}, status_code=503)
 
     rate = services.settings.http.web_chat_rate_per_minute

@@ -78,7 +78,7 @@ class Brain:
         self._offline = offline
         self._llm = llm
         self._llm_router = llm_router
-        self._breaker = breaker or CircuitBreaker()
+        self.breaker = breaker or CircuitBreaker()  # open: the model is skipped (metrics show it)
         self._pending = PendingActions(state)
         self._max_chars = max_inbound_chars
         self.media = media  # the catalogue of sendable files (presentations, videos, price lists)
@@ -149,11 +149,11 @@ class Brain:
     async def route(self, turn: Turn) -> Route:
         route = await self.router.route(turn.text, turn.previous_language or turn.language_hint)
         unsure = route.out_of_scope or route.score < OFFLINE_ROUTE_SURE
-        if unsure and self._llm_router is not None and not self._breaker.open and turn.text.strip():
+        if unsure and self._llm_router is not None and not self.breaker.open and turn.text.strip():
             try:
                 route = await self._llm_router.route(turn.text, turn.history, route)
             except RouterUnavailable as exc:
-                self._breaker.failure()
+                self.breaker.failure()
                 log.warning("LLM router unavailable, routing offline: %s", exc)
         if turn.payload == HUMAN_PAYLOAD:
             route.wants_human = True
@@ -273,7 +273,7 @@ class Brain:
         vector: np.ndarray,
         drafts: DraftSink | None,
     ) -> BrainReply:
-        if self._llm is None or self._breaker.open:
+        if self._llm is None or self.breaker.open:
             mode = "fallback" if self._llm is not None else "offline"
             return self._offline.answer(route, picks, turn.max_reply_chars, mode=mode)
         passages = passages + [p for p in picks if p not in passages]  # each part's passage reaches the model
@@ -291,12 +291,12 @@ class Brain:
                 on_text = guarded_drafts(drafts, lambda text: self._guard_check(text, turn, evidence))
             reply = await self._llm.answer(turn, route, passages, search, examples, on_text)
         except LLMUnavailable as exc:
-            self._breaker.failure()
+            self.breaker.failure()
             log.warning("LLM failed, serving the offline answer: %s", exc)
             reply = self._offline.answer(route, picks, turn.max_reply_chars, mode="fallback")
             reply.error = str(exc)
             return reply
-        self._breaker.success()
+        self.breaker.success()
         return reply
 
     def _guard_check(self, text: str, turn: Turn, evidence: str) -> OutboundCheck:

@@ -47,6 +47,15 @@ class ConversationListener:
     async def reply_sent(self, conversation: Conversation, reply: BrainReply, delivered: bool, seconds: float) -> None:
         """The bot's answer to a turn left through the outbox (or failed to)."""
 
+    async def turn_started(self, conversation: Conversation, waited_s: float) -> None:
+        """A turn left the queue, `waited_s` after its message was stored."""
+
+    async def turn_failed(self, conversation: Conversation, error: BaseException) -> None:
+        """A turn raised (logged by the queue; the message stays unanswered for a retry)."""
+
+    async def flood_limited(self, conversation: Conversation, inbound: InboundMessage) -> None:
+        """A message over the customer's flood limit was stored and not answered."""
+
 
 class ConversationEvents(ConversationListener):
     """The fan-out: every hook calls every subscriber in order, isolating failures."""
@@ -90,3 +99,12 @@ class ConversationEvents(ConversationListener):
 
     async def reply_sent(self, conversation: Conversation, reply: BrainReply, delivered: bool, seconds: float) -> None:
         await self._publish("reply_sent", conversation, reply, delivered, seconds)
+
+    async def turn_started(self, conversation: Conversation, waited_s: float) -> None:
+        await self._publish("turn_started", conversation, waited_s)
+
+    async def turn_failed(self, conversation: Conversation, error: BaseException) -> None:
+        await self._publish("turn_failed", conversation, error)
+
+    async def flood_limited(self, conversation: Conversation, inbound: InboundMessage) -> None:
+        await self._publish("flood_limited", conversation, inbound)

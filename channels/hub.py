@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from brain.language import detect_language
 from brain.types import CONTACT_PAYLOAD, BrainReply, DraftSink, LeadAssessment, Question
@@ -96,6 +97,7 @@ class Hub:
         """Over the flood limit: stored (nothing is lost) but not answered; the first one gets a polite notice."""
         assert self._flood is not None
         await self._stores.messages.set_status(accepted.message.id, "flooded")
+        await self._events.flood_limited(accepted.conversation, accepted.inbound)
         log.warning("flood limit: conversation %s is silenced for a while", accepted.conversation.id)
         result = TurnResult(conversation_id=accepted.conversation.id, limited=True)
         if notify:
@@ -150,10 +152,14 @@ class Hub:
             return await self._respond(accepted)
         except BaseException as exc:
             accepted.reply_failed(exc)
+            if isinstance(exc, Exception):
+                await self._events.turn_failed(accepted.conversation, exc)
             raise
 
     async def _respond(self, accepted: Accepted) -> TurnResult:
         context = await self._load_context(accepted)
+        waited = (datetime.now(UTC) - accepted.message.created_at).total_seconds()
+        await self._events.turn_started(context.conversation, max(waited, 0.0))
         if context.conversation.owner == "human":
             await self._pass_to_human(context)
             result = TurnResult(conversation_id=context.conversation.id)
@@ -285,6 +291,10 @@ class Hub:
         await self._events.lead_changed(change, conversation)
         if change.became_hot:
             await self._events.lead_became_hot(change.lead, conversation)
+
+    @property
+    def queue_depth(self) -> int:
+        return self._queue.pending
 
     def requeue(self, accepted: Accepted) -> None:
         """Queue a turn for a message stored earlier (adopted from a replica that is gone)."""

@@ -32,6 +32,11 @@ class TurnQueue(Protocol[T, R]):
         """Wait for every queued turn; False when some were still running at the timeout."""
         ...
 
+    @property
+    def pending(self) -> int:
+        """Turns queued or running (the queue depth)."""
+        ...
+
 
 class InProcessTurnQueue(Generic[T, R]):
     """Per-key FIFO lanes, each worked by one task that exists only while its lane has turns."""

@@ -40,3 +40,7 @@ async def test_a_flooding_messenger_customer_gets_one_notice_then_silence(servic
         stored = [m async for m in meta.services.clients.db.messages.find({"direction": "in"}).sort("created_at", 1)]
         assert [m["text"] for m in stored] == texts
         assert [m["status"] for m in stored] == ["answered", "answered", "flooded", "flooded"]
+        metrics = (await meta.web.get("/metrics")).text
+        assert 'closer_flood_limited_total{channel="messenger"} 2.0' in metrics
+        assert 'closer_outbound_messages_total{channel="messenger",result="sent"} 2.0' in metrics
+        assert 'closer_turn_queue_wait_seconds_count{channel="messenger"} 2.0' in metrics

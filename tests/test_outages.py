@@ -34,6 +34,7 @@ async def test_customers_are_still_answered_while_redis_is_down_and_readyz_says_
             ready = await web.get("/readyz")
             assert ready.status_code == 200
             assert ready.json()["degraded"] == ["redis"] and ready.json()["redis"].startswith("degraded")
+            assert "closer_redis_degraded 1.0" in (await web.get("/metrics")).text
 
             redis_proc = start_redis(tmp_path, port)
             back = await web.get("/readyz")
@@ -58,6 +59,7 @@ async def test_webhooks_answer_503_while_mongodb_is_down_and_the_redelivery_is_a
             refused = await post_signed(meta.web, "messenger", body)
             assert refused.status_code == 503  # Meta redelivers what was not acknowledged
             assert "retry" in refused.json()["detail"]
+            assert 'closer_errors_total{kind="storage"} 1.0' in (await meta.web.get("/metrics")).text
 
             uri = mongo.start()
             accepted = await post_signed(meta.web, "messenger", body)  # the platform's redelivery
