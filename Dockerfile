@@ -4,7 +4,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /srv/closer
 
 # The production image uses a real MongoDB (docker-compose), so the GPL embedded server is not installed.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY app app
 COPY bot bot
 COPY brain brain
@@ -12,7 +12,7 @@ COPY channels channels
 COPY storage storage
 COPY admin_bot admin_bot
 COPY bench bench
-RUN pip install . && useradd --create-home closer && mkdir -p /data && chown closer /data
+RUN pip install -r requirements.lock && pip install --no-deps . && useradd --create-home closer && mkdir -p /data && chown closer /data
 
 USER closer
 ENV DATA_DIR=/data HTTP_HOST=0.0.0.0 HTTP_PORT=8000

@@ -5,12 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 
-.PHONY: run test lint install redis-server chromium bench eval clean i18n
+.PHONY: run test lint install lock redis-server chromium bench eval clean i18n
 
-$(STAMP): pyproject.toml
+# Installed from the lock file, so every machine gets the same versions (`make lock` after changing pyproject.toml).
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[embedded,dev]'
+	$(BIN)/python -m pip install --quiet -r requirements-dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e '.[embedded,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -28,6 +30,22 @@ chromium:
 
 test: install redis-server chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Re-resolve every dependency in a scratch venv and pin it: requirements-dev.lock (run/test) and requirements.lock
+# (the service alone, for the Docker image, constrained to the same versions).
+LOCK_VENV := .lock-venv
+lock:
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[embedded,dev]'
+	{ echo '# Every package of `make run` / `make test` (core + embedded + dev), pinned: `make lock` regenerates it.'; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --exclude-editable; } > requirements-dev.lock
+	$(LOCK_VENV)/bin/python -m pip install . --dry-run --ignore-installed --quiet --report $(LOCK_VENV)/core.json \
+	  -c requirements-dev.lock
+	$(LOCK_VENV)/bin/python -c "import json; r = json.load(open('$(LOCK_VENV)/core.json')); \
+	  pins = sorted({(i['metadata']['name'].lower(), i['metadata']['version']) for i in r['install']} - {('closer', '0.1.0')}); \
+	  print('# The service alone (the Docker image), pinned; \`make lock\` regenerates it.'); \
+	  print(*(f'{n}=={v}' for n, v in pins), sep='\n')" > requirements.lock
+	rm -rf $(LOCK_VENV)
 
 lint: install
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from app.logging import configure_logging
+from app.roles import ROLES
 from app.settings import Settings, env_name
 from brain.playbook import PlaybookError
 from storage.mongo import StorageUnavailable
@@ -22,7 +23,13 @@ log = logging.getLogger("closer")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="closer", description="Closer: AI sales and support assistant")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the HTTP app, bots and scheduler")
+    serve = sub.add_parser("serve", help="run the HTTP app, bots and scheduler")
+    serve.add_argument(
+        "--role",
+        default="all",
+        choices=ROLES,
+        help="one replica's share of the work (replicas coordinate through Redis)",
+    )
     sub.add_parser("chat", help="talk to the brain in the terminal as a customer")
     ingest = sub.add_parser("ingest", help="add or replace knowledge documents")
     ingest.add_argument("paths", nargs="+", type=Path)
@@ -83,7 +90,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from app.runtime import serve
 
-        await serve(settings)
+        await serve(settings, args.role)
         return 0
     if args.command == "chat":
         return await chat(settings)

@@ -45,3 +45,11 @@ def create_app(services: Services, extra_routers: list[APIRouter] | None = None)
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=services.settings.http.max_body_bytes)
     return app
+
+
+def create_probe_app(services: Services) -> FastAPI:
+    """A replica without the web role still answers its probes: /healthz, /readyz, /metrics."""
+    app = FastAPI(title="Closer", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.services = services
+    app.include_router(health.router)
+    return app

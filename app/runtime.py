@@ -1,4 +1,5 @@
-"""`closer serve`: the HTTP app, the Telegram bot(s) and background work in one process."""
+"""`closer serve`: the HTTP app, the Telegram bot(s) and background work in one process (or, with `--role`,
+one replica's share of them: `app.roles`)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import uvicorn
 
 from app.bots import build_admin_bot, build_customer_bot
 from app.container import open_services
-from app.http import create_app
+from app.http import create_app, create_probe_app
 from app.meta_channels import build_meta_channels
 from app.playbook_reload import PlaybookReloader
 from app.replica import ReplicaLife
+from app.roles import Duties, Role
 from app.scheduler import Jobs
 from app.settings import Settings
 from channels.hub import SHUTDOWN_GRACE_S
@@ -21,7 +23,8 @@ from channels.hub import SHUTDOWN_GRACE_S
 log = logging.getLogger(__name__)
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, role: Role = "all") -> None:
+    duties = Duties.of(role)
     async with open_services(settings) as services:
         telegram = build_customer_bot(settings, services)
         graph = httpx.AsyncClient(timeout=15)
@@ -30,17 +33,18 @@ async def serve(settings: Settings) -> None:
         routers = [telegram.webhook_router()] if telegram is not None and telegram.webhook_mode else []
         if meta.router is not None:
             routers.append(meta.router)
-        app = create_app(services, routers)
+        app = create_app(services, routers) if duties.web else create_probe_app(services)
         http = settings.http
         server = uvicorn.Server(
             uvicorn.Config(app, host=http.host, port=http.port, log_config=None, access_log=False, lifespan="off")
         )
-        if telegram is not None:
+        if telegram is not None and duties.bots:
             await telegram.start()
-        if admin is not None:
+        if admin is not None and duties.bots:
             await admin.telegram.start()
         scheduler = Jobs(services, admin.notifier if admin else None).scheduler()
-        scheduler.start()
+        if duties.scheduler:
+            scheduler.start()
         reloader = PlaybookReloader(settings.playbook, services.brain, services.clients.embedder)
         reloader.reload_on_sighup()
         watcher = asyncio.create_task(reloader.watch()) if settings.playbook else None
@@ -49,11 +53,15 @@ async def serve(settings: Settings) -> None:
         )
         await replica.join()
         recovery = asyncio.create_task(replica.run())
-        log.info("Closer is up: web chat at http://%s:%d", http.host, http.port)
+        if duties.web:
+            log.info("Closer is up (role %s): web chat at http://%s:%d", role, http.host, http.port)
+        else:
+            log.info("Closer is up (role %s): health and metrics at http://%s:%d", role, http.host, http.port)
         try:
             await server.serve()
         finally:
-            scheduler.shutdown(wait=False)
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
             for task in (watcher, recovery):
                 if task is not None:
                     task.cancel()

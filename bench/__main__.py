@@ -49,6 +49,7 @@ def start_server(data_dir: Path, port: int, extra: dict[str, str] | None = None)
         "HTTP_PORT": str(port),
         "LOG_LEVEL": "WARNING",
         "WEB_CHAT_RATE_PER_MINUTE": "100000",
+        "FLOOD_LIMIT": "100000",  # a benchmark session writes far more than a person would
         **(extra or {}),
     }
     for key in ("MONGODB_URI", "REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "TELEGRAM_BOT_TOKEN"):

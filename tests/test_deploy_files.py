@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
+import tomllib
+from pathlib import Path
 
 import yaml
+from packaging.requirements import Requirement
 
 from app.settings import Settings, section_fields
 
@@ -91,3 +95,33 @@ def test_flat_environment_names_fill_the_sections(monkeypatch):
 def test_secrets_never_appear_in_settings_repr():
     settings = Settings.from_flat(_env_file=None, telegram_bot_token="123:secret-token-value", openai_api_key="sk-abc")
     assert "secret-token-value" not in repr(settings) and "sk-abc" not in repr(settings)
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[canonical(name)] = version
+    return pins
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_dependency_is_pinned_and_this_environment_matches_the_lock(repo_root):
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    dev_lock, service_lock = _pins(repo_root / "requirements-dev.lock"), _pins(repo_root / "requirements.lock")
+    declared = [Requirement(r) for r in project["dependencies"]]
+    extras = [Requirement(r) for group in project["optional-dependencies"].values() for r in group]
+    assert {canonical(r.name) for r in declared} <= set(service_lock)
+    assert {canonical(r.name) for r in declared + extras} <= set(dev_lock)
+    for requirement in declared + extras:  # the pins satisfy what pyproject.toml asks for
+        assert requirement.specifier.contains(dev_lock[canonical(requirement.name)], prereleases=True), requirement
+    assert all(dev_lock[name] == version for name, version in service_lock.items())  # one set of versions
+    installed = {canonical(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
+    drift = {
+        name: (version, installed.get(name)) for name, version in dev_lock.items() if installed.get(name) != version
+    }
+    assert not drift, f"the environment differs from requirements-dev.lock: {drift}"

@@ -1,5 +1,6 @@
-"""Dependencies going away under a running service: Redis down keeps customers answered (degraded, and
-/readyz says so); MongoDB down answers webhooks 503 so the platform redelivers, and nothing is half-written."""
+"""Dependencies going away under a running service: Redis down keeps customers answered (degraded: /readyz
+says so, 503 until Redis is back); MongoDB down answers webhooks 503 so the platform redelivers, and nothing
+is half-written."""
 
 from __future__ import annotations
 
@@ -32,13 +33,13 @@ async def test_customers_are_still_answered_while_redis_is_down_and_readyz_says_
             during = await chat(web, "How often should I descale the machine?")
             assert during.status_code == 200 and during.json()["replies"][0]["text"]
             ready = await web.get("/readyz")
-            assert ready.status_code == 200
+            assert ready.status_code == 503 and ready.json()["ready"] is False  # CONTRACT: Redis must answer
             assert ready.json()["degraded"] == ["redis"] and ready.json()["redis"].startswith("degraded")
             assert "closer_redis_degraded 1.0" in (await web.get("/metrics")).text
 
             redis_proc = start_redis(tmp_path, port)
             back = await web.get("/readyz")
-            assert back.json()["redis"] == "ok" and back.json()["degraded"] == []
+            assert back.status_code == 200 and back.json()["redis"] == "ok" and back.json()["degraded"] == []
             assert (await chat(web, "Do you deliver to Kyiv?")).json()["replies"]
             assert not services.clients.cache.degraded  # the call after Redis came back went to Redis
     finally:

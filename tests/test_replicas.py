@@ -43,7 +43,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_replica(tmp_path: Path, name: str, mongo_uri: str, db: str, **env: str) -> tuple[subprocess.Popen, int]:
+def _start_replica(
+    tmp_path: Path, name: str, mongo_uri: str, db: str, role: str = "all", **env: str
+) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     environment = {
         **os.environ,
@@ -55,7 +57,7 @@ def _start_replica(tmp_path: Path, name: str, mongo_uri: str, db: str, **env: st
         **env,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"],
+        [sys.executable, "-m", "app.cli", "serve", "--role", role],
         env=environment,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -107,7 +109,7 @@ async def test_two_replicas_start_together_on_one_database(tmp_path, mongo_uri):
         _stop(replicas)
 
 
-async def test_a_message_whose_replica_is_killed_mid_turn_is_answered_once_by_another(tmp_path, mongo_uri):
+async def test_a_message_whose_replica_is_killed_mid_turn_is_answered_once_by_a_worker(tmp_path, mongo_uri):
     model = ScriptedOpenAI()
     model.call_s = 30.0  # the first replica is killed while the model is still writing its answer
     async with serve_app(model.app) as model_url:
@@ -128,9 +130,13 @@ async def test_a_message_whose_replica_is_killed_mid_turn_is_answered_once_by_an
                 with pytest.raises(httpx.HTTPError):
                     await asking
             model.call_s = 0.0
-            survivor = _start_replica(tmp_path, "survivor", mongo_uri, "crash_test", **llm)
+            survivor = _start_replica(tmp_path, "survivor", mongo_uri, "crash_test", role="worker", **llm)
             replicas.append(survivor)
             await _wait_up([survivor])
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{survivor[1]}") as client:
+                assert (await client.get("/metrics")).status_code == 200  # a worker answers its probes...
+                no_chat = await client.post("/api/v1/chat", json={"session_id": "w", "text": "hi"})
+                assert no_chat.status_code == 404  # ...and takes no customer traffic of its own
             mongo = AsyncMongoClient(mongo_uri, tz_aware=True)
             try:
                 messages = mongo["crash_test"].messages

@@ -23,8 +23,9 @@ async def healthz() -> dict[str, str]:
 @router.get("/readyz")
 async def readyz(services: ServicesDep) -> JSONResponse:
     checks = await readiness(services)
-    # Degraded still serves (customers are answered), so a load balancer keeps sending traffic; it says which.
-    ok = all(v in ("ok", "not configured") or v.startswith("degraded") for v in checks.values())
+    # CONTRACT: 200 only when every configured dependency answers. A degraded replica still answers customers
+    # (in-process state), and the body says so, so an operator sees why it is not ready.
+    ok = all(v in ("ok", "not configured") for v in checks.values())
     degraded = sorted(name for name, v in checks.items() if v.startswith("degraded"))
     return JSONResponse({"ready": ok, "degraded": degraded, **checks}, status_code=200 if ok else 503)
 
