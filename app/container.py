@@ -48,6 +48,7 @@ from storage.cache import Cache, MemoryCache, RedisCache
 from storage.crm_events import CrmEventRepository
 from storage.degradable_cache import DegradableCache
 from storage.documents import DocumentRepository
+from storage.embedded_mongo import EmbeddedMongoProcess
 from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, QueryMemo
 from storage.inbox import InboxRepository
 from storage.instagram_comments import InstagramCommentRepository
@@ -165,7 +166,9 @@ async def open_clients(settings: Settings, stack: AsyncExitStack, embedder: Embe
     if settings.mongo.uri is not None:
         uri = settings.mongo.uri.get_secret_value()
     else:
-        embedded = EmbeddedMongo(settings.data_dir / "mongo")
+        # Its own process where the platform allows (its Python no longer shares this process's GIL).
+        server_type = EmbeddedMongoProcess if EmbeddedMongoProcess.supported() else EmbeddedMongo
+        embedded = server_type(settings.data_dir / "mongo")
         uri = embedded.start()
         stack.callback(embedded.stop)
     client, db = await connect_mongo(uri, settings.mongo.db, settings.mongo.timeout_ms)

@@ -16,7 +16,7 @@ from app.container import Services, open_services
 from app.http import create_app
 from app.settings import Settings
 from storage.embeddings import LocalEmbedder, QueryMemo
-from storage.mongo import EmbeddedMongo
+from storage.embedded_mongo import EmbeddedMongoProcess
 from tests.fakes.openai_api import ScriptedOpenAI
 from tests.fakes.servers import free_port, serve_app
 from tests.fakes.telegram_api import FakeTelegram
@@ -40,7 +40,8 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("MONGODB_URI"):
         yield os.environ["MONGODB_URI"]
         return
-    server = EmbeddedMongo(tmp_path_factory.mktemp("mongo"))
+    # A child process, as `closer serve` runs it: its Python does not share the suite's GIL.
+    server = EmbeddedMongoProcess(tmp_path_factory.mktemp("mongo"))
     uri = server.start()
     yield uri
     server.stop()

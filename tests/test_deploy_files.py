@@ -13,20 +13,28 @@ from packaging.requirements import Requirement
 from app.settings import Settings, section_fields
 
 
-def test_compose_defines_app_mongo_and_redis_with_health_checks(repo_root):
+def test_compose_defines_the_stack_and_a_two_replica_profile_behind_a_proxy(repo_root):
     compose = yaml.safe_load((repo_root / "docker-compose.yml").read_text(encoding="utf-8"))
     services = compose["services"]
-    assert set(services) == {"app", "mongo", "redis"}
+    assert set(services) == {"app", "app-2", "proxy", "mongo", "redis", "chroma"}
     assert services["mongo"]["image"] == "mongo:7" and services["redis"]["image"] == "redis:7"
     for name, service in services.items():
         assert service["restart"] == "unless-stopped", name
         assert "test" in service["healthcheck"], name
-        assert service.get("volumes"), name
-    app = services["app"]
-    assert app["env_file"] == ".env"
-    assert app["environment"]["MONGODB_URI"].startswith("mongodb://mongo:")
-    assert app["depends_on"] == {"mongo": {"condition": "service_healthy"}, "redis": {"condition": "service_healthy"}}
-    assert set(compose["volumes"]) >= {"mongo-data", "redis-data", "app-data"}
+    for name in ("app", "app-2", "mongo", "redis", "chroma"):
+        assert services[name].get("volumes"), name
+    app, second = services["app"], services["app-2"]
+    assert app["env_file"] == ".env" and app["command"][-2:] == ["--role", "all"]
+    assert second["profiles"] == ["scale"] and second["command"][-2:] == ["--role", "web"]
+    assert services["proxy"]["profiles"] == ["scale"]
+    for replica in (app, second):  # both replicas share one database, one Redis, one Chroma
+        assert replica["environment"]["MONGODB_URI"] == "mongodb://mongo:27017/?replicaSet=rs0"
+        assert replica["environment"]["CHROMA_HOST"] == "chroma"
+        assert set(replica["depends_on"]) == {"mongo", "redis", "chroma"}
+    assert "--replSet" in services["mongo"]["command"]
+    nginx = compose["configs"]["nginx"]["content"]
+    assert "server app:8000" in nginx and "server app-2:8000" in nginx and "proxy_buffering off" in nginx
+    assert set(compose["volumes"]) >= {"mongo-data", "redis-data", "app-data", "chroma-data"}
 
 
 def test_env_example_lists_every_setting(repo_root):
