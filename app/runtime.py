@@ -42,9 +42,8 @@ async def serve(settings: Settings, role: Role = "all") -> None:
             await telegram.start()
         if admin is not None and duties.bots:
             await admin.telegram.start()
-        scheduler = Jobs(services, admin.notifier if admin else None).scheduler()
-        if duties.scheduler:
-            scheduler.start()
+        scheduler = Jobs(services, admin.notifier if admin else None).scheduler(cluster_jobs=duties.scheduler)
+        scheduler.start()
         reloader = PlaybookReloader(settings.playbook, services.brain, services.clients.embedder)
         reloader.reload_on_sighup()
         watcher = asyncio.create_task(reloader.watch()) if settings.playbook else None
@@ -60,8 +59,7 @@ async def serve(settings: Settings, role: Role = "all") -> None:
         try:
             await server.serve()
         finally:
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
+            scheduler.shutdown(wait=False)
             for task in (watcher, recovery):
                 if task is not None:
                     task.cancel()

@@ -66,11 +66,16 @@ class Jobs:
         """Pairs approved through another replica's admin bot reach this one within a minute."""
         await self._services.learned.reload()
 
-    def scheduler(self) -> AsyncIOScheduler:
+    def scheduler(self, cluster_jobs: bool = True) -> AsyncIOScheduler:
+        """Every replica refreshes its own state; `cluster_jobs` (the scheduler role) adds the jobs that act on
+        shared data, each run claimed in the cache so it happens once across replicas."""
         scheduler = AsyncIOScheduler()
-        scheduler.add_job(self._once, "interval", seconds=10, args=["crm", 10, self.flush_crm_events])
-        scheduler.add_job(self._once, "interval", seconds=60, args=["reannounce", 60, self.reannounce_hot_leads])
-        scheduler.add_job(self._once, "interval", seconds=60, args=["idle-release", 60, self.release_idle_takeovers])
         scheduler.add_job(self.reload_learned_answers, "interval", seconds=60)
-        scheduler.add_job(self._once, "interval", hours=1, args=["lead-decay", 3600, self.decay_leads])
+        if cluster_jobs:
+            scheduler.add_job(self._once, "interval", seconds=10, args=["crm", 10, self.flush_crm_events])
+            scheduler.add_job(self._once, "interval", seconds=60, args=["reannounce", 60, self.reannounce_hot_leads])
+            scheduler.add_job(
+                self._once, "interval", seconds=60, args=["idle-release", 60, self.release_idle_takeovers]
+            )
+            scheduler.add_job(self._once, "interval", hours=1, args=["lead-decay", 3600, self.decay_leads])
         return scheduler

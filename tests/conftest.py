@@ -15,8 +15,8 @@ import pytest
 from app.container import Services, open_services
 from app.http import create_app
 from app.settings import Settings
-from storage.embeddings import LocalEmbedder, QueryMemo
 from storage.embedded_mongo import EmbeddedMongoProcess
+from storage.embeddings import LocalEmbedder, QueryMemo
 from tests.fakes.openai_api import ScriptedOpenAI
 from tests.fakes.servers import free_port, serve_app
 from tests.fakes.telegram_api import FakeTelegram
