@@ -11,6 +11,7 @@ from pathlib import Path
 from aiogram import Dispatcher
 
 from admin_bot import commands, knowledge, lead_buttons, media, relay, teaching
+from admin_bot import stats as stats_commands
 from admin_bot.access import AccessMiddleware
 from admin_bot.handled import HandledConversation
 from admin_bot.i18n import ManagerLocale, Translator
@@ -26,6 +27,7 @@ from storage.documents import DocumentRepository
 from storage.leads import LeadRepository
 from storage.managers import ManagerRepository
 from storage.repositories import ContactRepository, ConversationRepository, MessageRepository
+from storage.stats import StatsRepository
 
 
 def create_admin_dispatcher(
@@ -49,6 +51,8 @@ def create_admin_dispatcher(
     playbook: Callable[[], Playbook],
     refresh_card: Callable[[str], Awaitable[None]],
     media_library: MediaLibrary,
+    stats: StatsRepository,
+    timezone: str,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         manager_chat_id=manager_chat_id,
@@ -67,6 +71,8 @@ def create_admin_dispatcher(
         learned=learned,
         files_dir=files_dir,
         library=media_library,
+        stats=stats,
+        timezone=timezone,
     )
     access = AccessMiddleware(managers, admins, translator)
     dispatcher.message.outer_middleware(access)
@@ -82,6 +88,7 @@ def create_admin_dispatcher(
     # Knowledge uploads come before the relay: a file from an admin who handles no chat teaches the bot.
     dispatcher.include_routers(
         commands.build_router(),
+        stats_commands.build_router(),
         lead_buttons.build_router(),
         teaching.build_router(),
         media.build_router(),

@@ -133,5 +133,7 @@ def build_admin_bot(
         playbook=lambda: services.brain.playbook,
         refresh_card=notifier.refresh,
         media_library=services.media.library,
+        stats=repos.stats,
+        timezone=settings.timezone,
     )
     return AdminBot(TelegramRuntime(bot, dispatcher, repos.inbox), notifier)

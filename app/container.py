@@ -20,6 +20,7 @@ from pymongo import AsyncMongoClient
 from app.gauges import register_gauges
 from app.media import Media, build_media
 from app.playbook_parts import build_router, playbook_lead_examples
+from app.repositories import Repositories
 from app.settings import Settings
 from brain.answer_cache import AnswerCache
 from brain.flood import FloodPolicy
@@ -45,22 +46,11 @@ from channels.outbox import Outbox
 from channels.ownership import Ownership
 from channels.web import WebOutbound
 from storage.cache import Cache, MemoryCache, RedisCache
-from storage.crm_events import CrmEventRepository
 from storage.degradable_cache import DegradableCache
-from storage.documents import DocumentRepository
 from storage.embedded_mongo import EmbeddedMongoProcess
 from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, QueryMemo
-from storage.inbox import InboxRepository
-from storage.instagram_comments import InstagramCommentRepository
-from storage.lead_corrections import LeadCorrectionRepository
-from storage.leads import LeadRepository
-from storage.manager_cards import ManagerCardRepository
-from storage.managers import ManagerRepository
-from storage.meta import MetaRepository
 from storage.mongo import Database, EmbeddedMongo, connect_mongo, ensure_indexes
-from storage.replicas import ReplicaRegistry, new_replica_id
-from storage.repositories import AuditLog, ContactRepository, ConversationRepository, MessageRepository
-from storage.reviewed_answers import ReviewedAnswerRepository
+from storage.replicas import new_replica_id
 from storage.vectors import VectorCollection, open_chroma
 
 log = logging.getLogger(__name__)
@@ -80,47 +70,6 @@ class Clients:
     embedder: Embedder
     openai: AsyncOpenAI | None
     registry: CollectorRegistry
-
-
-@dataclass(slots=True)
-class Repositories:
-    """Every MongoDB repository; nothing outside `storage/` touches a collection."""
-
-    contacts: ContactRepository
-    conversations: ConversationRepository
-    messages: MessageRepository
-    leads: LeadRepository
-    lead_corrections: LeadCorrectionRepository
-    audit: AuditLog
-    documents: DocumentRepository
-    reviewed_answers: ReviewedAnswerRepository
-    inbox: InboxRepository
-    crm_events: CrmEventRepository
-    meta: MetaRepository
-    manager_cards: ManagerCardRepository
-    managers: ManagerRepository
-    instagram_comments: InstagramCommentRepository
-    replicas: ReplicaRegistry
-
-    @classmethod
-    def on(cls, db: Database) -> Repositories:
-        return cls(
-            ContactRepository(db),
-            ConversationRepository(db),
-            MessageRepository(db),
-            LeadRepository(db),
-            LeadCorrectionRepository(db),
-            AuditLog(db),
-            DocumentRepository(db),
-            ReviewedAnswerRepository(db),
-            InboxRepository(db),
-            CrmEventRepository(db),
-            MetaRepository(db),
-            ManagerCardRepository(db),
-            ManagerRepository(db),
-            InstagramCommentRepository(db),
-            ReplicaRegistry(db),
-        )
 
 
 @dataclass(slots=True)

@@ -30,6 +30,7 @@ class OfflineResponder:
                 intent=route.category,
                 mode=mode,
                 buttons=[self.manager_button(language)],
+                unanswered=True,
             )
         label = self._playbook.text("source_label", language)
         sources = "; ".join(dict.fromkeys(_source(p) for p in confident))

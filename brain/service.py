@@ -113,7 +113,9 @@ class Brain:
     def canned(self, key: str, language: str | None, intent: str, mode: str = "canned") -> BrainReply:
         language = self._language(language)
         buttons = [self._offline.manager_button(language)] if key == "no_answer" else []
-        return BrainReply(self.playbook.text(key, language), language, intent, mode, buttons=buttons)  # type: ignore[arg-type]
+        reply = BrainReply(self.playbook.text(key, language), language, intent, mode, buttons=buttons)  # type: ignore[arg-type]
+        reply.unanswered = key == "no_answer"
+        return reply
 
     async def reply(self, turn: Turn, drafts: DraftSink | None = None) -> BrainReply:
         """The complete decision: the answer, then the lead's qualification and the next question.

@@ -118,6 +118,7 @@ class BrainReply:
     lead_fields: dict[str, str] = field(default_factory=dict)  # what the customer wants, noted by a tool
     lead: LeadAssessment | None = None  # this turn's qualification (None: nothing to qualify)
     question: Question | None = None  # a qualification question to ask after the text
+    unanswered: bool = False  # the bot had no answer to give: a knowledge gap (shown in the stats)
 
     @property
     def escalate(self) -> bool:

@@ -134,7 +134,7 @@ class Hub:
                 inbound.text,
                 status="received",
                 channel_message_id=inbound.channel_message_id,
-                meta=_inbound_meta(inbound),
+                meta=inbound.stored_meta(),
                 worker=self.worker,
             )
         except DuplicateMessage:
@@ -273,6 +273,7 @@ class Hub:
             intent=reply.intent,
             language=reply.language,
             mode=reply.mode,
+            gap=reply.unanswered,
         )
         await self._stores.conversations.record_turn(
             conversation.id, reply.language, reply.usage.tokens, reply.usage.cost_usd
@@ -309,12 +310,3 @@ def _after_refinement(quick: LeadChange, refined: LeadChange) -> LeadChange:
     """One change for the turn: the refined lead, measured against the lead as it was before the turn."""
     before = quick.previous_temperature
     return LeadChange(refined.lead, quick.created, before, refined.lead.temperature == "hot" and before != "hot")
-
-
-def _inbound_meta(inbound: InboundMessage) -> dict[str, object]:
-    meta: dict[str, object] = {"attachments": [a.kind for a in inbound.attachments]} if inbound.attachments else {}
-    if inbound.payload:
-        meta["payload"] = inbound.payload
-    if inbound.referral:
-        meta["referral"] = inbound.referral
-    return meta

@@ -52,6 +52,15 @@ class InboundMessage:
     phone: str | None = None  # a number the platform vouches for (WhatsApp's sender): the contact's phone
     raw: dict[str, Any] = field(default_factory=dict)
 
+    def stored_meta(self) -> dict[str, object]:
+        """What is kept with the stored message besides its text: attachment kinds, payload, referral."""
+        meta: dict[str, object] = {"attachments": [a.kind for a in self.attachments]} if self.attachments else {}
+        if self.payload:
+            meta["payload"] = self.payload
+        if self.referral:
+            meta["referral"] = self.referral
+        return meta
+
 
 @dataclass(slots=True)
 class MediaItem:

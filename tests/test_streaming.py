@@ -43,7 +43,7 @@ async def test_web_chat_streams_the_answer_and_ends_with_the_usual_json(services
         assert drafts == sorted(drafts, key=len)
         name, final = found[-1]
         assert name == "reply" and final["replies"][0]["text"].startswith(ANSWER)
-        assert set(final) == {"replies", "conversation_id", "duplicate", "superseded"}
+        assert set(final) == {"replies", "conversation_id", "duplicate", "superseded", "limited"}
         assert llm.answer_requests()[0]["stream"] is True
         # Without the header the same API answers with JSON, as before.
         plain = await http.post("/api/v1/chat", json={"session_id": "sse-2", "text": "What is the warranty?"})

@@ -356,6 +356,15 @@ class FakeTelegram:
         photo = [{**self._sent_file("photo", params, files), "width": 1, "height": 1}]
         return self._message(params, photo=photo, caption=params.get("caption"))
 
+    def _m_sendMediaGroup(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
+        """Each item's `attach://name` points at an uploaded part; the album's messages come back as a list."""
+        messages = []
+        for item in params["media"]:
+            content = files.get(str(item["media"]).removeprefix("attach://"), b"")
+            photo = [{**self._new_file(f"{item['type']}.png", content), "width": 1, "height": 1}]
+            messages.append(self._message(params, photo=photo, media_group_id="album"))
+        return messages
+
     def _m_sendVideo(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         video = {**self._sent_file("video", params, files), "width": 1, "height": 1, "duration": 1}
         return self._message(params, video=video, caption=params.get("caption"))

@@ -1,0 +1,54 @@
+"""Stats checked against conversations the test creates: counts per channel, leads and the funnel, response
+times, knowledge gaps; the same numbers in the admin bot's /stats, with real PNG charts."""
+
+from __future__ import annotations
+
+from tests.meta_support import ADMIN_TOKEN, MANAGER, messenger_text, meta_app, post_signed
+
+WEB_QUESTIONS = [
+    "What is the warranty period?",
+    "How often should I descale the machine?",
+    "We want to buy 20 coffee machines for our offices this week, call me at +380501234567",
+]
+GAP = "Is the grinder burr made of titanium or ceramic?"  # nothing in the example knowledge says
+
+
+async def test_stats_api_and_admin_stats_count_what_happened(services_factory, fake_telegram):
+    fake, base = fake_telegram
+    async with meta_app(services_factory, base) as app:
+        for i, text in enumerate(WEB_QUESTIONS):
+            answer = await app.web.post("/api/v1/chat", json={"session_id": f"stats-web-{i}", "text": text})
+            assert answer.json()["replies"]
+        for i, text in enumerate(["Do you ship to Lviv?", GAP]):
+            await post_signed(app.web, "messenger", messenger_text(f"psid-stats-{i}", f"m_stats_{i}", text))
+            await app.graph.wait_for(f"psid-stats-{i}")
+        await app.services.hub.drain(10)
+        db = app.services.clients.db
+        leads = [lead async for lead in db.leads.find({})]
+
+        stats = (await app.web.get("/api/v1/stats", params={"period": "week"})).json()
+        assert stats["conversations"] == 5 and stats["by_channel"] == {"web": 3, "messenger": 2}
+        assert stats["messages_in"] == 5 and stats["messages_out"] == 5
+        assert stats["new_leads"] == len(leads)
+        assert sum(stats["funnel"].values()) == len(leads)
+        assert stats["funnel"]["hot"] == sum(lead["temperature"] == "hot" for lead in leads) >= 1
+        assert stats["ai_resolved"] + stats["handed_to_human"] == 5
+        assert 0 < stats["first_response_s"]["p50"] <= stats["first_response_s"]["p95"] < 60
+        assert sum(i["count"] for i in stats["top_intents"]) <= 5 and stats["top_intents"]
+        assert stats["knowledge_gaps"] == [{"example": GAP, "count": 1}]  # the bot had no answer to it
+        day = next(iter(stats["conversations_by_day"].values()))
+        assert day == {"web": 3, "messenger": 2}
+        assert (await app.web.get("/api/v1/stats", params={"period": "year"})).status_code == 422
+
+        await fake.inject(fake.message_update(MANAGER, "/stats week"), token=ADMIN_TOKEN)
+        [album] = await fake.wait_for("sendMediaGroup", chat_id=MANAGER)
+        summary = fake.sent(MANAGER, "editMessageText")[-1].params["text"]
+        assert "Conversations: 5" in summary and "messenger 2" in summary and "web 3" in summary
+        assert f"New leads: {len(leads)}" in summary and GAP in summary
+        charts = [fake.files[m["photo"][0]["file_id"]][1] for m in album.result]
+        assert len(charts) == 2 and all(
+            chart.startswith(b"\x89PNG\r\n\x1a\n") and len(chart) > 5000 for chart in charts
+        )
+
+        await fake.inject(fake.message_update(MANAGER, "/stats year"), token=ADMIN_TOKEN)
+        await fake.wait_until(lambda: any("Usage: /stats" in t for t in fake.texts(MANAGER)))
