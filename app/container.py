@@ -38,6 +38,7 @@ from brain.service import Brain
 from channels.alerts import OpsAlerts
 from channels.audit import AuditTrail
 from channels.crm import CrmWebhook
+from channels.csat import CsatSurvey
 from channels.events import ConversationEvents
 from channels.flood import FloodGate
 from channels.hub import Hub, Stores
@@ -229,6 +230,7 @@ async def open_services(
         media = await build_media(settings, clients.db, clients.embedder, brain)
         outbox = Outbox(repos.messages, repos.conversations, media=media.delivery)
         outbox.register(WebOutbound())
+        events.subscribe(CsatSurvey(outbox, lambda: brain.playbook))
         stores = Stores(repos.contacts, repos.conversations, repos.messages, repos.leads)
         limits = settings.reliability
         flood = FloodGate(clients.cache, FloodPolicy(limits.flood_limit, limits.flood_window_s, limits.flood_silence_s))

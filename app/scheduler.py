@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.container import Services
+from channels.follow_ups import FollowUps
 
 if TYPE_CHECKING:
     from admin_bot.notifier import ManagerNotifier
@@ -62,6 +63,18 @@ class Jobs:
     async def flush_crm_events(self) -> int:
         return await self._services.crm.flush()
 
+    async def follow_up_silent_leads(self) -> int:
+        services = self._services
+        follow_ups = FollowUps(
+            services.repos.leads,
+            services.repos.conversations,
+            services.repos.messages,
+            services.outbox,
+            lambda: services.brain.playbook,
+            services.settings.automation.follow_up_after_hours,
+        )
+        return await follow_ups.run()
+
     async def reload_learned_answers(self) -> None:
         """Pairs approved through another replica's admin bot reach this one within a minute."""
         await self._services.learned.reload()
@@ -78,4 +91,5 @@ class Jobs:
                 self._once, "interval", seconds=60, args=["idle-release", 60, self.release_idle_takeovers]
             )
             scheduler.add_job(self._once, "interval", hours=1, args=["lead-decay", 3600, self.decay_leads])
+            scheduler.add_job(self._once, "interval", minutes=5, args=["follow-ups", 300, self.follow_up_silent_leads])
         return scheduler

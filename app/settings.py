@@ -162,6 +162,12 @@ class ReliabilitySettings(Section):
     flood_silence_s: float = env("FLOOD_SILENCE_S", 300.0, ge=0)
 
 
+class AutomationSettings(Section):
+    follow_up_after_hours: float = env("FOLLOW_UP_AFTER_HOURS", 20.0, gt=0)  # fractions allowed
+    sla_minutes: float = env("SLA_MINUTES", 15.0, gt=0)
+    digest_hour: int | None = env("DIGEST_HOUR", None, ge=0, le=23)
+
+
 class Settings(BaseSettings):
     """Built once in `main()` and passed down; nothing reads the environment anywhere else."""
 
@@ -188,6 +194,7 @@ class Settings(BaseSettings):
     meta: MetaSettings = Field(default_factory=MetaSettings)
     crm: CrmSettings = Field(default_factory=CrmSettings)
     reliability: ReliabilitySettings = Field(default_factory=ReliabilitySettings)
+    automation: AutomationSettings = Field(default_factory=AutomationSettings)
 
     @classmethod
     def settings_customise_sources(

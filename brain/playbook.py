@@ -116,6 +116,29 @@ class Texts(BaseModel):
             "uk": "Чудово, дякую! Я передав запит менеджеру, він підготує пропозицію і зв'яжеться з вами.",
         }
     )
+    csat_question: Localized = Field(
+        default_factory=lambda: {
+            "en": "How did we do? Rate this conversation from 1 (poor) to 5 (excellent).",
+            "ru": "Как мы справились? Оцените разговор от 1 (плохо) до 5 (отлично).",
+            "uk": "Як ми впоралися? Оцініть розмову від 1 (погано) до 5 (чудово).",
+        }
+    )
+    csat_thanks: Localized = Field(
+        default_factory=lambda: {
+            "en": "Thank you for the rating!",
+            "ru": "Спасибо за оценку!",
+            "uk": "Дякуємо за оцінку!",
+        }
+    )
+    follow_up: Localized = Field(
+        default_factory=lambda: {
+            "en": "Hello again! Do you still have questions about our offer? I'm happy to help or to connect you "
+            "with a manager.",
+            "ru": "Здравствуйте ещё раз! Остались вопросы по нашему предложению? С радостью помогу или соединю с "
+            "менеджером.",
+            "uk": "Вітаю ще раз! Лишилися питання щодо нашої пропозиції? Із радістю допоможу або з'єднаю з менеджером.",
+        }
+    )
     confirm_yes: Localized = Field(default_factory=lambda: {"en": "Yes", "ru": "Да", "uk": "Так"})
     confirm_no: Localized = Field(default_factory=lambda: {"en": "No", "ru": "Нет", "uk": "Ні"})
     callback_confirmed: Localized = Field(

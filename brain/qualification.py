@@ -12,7 +12,7 @@ from storage.leads import Lead, LeadRepository
 
 QUESTION_GAP_TURNS = 3  # at most one qualification question every three customer messages
 # Turns that say nothing about buying: they are not qualified at all.
-NOT_QUALIFIED = frozenset({"greeting", "unsupported", "empty", "too_long", "partner_application"})
+NOT_QUALIFIED = frozenset({"greeting", "unsupported", "empty", "too_long", "partner_application", "csat"})
 
 
 class Qualifier(Protocol):

@@ -23,13 +23,12 @@ from brain.llm_router import LLMRouter, RouterUnavailable
 from brain.media_reply import MediaDesk
 from brain.offline import OfflineResponder
 from brain.partner_application import PartnerApplications
+from brain.payloads import payload_reply
 from brain.playbook import Category, Playbook
 from brain.qualification import NOT_QUALIFIED, Qualifier, next_question
 from brain.router import OfflineRouter, Route
 from brain.types import (
-    CONTACT_PAYLOAD,
     HUMAN_PAYLOAD,
-    START_PAYLOAD,
     BrainReply,
     DraftSink,
     Escalation,
@@ -163,10 +162,8 @@ class Brain:
 
     async def _answer_turn(self, turn: Turn, drafts: DraftSink | None) -> BrainReply:
         language = turn.previous_language or turn.language_hint
-        if turn.payload == START_PAYLOAD:
-            return self.greeting(turn.language_hint or language, turn.audience)
-        if turn.payload == CONTACT_PAYLOAD:
-            return self.canned("contact_thanks", language, "contact")
+        if (answered := payload_reply(self, turn, language)) is not None:
+            return answered
         if self.media is not None and (asked := await self.media.reply(turn)) is not None:
             return asked
         applied, open_question = await self.applications.step(turn) if self.applications else (None, None)

@@ -119,6 +119,7 @@ class BrainReply:
     lead: LeadAssessment | None = None  # this turn's qualification (None: nothing to qualify)
     question: Question | None = None  # a qualification question to ask after the text
     unanswered: bool = False  # the bot had no answer to give: a knowledge gap (shown in the stats)
+    rating: int | None = None  # the customer's CSAT answer (1-5) this turn carried
 
     @property
     def escalate(self) -> bool:

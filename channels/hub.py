@@ -274,6 +274,7 @@ class Hub:
             language=reply.language,
             mode=reply.mode,
             gap=reply.unanswered,
+            rating=reply.rating,
         )
         await self._stores.conversations.record_turn(
             conversation.id, reply.language, reply.usage.tokens, reply.usage.cost_usd

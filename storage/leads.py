@@ -177,6 +177,24 @@ class LeadRepository:
         )
         return [_lead(doc) async for doc in cursor]
 
+    async def silent_warm(self, window_start: datetime, silent_since: datetime, limit: int = 200) -> list[Lead]:
+        """Open warm leads never followed up whose customer last wrote between the two instants."""
+        query = {
+            "temperature": "warm",
+            "status": "open",
+            "followed_up_at": {"$exists": False},
+            "last_customer_message_at": {"$gte": window_start, "$lt": silent_since},
+        }
+        return [_lead(doc) async for doc in self._col.find(query).limit(limit)]
+
+    async def claim_follow_up(self, lead_id: str, outcome: str) -> bool:
+        """Compare-and-set: one follow-up decision per lead, across restarts and replicas."""
+        result = await self._col.update_one(
+            {"_id": ObjectId(lead_id), "followed_up_at": {"$exists": False}},
+            {"$set": {"followed_up_at": utcnow(), "follow_up": outcome}},
+        )
+        return result.modified_count == 1
+
     async def set_taken(self, conversation_id: str, taken: bool) -> None:
         await self._col.update_one({"conversation_id": conversation_id}, {"$set": {"taken": taken}})
 

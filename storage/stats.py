@@ -78,7 +78,8 @@ class StatsRepository:
             ]
         )
         report.knowledge_gaps = [{"example": g["example"], "count": g["count"]} async for g in gaps]
-        ratings = [doc["rating"] async for doc in self._db.csat.find(window, {"rating": 1})]
+        answers = {**window, "direction": "in", "intent": "csat", "rating": {"$type": "number"}}
+        ratings = [doc["rating"] async for doc in self._db.messages.find(answers, {"rating": 1})]
         report.csat = {
             "average": round(sum(ratings) / len(ratings), 2) if ratings else None,
             "responses": len(ratings),

@@ -91,10 +91,14 @@ async def test_hot_alert_takeover_relay_and_return_to_bot(services_factory, fake
 
         await fake.inject(fake.callback_update(MANAGER_A, take.replace("take:", "release:")), token=ADMIN_TOKEN)
         await fake.wait_for("sendMessage", count=5, chat_id=MANAGER_A)
+        csat = await fake.wait_for("sendMessage", count=answered_by_bot + 2, chat_id=buyer)
+        assert "Оцените разговор" in csat[-1].params["text"]  # handed back: the buyer is asked to rate it
+        buttons = [b["callback_data"] for row in csat[-1].params["reply_markup"]["inline_keyboard"] for b in row]
+        assert [b.rsplit("|", 1)[-1] for b in buttons] == [f"csat:{n}" for n in range(1, 6)]
         await fake.inject(
             fake.message_update(buyer, "Какие сроки доставки во Львов?", language="ru"), token=CUSTOMER_TOKEN
         )
-        back = await fake.wait_for("sendMessage", count=answered_by_bot + 2, chat_id=buyer)
+        back = await fake.wait_for("sendMessage", count=answered_by_bot + 3, chat_id=buyer)
         assert "Новой почтой" in back[-1].params["text"]  # the bot answers again, from the knowledge base
 
 

@@ -1,0 +1,91 @@
+"""Automation: a CSAT question after a manager hands a chat back (the rating stored and counted in the
+stats), and one follow-up to a silent warm lead, exactly once, never to a chat a person owns or to a
+customer who said no."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from channels.follow_ups import FollowUps
+from storage.repositories import utcnow
+from tests.meta_support import messenger_text, meta_app, post_signed
+
+
+def quick_reply(psid: str, mid: str, title: str, payload: str) -> dict:
+    body = messenger_text(psid, mid, title)
+    body["entry"][0]["messaging"][0]["message"]["quick_reply"] = {"payload": payload}
+    return body
+
+
+async def conversation_of(app, psid: str) -> str:
+    doc = await app.services.clients.db.conversations.find_one({"channel_user_id": psid})
+    return str(doc["_id"])
+
+
+async def test_a_released_chat_gets_a_csat_question_and_the_rating_is_counted(services_factory):
+    async with meta_app(services_factory) as app:
+        await post_signed(app.web, "messenger", messenger_text("psid-csat", "m_csat_1", "Сколько стоит доставка?"))
+        await app.graph.wait_for("psid-csat")
+        conversation_id = await conversation_of(app, "psid-csat")
+        assert (await app.services.ownership.take_over(conversation_id, 7001)).won
+        assert await app.services.ownership.release(conversation_id, 7001)
+        [_, question] = await app.graph.wait_for("psid-csat", count=2)
+        assert "Оцените" in question["body"]["message"]["text"]  # in the customer's language
+        assert [q["payload"] for q in question["body"]["message"]["quick_replies"]] == [
+            f"csat:{n}" for n in range(1, 6)
+        ]
+
+        await post_signed(app.web, "messenger", quick_reply("psid-csat", "m_csat_2", "4", "csat:4"))
+        [*_, thanks] = await app.graph.wait_for("psid-csat", count=3)
+        assert thanks["body"]["message"]["text"] == "Спасибо за оценку!"
+        await post_signed(app.web, "messenger", quick_reply("psid-csat", "m_csat_3", "9", "csat:9"))  # forged
+        await app.graph.wait_for("psid-csat", count=4)
+        await app.services.hub.drain(10)
+        stats = (await app.web.get("/api/v1/stats", params={"period": "day"})).json()
+        assert stats["csat"] == {"average": 4.0, "responses": 1}
+
+
+async def test_one_follow_up_to_a_silent_warm_lead_never_to_an_owned_chat_or_after_a_no(services_factory):
+    async with meta_app(services_factory, follow_up_after_hours=2) as app:
+        services = app.services
+        said = [
+            ("psid-warm", "Мы думаем о кофемашине для офиса"),
+            ("psid-owned", "We are thinking about a machine for the office"),
+            ("psid-no", "Do you have coffee machines for offices?"),
+            ("psid-no", "нет, спасибо, не интересно"),
+        ]
+        for i, (psid, text) in enumerate(said):
+            await post_signed(app.web, "messenger", messenger_text(psid, f"m_fu_{i}", text))
+            await app.graph.wait_for(psid, count=2 if i == 3 else 1)
+        await services.hub.drain(10)
+        db = services.clients.db
+        three_hours_ago = utcnow() - timedelta(hours=3)  # the customers went quiet three hours ago
+        await db.leads.update_many(
+            {}, {"$set": {"temperature": "warm", "status": "open", "last_customer_message_at": three_hours_ago}}
+        )
+        owned = await conversation_of(app, "psid-owned")
+        assert (await services.ownership.take_over(owned, 7001)).won
+
+        def follow_ups(after_hours: float) -> FollowUps:
+            repos = services.repos
+            return FollowUps(
+                repos.leads,
+                repos.conversations,
+                repos.messages,
+                services.outbox,
+                lambda: services.brain.playbook,
+                after_hours,
+            )
+
+        assert await follow_ups(4).run() == 0  # not silent long enough yet
+        assert await follow_ups(2).run() == 1
+        assert await follow_ups(2).run() == 0  # once, also across restarts and replicas (the lead records it)
+        [*_, follow_up] = app.graph.texts("psid-warm")
+        assert follow_up.startswith("Здравствуйте ещё раз")
+        assert len(app.graph.texts("psid-owned")) == 1 and len(app.graph.texts("psid-no")) == 2
+        decided = {doc["conversation_id"]: doc.get("follow_up") async for doc in db.leads.find({})}
+        assert decided == {
+            await conversation_of(app, "psid-warm"): "sent",
+            await conversation_of(app, "psid-no"): "declined",
+            owned: None,
+        }  # the owned chat stays undecided: it may follow up later
