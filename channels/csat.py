@@ -15,6 +15,8 @@ from storage.records import Conversation
 
 log = logging.getLogger(__name__)
 
+NOT_SURVEYED = frozenset({"telegram_business"})
+
 
 class CsatSurvey(ConversationListener):
     def __init__(self, outbox: Outbox, playbook: Callable[[], Playbook]) -> None:
@@ -22,7 +24,10 @@ class CsatSurvey(ConversationListener):
         self._playbook = playbook
 
     async def released(self, conversation: Conversation, manager_id: int | None, reason: str) -> None:
-        """Once per release: the release is a compare-and-set, so exactly one replica publishes it."""
+        """Once per release: the release is a compare-and-set, so exactly one replica publishes it. Not in a
+        Telegram Business chat: there the "manager" is the owner writing from their own account."""
+        if conversation.channel in NOT_SURVEYED:
+            return
         playbook = self._playbook()
         question = playbook.text("csat_question", conversation.language or playbook.default_language)
         await self._outbox.deliver(conversation, OutboundMessage(question, csat_buttons()), meta={"mode": "csat"})
