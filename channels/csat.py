@@ -3,7 +3,6 @@ to rate it, 1 to 5, with buttons; the answer comes back as a turn (`brain.payloa
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from brain.payloads import csat_buttons
@@ -12,8 +11,6 @@ from channels.events import ConversationListener
 from channels.messages import OutboundMessage
 from channels.outbox import Outbox
 from storage.records import Conversation
-
-log = logging.getLogger(__name__)
 
 NOT_SURVEYED = frozenset({"telegram_business"})
 

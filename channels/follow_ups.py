@@ -5,7 +5,6 @@ so restarts and replicas never send a second one."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,8 +15,6 @@ from channels.outbox import Outbox
 from channels.ports import ConversationStore, MessageStore
 from storage.leads import LeadRepository
 from storage.repositories import utcnow
-
-log = logging.getLogger(__name__)
 
 REPLY_WINDOW = timedelta(hours=24)  # Meta's standard messaging window (PROTOCOLS.md)
 

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from storage.mongo import StorageUnavailable
+from storage.mongo import EMBEDDED_NOT_INSTALLED, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +53,7 @@ class EmbeddedMongoProcess:
         try:
             import secantus  # noqa: F401  (installed: the child can run it)
         except ImportError as exc:
-            raise StorageUnavailable(
-                "MONGODB_URI is not set and the embedded server is not installed: "
-                "pip install 'closer[embedded]' or point MONGODB_URI at a MongoDB server"
-            ) from exc
+            raise StorageUnavailable(EMBEDDED_NOT_INSTALLED) from exc
         self._path.mkdir(parents=True, exist_ok=True)
         port = self._port or _free_port()
         command = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port)]

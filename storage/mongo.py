@@ -20,6 +20,12 @@ class StorageUnavailable(RuntimeError):
     """A database the service needs cannot be reached; the message says which and why."""
 
 
+EMBEDDED_NOT_INSTALLED = (
+    "MONGODB_URI is not set and the embedded server is not installed: "
+    "pip install 'closer[embedded]' or point MONGODB_URI at a MongoDB server"
+)
+
+
 class EmbeddedMongo:
     """An in-process MongoDB-compatible server (SecantusDB) storing its data under `path`.
 
@@ -35,10 +41,7 @@ class EmbeddedMongo:
         try:
             from secantus import SecantusDBServer
         except ImportError as exc:
-            raise StorageUnavailable(
-                "MONGODB_URI is not set and the embedded server is not installed: "
-                "pip install 'closer[embedded]' or point MONGODB_URI at a MongoDB server"
-            ) from exc
+            raise StorageUnavailable(EMBEDDED_NOT_INSTALLED) from exc
         self._path.mkdir(parents=True, exist_ok=True)
         self._server = SecantusDBServer(storage_path=str(self._path), port=self._port)
         self._server.start()

@@ -3,7 +3,7 @@ period (the last day, week or month), with days counted in the business's time z
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -38,11 +38,6 @@ class StatsReport:
     top_intents: list[dict[str, Any]] = field(default_factory=list)  # {"intent", "count"}
     knowledge_gaps: list[dict[str, Any]] = field(default_factory=list)  # {"example", "count"}
     csat: dict[str, float | int | None] = field(default_factory=dict)  # average, responses
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["since"], data["until"] = self.since.isoformat(), self.until.isoformat()
-        return data
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -108,8 +103,8 @@ class StatsRepository:
         )
         report.by_channel = {row["_id"]: row["n"] async for row in channels}
         report.conversations = sum(report.by_channel.values())
-        report.messages_in = await self._db.messages.count_documents({**window, "direction": "in"})
-        report.messages_out = await self._db.messages.count_documents({**window, "direction": "out"})
+        directions = await self._counts(self._db.messages, window, "$direction")  # one pass for both
+        report.messages_in, report.messages_out = directions.get("in", 0), directions.get("out", 0)
 
     async def _leads(self, report: StatsReport, window: dict[str, Any], since: datetime, until: datetime) -> None:
         per_day = await self._db.leads.aggregate(
