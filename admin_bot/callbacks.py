@@ -27,6 +27,13 @@ class MarkLead(CallbackData, prefix="mark"):
     temperature: Temperature
 
 
+class CloseLead(CallbackData, prefix="deal"):
+    """A manager's word on how the lead ended (`open` reopens it): the funnel's won / lost."""
+
+    lead_id: str
+    outcome: Literal["won", "lost", "open"]
+
+
 class DeleteDocument(CallbackData, prefix="del"):
     document_id: str
 

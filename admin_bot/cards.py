@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from admin_bot.callbacks import History, MarkLead, Release, SetAudience, TakeOver
+from admin_bot.callbacks import CloseLead, History, MarkLead, Release, SetAudience, TakeOver
 from admin_bot.i18n import N_, Translate
 from admin_bot.reasons import worded
 from brain.lead_fields import describe_fields
@@ -23,6 +23,7 @@ CARD_LIMIT = 4000  # Telegram allows 4096 characters a message
 
 
 TEMPERATURES = {"hot": N_("HOT"), "warm": N_("WARM"), "cold": N_("COLD")}
+OUTCOMES = {"won": N_("✅ Won: became a customer"), "lost": N_("❌ Lost")}
 FIELD_LABELS = {
     "quantity": N_("Quantity"),
     "product_interest": N_("Product"),
@@ -61,6 +62,8 @@ def card_text(view: CardView, _: Translate) -> str:
     if view.reasons:
         lines.append("❗ " + _("Needs a manager") + ": " + "; ".join(worded(r, _) for r in view.reasons))
     lines.append(_owner_line(view, _))
+    if lead is not None and lead.status in OUTCOMES:
+        lines.append(_(OUTCOMES[lead.status]))
     described = describe_fields(lead.fields) if lead is not None else {}
     contact_text = described.pop("contact", None) or _contact_text(contact)
     wants = [f"{_(FIELD_LABELS[k])}: {described[k]}" for k in FIELD_LABELS if described.get(k)]
@@ -114,6 +117,7 @@ def card_keyboard(view: CardView, _: Translate) -> InlineKeyboardMarkup:
                 for t in ("hot", "warm", "cold")
             ]
         )
+        rows.append(_outcome_buttons(view.lead, _))
     partner = view.contact is not None and view.contact.audience == "partner"
     switch = InlineKeyboardButton(
         text=_("🛒 Make a buyer") if partner else _("🤝 Make a partner"),
@@ -122,6 +126,16 @@ def card_keyboard(view: CardView, _: Translate) -> InlineKeyboardMarkup:
     history = InlineKeyboardButton(text=_("History"), callback_data=History(conversation_id=conversation).pack())
     rows.append([history, switch])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _outcome_buttons(lead: Lead, _: Translate) -> list[InlineKeyboardButton]:
+    if lead.status in OUTCOMES:
+        reopen = CloseLead(lead_id=lead.id, outcome="open").pack()
+        return [InlineKeyboardButton(text=_("↩️ Reopen"), callback_data=reopen)]
+    return [
+        InlineKeyboardButton(text=_("✅ Won"), callback_data=CloseLead(lead_id=lead.id, outcome="won").pack()),
+        InlineKeyboardButton(text=_("❌ Lost"), callback_data=CloseLead(lead_id=lead.id, outcome="lost").pack()),
+    ]
 
 
 def take_over_keyboard(conversation_id: str, _: Translate) -> InlineKeyboardMarkup:

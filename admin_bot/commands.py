@@ -19,7 +19,8 @@ from channels.lead_export import leads_csv, leads_xlsx
 from channels.ownership import Ownership
 from storage.leads import LeadRepository
 from storage.managers import ManagerRepository
-from storage.repositories import ContactRepository, ConversationRepository, MessageRepository, utcnow
+from storage.messages import MessageRepository
+from storage.repositories import ContactRepository, ConversationRepository, utcnow
 
 INBOX_LIMIT = 20
 

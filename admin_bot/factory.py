@@ -21,12 +21,14 @@ from brain.learning import LearnedAnswers
 from brain.media_library import MediaLibrary
 from brain.playbook import Playbook
 from brain.qualification import LeadCorrections
+from channels.events import ConversationEvents
 from channels.outbox import Outbox
 from channels.ownership import Ownership
 from storage.documents import DocumentRepository
 from storage.leads import LeadRepository
 from storage.managers import ManagerRepository
-from storage.repositories import ContactRepository, ConversationRepository, MessageRepository
+from storage.messages import MessageRepository
+from storage.repositories import ContactRepository, ConversationRepository
 from storage.stats import StatsRepository
 
 
@@ -53,6 +55,7 @@ def create_admin_dispatcher(
     media_library: MediaLibrary,
     stats: StatsRepository,
     timezone: str,
+    events: ConversationEvents,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         manager_chat_id=manager_chat_id,
@@ -73,6 +76,7 @@ def create_admin_dispatcher(
         library=media_library,
         stats=stats,
         timezone=timezone,
+        events=events,
     )
     access = AccessMiddleware(managers, admins, translator)
     dispatcher.message.outer_middleware(access)

@@ -1,4 +1,4 @@
-"""The buttons on lead cards: Take over, Mark hot/warm/cold, History, Return to bot."""
+"""The buttons on lead cards: Take over, Mark hot/warm/cold, Won/Lost, History, Return to bot."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from admin_bot.callbacks import History, MarkLead, Release, SetAudience, TakeOver
+from admin_bot.callbacks import CloseLead, History, MarkLead, Release, SetAudience, TakeOver
 from admin_bot.cards import history_text, release_keyboard
 from admin_bot.commands import returned_text
 from admin_bot.teaching import offer_examples
 from brain.learning import LearnedAnswers
 from brain.qualification import LeadCorrections
+from channels.events import ConversationEvents
 from channels.ownership import Ownership
 from storage.leads import LeadRepository
-from storage.repositories import ContactRepository, ConversationRepository, MessageRepository
+from storage.messages import MessageRepository
+from storage.repositories import ContactRepository, ConversationRepository
 
 
 async def on_take(
@@ -59,6 +61,24 @@ async def on_mark(
     await lead_corrections.correct(lead.id, callback_data.temperature, query.from_user.id, last_customer)
     await refresh_card(lead.conversation_id)  # every manager's card shows the corrected temperature
     await query.answer(_("Marked {temperature}. I will learn from it.").format(temperature=callback_data.temperature))
+
+
+async def on_close(
+    query: CallbackQuery,
+    callback_data: CloseLead,
+    leads: LeadRepository,
+    conversations: ConversationRepository,
+    events: ConversationEvents,
+) -> None:
+    """Won / lost / reopen: the card, the CRM and the stats' funnel hear of it (as lead events)."""
+    lead = await leads.close(callback_data.lead_id, callback_data.outcome, query.from_user.id)
+    conversation = await conversations.get(lead.conversation_id) if lead is not None else None
+    if lead is None or conversation is None:
+        await query.answer(_("This lead no longer exists."), show_alert=True)
+        return
+    await events.lead_closed(lead, conversation, query.from_user.id)
+    done = {"won": _("Marked won."), "lost": _("Marked lost."), "open": _("The lead is open again.")}
+    await query.answer(done[callback_data.outcome])
 
 
 async def on_audience(
@@ -107,6 +127,7 @@ def build_router() -> Router:
     router = Router(name="admin-lead-buttons")
     router.callback_query.register(on_take, TakeOver.filter())
     router.callback_query.register(on_mark, MarkLead.filter())
+    router.callback_query.register(on_close, CloseLead.filter())
     router.callback_query.register(on_history, History.filter())
     router.callback_query.register(on_audience, SetAudience.filter())
     router.callback_query.register(on_release, Release.filter())

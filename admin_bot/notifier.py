@@ -21,8 +21,9 @@ from channels.messages import InboundMessage
 from storage.leads import Lead, LeadChange, LeadRepository
 from storage.manager_cards import CardReason, ManagerCardRepository
 from storage.managers import ManagerRepository
+from storage.messages import MessageRepository
 from storage.records import Conversation
-from storage.repositories import ContactRepository, ConversationRepository, MessageRepository
+from storage.repositories import ContactRepository, ConversationRepository, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,9 @@ class ManagerNotifier(ConversationListener):
     async def lead_changed(self, change: LeadChange, conversation: Conversation) -> None:
         await self.refresh(conversation.id)
 
+    async def lead_closed(self, lead: Lead, conversation: Conversation, manager_id: int) -> None:
+        await self.refresh(conversation.id)
+
     async def taken_over(self, conversation: Conversation, manager_id: int) -> None:
         await self._cards.clear_reasons(conversation.id)
         await self.refresh(conversation.id)
@@ -109,14 +113,20 @@ class ManagerNotifier(ConversationListener):
         await self._board.edit(card.posts, self._render(await self._view(conversation_id, card.reasons)))
 
     async def reannounce(self, after: timedelta) -> int:
-        """Hot leads nobody took within `after` are announced once more (the SLA re-alert)."""
-        count = 0
+        """The SLA re-alert: hot leads nobody took and requests for a person still waiting after `after` are
+        announced once more, once per conversation and wait."""
         minutes = f"{after.total_seconds() / 60:g}"
+        due: list[str] = []
         for lead in await self._leads.hot_unanswered(after):
             if await self._leads.claim_alert(lead.id, 1):
-                await self.act(lead.conversation_id, CardReason("sla", minutes), notify=True, always=True)
-                count += 1
-        return count
+                await self._conversations.claim_sla_alert(lead.conversation_id)  # one re-alert, not two
+                due.append(lead.conversation_id)
+        for conversation in await self._conversations.waiting_since_before(utcnow() - after):
+            if conversation.id not in due and await self._conversations.claim_sla_alert(conversation.id):
+                due.append(conversation.id)
+        for conversation_id in due:
+            await self.act(conversation_id, CardReason("sla", minutes), notify=True, always=True)
+        return len(due)
 
     async def _view(self, conversation_id: str, reasons: list[CardReason] | None = None) -> CardView:
         conversation = await self._conversations.get(conversation_id)

@@ -19,8 +19,9 @@ from brain.playbook import Playbook
 from channels.messages import MediaItem, OutboundMessage
 from channels.outbox import Outbox
 from channels.ownership import Ownership
+from storage.messages import MessageRepository
 from storage.records import Conversation
-from storage.repositories import ConversationRepository, MessageRepository
+from storage.repositories import ConversationRepository
 
 
 async def _download(bot: Bot, file_id: str) -> bytes:

@@ -12,7 +12,7 @@ from admin_bot.callbacks import ReviewAnswer
 from brain.knowledge.base import KnowledgeBase
 from brain.language import detect_language
 from brain.learning import LearnedAnswers
-from storage.repositories import MessageRepository
+from storage.messages import MessageRepository
 
 log = logging.getLogger(__name__)
 

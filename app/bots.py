@@ -135,5 +135,6 @@ def build_admin_bot(
         media_library=services.media.library,
         stats=repos.stats,
         timezone=settings.timezone,
+        events=services.events,
     )
     return AdminBot(TelegramRuntime(bot, dispatcher, repos.inbox), notifier)

@@ -12,10 +12,11 @@ from storage.lead_corrections import LeadCorrectionRepository
 from storage.leads import LeadRepository
 from storage.manager_cards import ManagerCardRepository
 from storage.managers import ManagerRepository
+from storage.messages import MessageRepository
 from storage.meta import MetaRepository
 from storage.mongo import Database
 from storage.replicas import ReplicaRegistry
-from storage.repositories import AuditLog, ContactRepository, ConversationRepository, MessageRepository
+from storage.repositories import AuditLog, ContactRepository, ConversationRepository
 from storage.reviewed_answers import ReviewedAnswerRepository
 from storage.stats import StatsRepository
 

@@ -36,7 +36,8 @@ class Jobs:
         if self._notifier is None:
             return 0
         qualification = self._services.brain.playbook.qualification
-        minutes = qualification.reannounce_after_minutes if qualification else 10
+        minutes = qualification.reannounce_after_minutes if qualification else None
+        minutes = minutes or self._services.settings.automation.sla_minutes
         return await self._notifier.reannounce(timedelta(minutes=minutes))
 
     async def release_idle_takeovers(self) -> int:

@@ -22,7 +22,8 @@ from bot.media import FileIds
 from channels.messages import ChannelCapabilities, DeliveryError, OutboundMessage
 from channels.ownership import Ownership
 from storage.business_connections import BusinessConnectionRecord, BusinessConnectionRepository
-from storage.repositories import ContactRepository, ConversationRepository, DuplicateMessage, MessageRepository
+from storage.messages import DuplicateMessage, MessageRepository
+from storage.repositories import ContactRepository, ConversationRepository
 
 log = logging.getLogger(__name__)
 

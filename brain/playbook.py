@@ -51,7 +51,7 @@ class Temperature(BaseModel):
 
 class Qualification(BaseModel):
     fields: list[str] = Field(default_factory=list)
-    reannounce_after_minutes: int = Field(default=10, ge=1)
+    reannounce_after_minutes: float | None = Field(default=None, gt=0)  # unset: SLA_MINUTES
     questions: dict[str, Localized] = Field(default_factory=dict)
     hot: Temperature
     warm: Temperature

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from brain.types import BrainReply, Escalation
 from channels.events import ConversationListener
+from storage.leads import Lead
 from storage.records import Conversation
 from storage.repositories import AuditLog
 
@@ -19,6 +20,11 @@ class AuditTrail(ConversationListener):
 
     async def taken_over(self, conversation: Conversation, manager_id: int) -> None:
         await self._log.record("conversation.taken_over", conversation_id=conversation.id, manager_id=manager_id)
+
+    async def lead_closed(self, lead: Lead, conversation: Conversation, manager_id: int) -> None:
+        await self._log.record(
+            "lead.closed", conversation_id=conversation.id, lead_id=lead.id, status=lead.status, manager_id=manager_id
+        )
 
     async def released(self, conversation: Conversation, manager_id: int | None, reason: str) -> None:
         await self._log.record(

@@ -14,7 +14,7 @@ import httpx
 
 from channels.events import ConversationListener
 from storage.crm_events import CrmEventRepository
-from storage.leads import LeadChange
+from storage.leads import Lead, LeadChange
 from storage.records import Conversation
 
 log = logging.getLogger(__name__)
@@ -55,23 +55,17 @@ class CrmWebhook(ConversationListener):
         await self.emit("conversation.released", {"conversation_id": conversation.id, "reason": reason})
 
     async def lead_changed(self, change: LeadChange, conversation: Conversation) -> None:
-        lead = change.lead
-        data = {
-            "lead_id": lead.id,
-            "conversation_id": lead.conversation_id,
-            "channel": lead.channel,
-            "name": lead.name,
-            "temperature": lead.temperature,
-            "score": lead.score,
-            "reasons": lead.reasons,
-            "fields": lead.fields,
-        }
+        data = _lead_data(change.lead)
         if change.created:
             await self.emit("lead.created", data)
-        elif change.previous_temperature != lead.temperature:
+        elif change.previous_temperature != change.lead.temperature:
             await self.emit("lead.updated", data)
         if change.became_hot:
             await self.emit("lead.hot", data)
+
+    async def lead_closed(self, lead: Lead, conversation: Conversation, manager_id: int) -> None:
+        event = {"won": "lead.won", "lost": "lead.lost"}.get(lead.status, "lead.reopened")
+        await self.emit(event, _lead_data(lead) | {"status": lead.status, "manager_id": manager_id})
 
     async def flush(self) -> int:
         """Send what is due; returns how many were delivered."""
@@ -107,3 +101,16 @@ class CrmWebhook(ConversationListener):
                 log.warning("CRM event %s attempt %d failed: %s", event["type"], attempts, error)
                 await self._queue.failed_attempt(event["_id"], attempts, retry, error)
         return delivered
+
+
+def _lead_data(lead: Lead) -> dict[str, Any]:
+    return {
+        "lead_id": lead.id,
+        "conversation_id": lead.conversation_id,
+        "channel": lead.channel,
+        "name": lead.name,
+        "temperature": lead.temperature,
+        "score": lead.score,
+        "reasons": lead.reasons,
+        "fields": lead.fields,
+    }

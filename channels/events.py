@@ -38,6 +38,9 @@ class ConversationListener:
     async def lead_became_hot(self, lead: Lead, conversation: Conversation) -> None:
         """The lead rose to Hot on this turn (exactly one writer sees the rise)."""
 
+    async def lead_closed(self, lead: Lead, conversation: Conversation, manager_id: int) -> None:
+        """A manager marked the lead won or lost (or reopened it: `lead.status` says which)."""
+
     async def taken_over(self, conversation: Conversation, manager_id: int) -> None:
         """A manager took the conversation (compare-and-set won)."""
 
@@ -90,6 +93,9 @@ class ConversationEvents(ConversationListener):
 
     async def lead_became_hot(self, lead: Lead, conversation: Conversation) -> None:
         await self._publish("lead_became_hot", lead, conversation)
+
+    async def lead_closed(self, lead: Lead, conversation: Conversation, manager_id: int) -> None:
+        await self._publish("lead_closed", lead, conversation, manager_id)
 
     async def taken_over(self, conversation: Conversation, manager_id: int) -> None:
         await self._publish("taken_over", conversation, manager_id)

@@ -25,8 +25,8 @@ from channels.outbox import Outbox
 from channels.ports import ContactStore, ConversationStore, Decider, DedupeMarks, LeadStore, MessageStore
 from channels.turns import InProcessTurnQueue, TurnQueue
 from storage.leads import LeadChange
+from storage.messages import DuplicateMessage
 from storage.records import Conversation
-from storage.repositories import DuplicateMessage
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,9 @@ from channels.messages import (
     OutboundChannel,
     OutboundMessage,
 )
+from storage.messages import MessageRepository
 from storage.records import Conversation
-from storage.repositories import ConversationRepository, MessageRepository, utcnow
+from storage.repositories import ConversationRepository, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -143,6 +143,19 @@ class LeadRepository:
         )
         return _lead(doc) if doc else None
 
+    async def close(self, lead_id: str, outcome: str, manager_id: int) -> Lead | None:
+        """Won or lost, as a manager marked it; `open` reopens the lead."""
+        now = utcnow()
+        change: dict[str, Any] = {"$set": {"status": outcome, "updated_at": now}}
+        if outcome == "open":
+            change["$unset"] = {"closed_at": "", "closed_by": ""}
+        else:
+            change["$set"] |= {"closed_at": now, "closed_by": manager_id}
+        doc = await self._col.find_one_and_update(
+            {"_id": parse_object_id(lead_id)}, change, return_document=ReturnDocument.AFTER
+        )
+        return _lead(doc) if doc else None
+
     async def get(self, lead_id: str) -> Lead | None:
         oid = parse_object_id(lead_id)
         doc = await self._col.find_one({"_id": oid}) if oid else None

@@ -1,4 +1,4 @@
-"""Repositories for contacts, conversations, messages and the audit trail."""
+"""Repositories for contacts, conversations and the audit trail (messages: `storage.messages`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from typing import Any
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ReturnDocument
-from pymongo.errors import DuplicateKeyError
 
 from storage.mongo import Database
-from storage.records import Contact, Conversation, Direction, Owner, StoredMessage
+from storage.records import Contact, Conversation, Owner
 
 
 def utcnow() -> datetime:
@@ -24,10 +23,6 @@ def parse_object_id(value: str) -> ObjectId | None:
         return ObjectId(value)
     except (InvalidId, TypeError):
         return None
-
-
-class DuplicateMessage(Exception):
-    """The platform message id is already stored: a redelivery, not a new message."""
 
 
 class ContactRepository:
@@ -114,7 +109,10 @@ class ConversationRepository:
         """Atomically move ownership; False when someone else changed it first."""
         result = await self._col.update_one(
             {"_id": ObjectId(conversation_id), "owner": expected},
-            {"$set": {"owner": new, "owner_manager_id": manager_id, "owner_changed_at": utcnow()}},
+            {
+                "$set": {"owner": new, "owner_manager_id": manager_id, "owner_changed_at": utcnow()},
+                "$unset": {"sla_alerted_at": ""},  # each wait for a person gets its own SLA re-alert
+            },
         )
         return result.modified_count == 1
 
@@ -156,111 +154,24 @@ class ConversationRepository:
         cursor = self._col.find({"owner": "pending_human"}).sort("owner_changed_at", 1).limit(limit)
         return [_conversation(doc) async for doc in cursor]
 
+    async def waiting_since_before(self, cutoff: datetime, limit: int = 50) -> list[Conversation]:
+        """Requests for a person still untaken since before `cutoff`, not yet re-alerted for this wait."""
+        query = {"owner": "pending_human", "owner_changed_at": {"$lt": cutoff}, "sla_alerted_at": {"$exists": False}}
+        cursor = self._col.find(query).sort("owner_changed_at", 1).limit(limit)
+        return [_conversation(doc) async for doc in cursor]
+
+    async def claim_sla_alert(self, conversation_id: str) -> bool:
+        """Compare-and-set: one SLA re-alert per wait, across replicas."""
+        result = await self._col.update_one(
+            {"_id": ObjectId(conversation_id), "sla_alerted_at": {"$exists": False}},
+            {"$set": {"sla_alerted_at": utcnow()}},
+        )
+        return result.modified_count == 1
+
     async def idle_with_human(self, cutoff: datetime) -> list[Conversation]:
         """Taken-over chats with no activity since `cutoff`."""
         cursor = self._col.find({"owner": "human", "human_activity_at": {"$lt": cutoff}})
         return [_conversation(doc) async for doc in cursor]
-
-
-MAX_ADOPTIONS = 3  # a message whose turn kills every replica that takes it must not take them all down
-
-
-class MessageRepository:
-    def __init__(self, db: Database) -> None:
-        self._col = db.messages
-
-    async def add(
-        self,
-        conversation_id: str,
-        channel: str,
-        direction: Direction,
-        text: str,
-        *,
-        status: str,
-        channel_message_id: str | None = None,
-        meta: dict[str, Any] | None = None,
-        worker: str | None = None,
-    ) -> StoredMessage:
-        """Store a message; a platform id seen before raises DuplicateMessage. `worker` is the replica that
-        answers it (an inbound message whose worker dies unanswered is adopted by another)."""
-        doc: dict[str, Any] = {
-            "conversation_id": conversation_id,
-            "channel": channel,
-            "direction": direction,
-            "text": text,
-            "status": status,
-            "created_at": utcnow(),
-            "meta": meta or {},
-        }
-        if channel_message_id is not None:
-            doc["channel_message_id"] = channel_message_id
-        if worker is not None:
-            doc["worker"] = worker
-        try:
-            result = await self._col.insert_one(doc)
-        except DuplicateKeyError as exc:
-            raise DuplicateMessage(f"{channel}:{channel_message_id}") from exc
-        doc["_id"] = result.inserted_id
-        return _message(doc)
-
-    async def set_status(self, message_id: str, status: str, **fields: Any) -> None:
-        await self._col.update_one(
-            {"_id": ObjectId(message_id)}, {"$set": {"status": status, "status_at": utcnow(), **fields}}
-        )
-
-    async def customer_wrote_since(self, conversation_id: str, since: datetime) -> bool:
-        """Whether the customer's last message is newer than `since` (a platform's reply window)."""
-        # An Instagram comment is not a Direct message: it opens no window (only its one private reply).
-        query = {"conversation_id": conversation_id, "direction": "in", "status": {"$ne": "comment"}}
-        doc = await self._col.find_one({**query, "created_at": {"$gte": since}}, {"_id": 1})
-        return doc is not None
-
-    async def record_platform_status(
-        self, channel: str, platform_message_id: str, status: str, error: str | None = None
-    ) -> bool:
-        """The platform's news about one of our sends (delivered, read, failed); a failure marks it failed."""
-        updates: dict[str, Any] = {"platform_status": status, "platform_status_at": utcnow()}
-        if status == "failed":
-            updates.update(status="failed", error=error or "failed")
-        result = await self._col.update_one(
-            {"channel": channel, "direction": "out", "platform_message_id": platform_message_id}, {"$set": updates}
-        )
-        return result.matched_count == 1
-
-    async def mark_deleted(self, channel: str, channel_message_id: str) -> bool:
-        """The customer unsent a message: it stays in the record, marked deleted."""
-        result = await self._col.update_one(
-            {"channel": channel, "direction": "in", "channel_message_id": channel_message_id},
-            {"$set": {"deleted": True, "deleted_at": utcnow()}},
-        )
-        return result.modified_count == 1
-
-    async def recent(self, conversation_id: str, limit: int = 12) -> list[StoredMessage]:
-        """The last `limit` messages of a conversation, oldest first."""
-        cursor = self._col.find({"conversation_id": conversation_id}).sort("created_at", -1).limit(limit)
-        docs = [doc async for doc in cursor]
-        return [_message(doc) for doc in reversed(docs)]
-
-    async def orphans(self, alive: list[str], newer_than: datetime, limit: int = 100) -> list[StoredMessage]:
-        """Inbound messages accepted but never answered whose worker is not among the `alive` replicas (it
-        died mid-turn, or stopped before reaching them); oldest first, adopted at most MAX_ADOPTIONS times."""
-        query = {
-            "status": "received",
-            "direction": "in",
-            "created_at": {"$gte": newer_than},
-            "worker": {"$nin": alive},
-            "adoptions": {"$not": {"$gte": MAX_ADOPTIONS}},
-        }
-        cursor = self._col.find(query).sort("created_at", 1).limit(limit)
-        return [_message(doc) async for doc in cursor]
-
-    async def adopt(self, message: StoredMessage, worker: str) -> bool:
-        """Compare-and-set the worker: of replicas racing for one orphan, exactly one gets it."""
-        result = await self._col.update_one(
-            {"_id": ObjectId(message.id), "status": "received", "worker": message.worker},
-            {"$set": {"worker": worker}, "$inc": {"adoptions": 1}},
-        )
-        return result.modified_count == 1
 
 
 class AuditLog:
@@ -301,19 +212,4 @@ def _conversation(doc: dict[str, Any]) -> Conversation:
         language=doc.get("language"),
         created_at=doc.get("created_at"),
         owner_changed_at=doc.get("owner_changed_at"),
-    )
-
-
-def _message(doc: dict[str, Any]) -> StoredMessage:
-    return StoredMessage(
-        id=str(doc["_id"]),
-        conversation_id=doc["conversation_id"],
-        channel=doc["channel"],
-        direction=doc["direction"],
-        text=doc.get("text", ""),
-        status=doc.get("status", ""),
-        created_at=doc["created_at"],
-        channel_message_id=doc.get("channel_message_id"),
-        meta=doc.get("meta", {}),
-        worker=doc.get("worker"),
     )

@@ -165,3 +165,64 @@ async def test_two_replicas_racing_post_one_card(services_factory, fake_telegram
             await fake.wait_until(both_reasons)
         finally:
             await other.telegram.bot.session.close()
+
+
+def button(call, prefix: str) -> str:
+    """The callback data of the card's button whose data starts with `prefix`."""
+    rows = call.params["reply_markup"]["inline_keyboard"]
+    return next(b["callback_data"] for row in rows for b in row if b["callback_data"].startswith(prefix))
+
+
+async def test_a_request_for_a_person_waiting_past_the_sla_is_re_alerted_once(services_factory, fake_telegram):
+    from datetime import timedelta
+
+    from storage.repositories import utcnow
+
+    fake, base = fake_telegram
+    buyer = 7106
+    async with services_factory(**loop_settings(base)) as services, bots(services) as (_, admin):
+        await say(fake, buyer, "Покличте, будь ласка, живу людину", 1)
+        [card] = await fake.wait_for("sendMessage", chat_id=MANAGER_A)
+        sla = timedelta(minutes=services.settings.automation.sla_minutes)
+        assert await admin.notifier.reannounce(sla) == 0  # it has waited less than SLA_MINUTES
+        waited = utcnow() - sla - timedelta(minutes=1)
+        await services.clients.db.conversations.update_many({}, {"$set": {"owner_changed_at": waited}})
+        assert await admin.notifier.reannounce(sla) == 1
+        assert await admin.notifier.reannounce(sla) == 0  # once per wait
+        _, ping = await fake.wait_for("sendMessage", count=2, chat_id=MANAGER_A)
+        assert ping.params["text"] == "🔔 still waiting after 15 min"
+        assert "still waiting after 15 min" in fake.card_text(MANAGER_A, card_id(card))
+
+        # Taken and handed back, then asked again: a new wait gets its own re-alert.
+        conversation_id = button(card, "take:").split(":", 1)[1]
+        assert (await services.ownership.take_over(conversation_id, MANAGER_B)).won
+        assert await services.ownership.release(conversation_id, MANAGER_B)
+        assert await services.repos.conversations.compare_and_set_owner(conversation_id, "ai", "pending_human")
+        await services.clients.db.conversations.update_many({}, {"$set": {"owner_changed_at": waited}})
+        assert await admin.notifier.reannounce(sla) == 1
+
+
+async def test_a_manager_marks_a_lead_won_and_the_funnel_counts_it(services_factory, fake_telegram):
+    fake, base = fake_telegram
+    buyer = 7107
+    async with services_factory(**loop_settings(base)) as services, bots(services):
+        await say(fake, buyer, FIRST, 1)
+        [card] = await fake.wait_for("sendMessage", chat_id=MANAGER_A)
+        await fake.inject(fake.callback_update(MANAGER_A, button(card, "deal:")), token=ADMIN_TOKEN)
+        [answer] = await fake.wait_for("answerCallbackQuery")
+        assert answer.params["text"] == "Marked won."
+        await fake.wait_until(
+            lambda: "✅ Won" in fake.card_text(MANAGER_B, fake.sent(MANAGER_B)[0].result["message_id"])
+        )
+        lead = await services.repos.leads.by_conversation(button(card, "take:").split(":", 1)[1])
+        assert lead is not None and lead.status == "won"
+        stats = await services.repos.stats.report("day")
+        assert stats.outcomes["won"] == 1 and stats.outcomes["lost"] == 0
+        assert await services.repos.audit.count("lead.closed") == 1
+
+        # The edited card offers Reopen instead of Won / Lost; reopening puts the lead back in the funnel.
+        edits = [c for c in fake.sent(MANAGER_A, "editMessageText") if "✅ Won" in c.params["text"]]
+        await fake.inject(fake.callback_update(MANAGER_A, button(edits[-1], "deal:")), token=ADMIN_TOKEN)
+        await fake.wait_for("answerCallbackQuery", count=2)
+        lead = await services.repos.leads.get(lead.id)
+        assert lead is not None and lead.status == "open"

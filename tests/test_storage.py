@@ -10,7 +10,7 @@ import pytest
 from app.logging import PersonalDataFilter, mask_personal_data
 from app.routes.health import readiness
 from storage.cache import MemoryCache, RedisCache
-from storage.repositories import DuplicateMessage
+from storage.messages import DuplicateMessage
 from tests.conftest import unique_id
 
 

@@ -15,7 +15,8 @@ from channels.messages import DeliveryError
 from channels.meta.events import Comment
 from channels.meta.graph import GraphSender
 from storage.instagram_comments import InstagramCommentRepository
-from storage.repositories import ContactRepository, ConversationRepository, MessageRepository
+from storage.messages import MessageRepository
+from storage.repositories import ContactRepository, ConversationRepository
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from channels.meta.events import Comment, Event, MalformedWebhook, Skipped, Stat
 from channels.meta.messaging import parse
 from channels.meta.signature import signature_ok
 from channels.meta.whatsapp import parse_whatsapp
-from storage.repositories import MessageRepository
+from storage.messages import MessageRepository
 
 log = logging.getLogger(__name__)
 

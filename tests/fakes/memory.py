@@ -16,8 +16,8 @@ from brain.types import BrainReply, DraftSink, LeadAssessment, Turn
 from channels.events import ConversationListener
 from channels.messages import ChannelCapabilities, DeliveryError, OutboundMessage
 from storage.leads import LeadChange, _lead, apply_update
+from storage.messages import DuplicateMessage
 from storage.records import Contact, Conversation, Owner, StoredMessage
-from storage.repositories import DuplicateMessage
 
 _clock = itertools.count()
 
