@@ -59,3 +59,15 @@ def funnel_chart(report: StatsReport, title: str, labels: dict[str, str]) -> byt
     axes.bar_label(bars)
     axes.set_title(title)
     return _png(figure)
+
+
+def bars_chart(title: str, bars: dict[str, float]) -> bytes:
+    """One number split by channel, day or temperature (an `/ask` answer)."""
+    figure = Figure(figsize=(6, 3.4))
+    axes = figure.add_subplot()
+    labels = list(bars)
+    colours = [CHANNEL_COLOURS.get(label.lower(), TEMPERATURE_COLOURS.get(label, "#4C86A8")) for label in labels]
+    axes.bar([label[5:] if label[:2] == "20" else label for label in labels], list(bars.values()), color=colours)
+    axes.set_title(title, fontsize=10)
+    axes.tick_params(axis="x", labelrotation=45 if len(labels) > 5 else 0, labelsize=8)
+    return _png(figure)

@@ -31,6 +31,7 @@ def help_text() -> str:
         "/inbox — chats waiting for a manager, oldest first\n"
         "/leads [hot|warm|cold] — recent leads\n/lead ID — one lead card\n/export — leads as CSV and XLSX\n"
         "/stats [day|week|month] — the numbers and charts\n"
+        "/ask QUESTION — a question about the numbers, e.g. /ask hot leads from Instagram this week?\n"
         "/reply — canned replies for the chat you handle\n"
         "/release — give the chat you handle back to the bot\n/lang — the bot's language for you\n"
         "/whoami — your id and role\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from aiogram import Dispatcher
 
-from admin_bot import commands, knowledge, lead_buttons, media, relay, teaching
+from admin_bot import ask, commands, knowledge, lead_buttons, media, relay, teaching
 from admin_bot import stats as stats_commands
 from admin_bot.access import AccessMiddleware
 from admin_bot.handled import HandledConversation
@@ -22,6 +22,7 @@ from brain.media_library import MediaLibrary
 from brain.playbook import Playbook
 from brain.qualification import LeadCorrections
 from channels.events import ConversationEvents
+from channels.insights import Insights
 from channels.outbox import Outbox
 from channels.ownership import Ownership
 from storage.documents import DocumentRepository
@@ -56,6 +57,7 @@ def create_admin_dispatcher(
     stats: StatsRepository,
     timezone: str,
     events: ConversationEvents,
+    insights: Insights,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         manager_chat_id=manager_chat_id,
@@ -77,6 +79,7 @@ def create_admin_dispatcher(
         stats=stats,
         timezone=timezone,
         events=events,
+        insights=insights,
     )
     access = AccessMiddleware(managers, admins, translator)
     dispatcher.message.outer_middleware(access)
@@ -93,6 +96,7 @@ def create_admin_dispatcher(
     dispatcher.include_routers(
         commands.build_router(),
         stats_commands.build_router(),
+        ask.build_router(),
         lead_buttons.build_router(),
         teaching.build_router(),
         media.build_router(),

@@ -136,5 +136,6 @@ def build_admin_bot(
         stats=repos.stats,
         timezone=settings.timezone,
         events=services.events,
+        insights=services.insights,
     )
     return AdminBot(TelegramRuntime(bot, dispatcher, repos.inbox), notifier)

@@ -24,6 +24,7 @@ from app.repositories import Repositories
 from app.settings import Settings
 from brain.answer_cache import AnswerCache
 from brain.flood import FloodPolicy
+from brain.insights import InsightMapper
 from brain.knowledge.base import KnowledgeBase
 from brain.lead_values import ValuedQualifier
 from brain.leads import LeadQualifier
@@ -42,6 +43,7 @@ from channels.csat import CsatSurvey
 from channels.events import ConversationEvents
 from channels.flood import FloodGate
 from channels.hub import Hub, Stores
+from channels.insights import Insights
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
 from channels.ownership import Ownership
@@ -50,6 +52,7 @@ from storage.cache import Cache, MemoryCache, RedisCache
 from storage.degradable_cache import DegradableCache
 from storage.embedded_mongo import EmbeddedMongoProcess
 from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, QueryMemo
+from storage.insights import InsightQueries
 from storage.mongo import Database, EmbeddedMongo, connect_mongo, ensure_indexes
 from storage.replicas import new_replica_id
 from storage.vectors import VectorCollection, open_chroma
@@ -90,6 +93,7 @@ class Services:
     metrics: PipelineMetrics
     crm: CrmWebhook
     media: Media
+    insights: Insights
     alerts: OpsAlerts = field(default_factory=OpsAlerts)
 
 
@@ -238,6 +242,8 @@ async def open_services(
         stack.push_async_callback(hub.drain)
         register_gauges(clients.registry, clients.cache, brain, hub)
         ownership = Ownership(repos.conversations, repos.leads, events)
+        mapper = InsightMapper(clients.openai, settings.llm.model_fast)
+        insights = Insights(mapper, InsightQueries(clients.db), settings.timezone)
         log.info(
             "services ready (llm=%s, embeddings=%s, redis=%s)",
             brain.llm_enabled,
@@ -260,6 +266,7 @@ async def open_services(
             metrics,
             crm,
             media,
+            insights,
         )
 
 

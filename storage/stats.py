@@ -130,30 +130,7 @@ class StatsRepository:
         report.ai_resolved = max(report.conversations - report.handed_to_human, 0)
 
     async def _times(self, report: StatsReport, window: dict[str, Any]) -> None:
-        """First response: a conversation's first customer message in the period to the bot's first reply
-        after it; resolution: to its last reply in the period."""
-        firsts = await self._db.messages.aggregate(
-            [
-                {"$match": {**window, "direction": "in"}},
-                {"$group": {"_id": "$conversation_id", "first": {"$min": "$created_at"}}},
-            ]
-        )
-        first_in = {row["_id"]: row["first"] async for row in firsts}
-        replies = await self._db.messages.aggregate(
-            [
-                {"$match": {**window, "direction": "out"}},
-                {"$sort": {"created_at": 1}},
-                {"$group": {"_id": "$conversation_id", "times": {"$push": "$created_at"}}},
-            ]
-        )
-        first_response: list[float] = []
-        resolution: list[float] = []
-        async for row in replies:
-            started = first_in.get(row["_id"])
-            after = [t for t in row["times"] if started is not None and t >= started]
-            if after:
-                first_response.append((after[0] - started).total_seconds())
-                resolution.append((after[-1] - started).total_seconds())
+        first_response, resolution = await response_times(self._db, window)
         report.first_response_s = {"p50": percentile(first_response, 0.5), "p95": percentile(first_response, 0.95)}
         report.resolution_s = {"p50": percentile(resolution, 0.5), "p95": percentile(resolution, 0.95)}
 
@@ -166,3 +143,31 @@ class StatsRepository:
     async def _counts(self, collection: Any, match: dict[str, Any], key: str) -> dict[str, int]:
         rows = await collection.aggregate([{"$match": match}, {"$group": {"_id": key, "n": {"$sum": 1}}}])
         return {str(row["_id"]): row["n"] async for row in rows}
+
+
+async def response_times(db: Database, match: dict[str, Any]) -> tuple[list[float], list[float]]:
+    """Seconds from a conversation's first customer message in `match` to the bot's first reply after it
+    (first response) and to its last reply (resolution), one pair per answered conversation."""
+    firsts = await db.messages.aggregate(
+        [
+            {"$match": {**match, "direction": "in"}},
+            {"$group": {"_id": "$conversation_id", "first": {"$min": "$created_at"}}},
+        ]
+    )
+    first_in = {row["_id"]: row["first"] async for row in firsts}
+    replies = await db.messages.aggregate(
+        [
+            {"$match": {**match, "direction": "out"}},
+            {"$sort": {"created_at": 1}},
+            {"$group": {"_id": "$conversation_id", "times": {"$push": "$created_at"}}},
+        ]
+    )
+    first_response: list[float] = []
+    resolution: list[float] = []
+    async for row in replies:
+        started = first_in.get(row["_id"])
+        after = [t for t in row["times"] if started is not None and t >= started]
+        if after:
+            first_response.append((after[0] - started).total_seconds())
+            resolution.append((after[-1] - started).total_seconds())
+    return first_response, resolution

@@ -33,7 +33,7 @@ async def test_stats_api_and_admin_stats_count_what_happened(services_factory, f
         assert sum(stats["funnel"].values()) == len(leads)
         assert stats["funnel"]["hot"] == sum(lead["temperature"] == "hot" for lead in leads) >= 1
         assert stats["ai_resolved"] + stats["handed_to_human"] == 5
-        assert 0 < stats["first_response_s"]["p50"] <= stats["first_response_s"]["p95"] < 60
+        assert 0 <= stats["first_response_s"]["p50"] <= stats["first_response_s"]["p95"] < 60  # a fast bot: 0.0 s
         assert sum(i["count"] for i in stats["top_intents"]) <= 5 and stats["top_intents"]
         assert stats["knowledge_gaps"] == [{"example": GAP, "count": 1}]  # the bot had no answer to it
         day = next(iter(stats["conversations_by_day"].values()))

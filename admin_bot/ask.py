@@ -1,0 +1,34 @@
+"""`/ask <question>`: a plain-language question about the numbers, answered in its language, with a chart
+when the answer is a split."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, Message
+from aiogram.utils.i18n import gettext as _
+
+from admin_bot.charts import bars_chart
+from channels.insights import Insights
+
+
+async def on_ask(message: Message, command: CommandObject, insights: Insights) -> None:
+    question = (command.args or "").strip()
+    if not question:
+        await message.answer(_("Ask about the numbers, e.g. /ask how many hot leads came from Instagram this week?"))
+        return
+    status = await message.answer(_("Counting…"))
+    answer = await insights.ask(question)
+    await status.edit_text(answer.text)
+    chart = answer.chart()
+    if chart is not None:
+        png = await asyncio.to_thread(bars_chart, *chart)
+        await message.answer_photo(BufferedInputFile(png, "answer.png"))
+
+
+def build_router() -> Router:
+    router = Router(name="ask")
+    router.message.register(on_ask, Command("ask"))
+    return router
