@@ -62,6 +62,17 @@ class CardBoard:
             posts.append(CardPost(manager_id, sent.message_id))
         return posts
 
+    async def broadcast(self, text_for: Callable[[Translate], str]) -> int:
+        """A message for every manager (the daily digest), each in their own language; how many got it."""
+        told = 0
+        for manager_id in self._managers:
+            try:
+                await self._bot.send_message(manager_id, text_for(await self.translation_for(manager_id)))
+                told += 1
+            except TelegramAPIError as exc:  # one manager who blocked the bot must not keep it from the others
+                log.warning("message for manager %s not sent: %s", manager_id, exc)
+        return told
+
     async def edit(self, posts: list[CardPost], render: Render) -> None:
         """The card in place, silently (Telegram does not notify about edits)."""
         for post in posts:

@@ -60,6 +60,10 @@ class ManagerNotifier(ConversationListener):
         self._managers = managers
         self._downloaders = dict(downloaders or {})
 
+    @property
+    def board(self) -> CardBoard:
+        return self._board
+
     # Events
     async def lead_became_hot(self, lead: Lead, conversation: Conversation) -> None:
         if conversation.owner == "human":

@@ -7,13 +7,14 @@ import asyncio
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, InputMediaPhoto, Message
-from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import gettext
 
 from admin_bot.charts import activity_chart, funnel_chart
+from admin_bot.i18n import Translate
 from storage.stats import PERIOD_DAYS, StatsReport, StatsRepository
 
 
-def _duration(seconds: float | None) -> str:
+def _duration(seconds: float | None, _: Translate) -> str:
     if seconds is None:
         return "—"
     if seconds < 90:
@@ -23,15 +24,16 @@ def _duration(seconds: float | None) -> str:
     return _("{n} h").format(n=round(seconds / 3600, 1))
 
 
-def period_name(period: str) -> str:
+def period_name(period: str, _: Translate = gettext) -> str:
     return {"day": _("the last 24 hours"), "week": _("the last 7 days"), "month": _("the last 30 days")}[period]
 
 
-def stats_text(report: StatsReport) -> str:
+def stats_text(report: StatsReport, _: Translate = gettext) -> str:
+    """The key numbers; `_` is the reader's translation (the handler's context by default)."""
     channels = ", ".join(f"{name} {n}" for name, n in sorted(report.by_channel.items(), key=lambda i: -i[1]))
     funnel, outcomes = report.funnel, report.outcomes
     lines = [
-        _("Stats for {period}").format(period=period_name(report.period)),
+        _("Stats for {period}").format(period=period_name(report.period, _)),
         _("Conversations: {n}").format(n=report.conversations) + (f" ({channels})" if channels else ""),
         _("Messages: {incoming} in, {outgoing} out").format(incoming=report.messages_in, outgoing=report.messages_out),
         _("New leads: {n} · 🔥 {hot} · 🌤 {warm} · ❄️ {cold}").format(
@@ -42,10 +44,12 @@ def stats_text(report: StatsReport) -> str:
             ai=report.ai_resolved, human=report.handed_to_human
         ),
         _("First response p50 {p50}, p95 {p95}").format(
-            p50=_duration(report.first_response_s.get("p50")), p95=_duration(report.first_response_s.get("p95"))
+            p50=_duration(report.first_response_s.get("p50"), _),
+            p95=_duration(report.first_response_s.get("p95"), _),
         ),
         _("Resolution p50 {p50}, p95 {p95}").format(
-            p50=_duration(report.resolution_s.get("p50")), p95=_duration(report.resolution_s.get("p95"))
+            p50=_duration(report.resolution_s.get("p50"), _),
+            p95=_duration(report.resolution_s.get("p95"), _),
         ),
     ]
     if report.top_intents:
@@ -61,6 +65,7 @@ def stats_text(report: StatsReport) -> str:
 
 
 async def on_stats(message: Message, command: CommandObject, stats: StatsRepository, timezone: str) -> None:
+    _ = gettext
     period = (command.args or "week").strip().lower()
     if period not in PERIOD_DAYS:
         await message.answer(_("Usage: /stats [day|week|month]"))

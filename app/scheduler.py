@@ -76,6 +76,23 @@ class Jobs:
         )
         return await follow_ups.run()
 
+    async def send_daily_digest(self) -> int:
+        hour = self._services.settings.automation.digest_hour
+        if self._notifier is None or hour is None:
+            return 0
+        from admin_bot.digest import DailyDigest  # the admin bot's side, like the notifier
+
+        repos = self._services.repos
+        digest = DailyDigest(
+            self._notifier.board,
+            repos.stats,
+            repos.meta,
+            repos.conversations,
+            timezone=self._services.settings.timezone,
+            hour=hour,
+        )
+        return await digest.run()
+
     async def reload_learned_answers(self) -> None:
         """Pairs approved through another replica's admin bot reach this one within a minute."""
         await self._services.learned.reload()
@@ -93,4 +110,5 @@ class Jobs:
             )
             scheduler.add_job(self._once, "interval", hours=1, args=["lead-decay", 3600, self.decay_leads])
             scheduler.add_job(self._once, "interval", minutes=5, args=["follow-ups", 300, self.follow_up_silent_leads])
+            scheduler.add_job(self._once, "interval", minutes=5, args=["digest", 300, self.send_daily_digest])
         return scheduler

@@ -31,6 +31,17 @@ class MetaRepository:
         assert doc is not None  # upsert with AFTER always returns the document
         return int(doc["version"])
 
+    async def claim_once(self, key: str) -> bool:
+        """True for the one caller, across restarts and replicas, that claims `key` first (a daily job's date)."""
+        try:
+            await self._col.insert_one({"_id": key, "at": utcnow()})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def forget(self, key: str) -> None:
+        await self._col.delete_one({"_id": key})
+
     async def claim_seed(self, folder: str) -> bool:
         """True for the one process that seeds the example knowledge: replicas starting together race on
         an insert, and the losers go on without seeding (a claim left by a process that died is retaken)."""

@@ -3,7 +3,7 @@ times, knowledge gaps; the same numbers in the admin bot's /stats, with real PNG
 
 from __future__ import annotations
 
-from tests.meta_support import ADMIN_TOKEN, MANAGER, messenger_text, meta_app, post_signed
+from tests.meta_support import ADMIN, ADMIN_TOKEN, MANAGER, messenger_text, meta_app, post_signed
 
 WEB_QUESTIONS = [
     "What is the warranty period?",
@@ -52,3 +52,34 @@ async def test_stats_api_and_admin_stats_count_what_happened(services_factory, f
 
         await fake.inject(fake.message_update(MANAGER, "/stats year"), token=ADMIN_TOKEN)
         await fake.wait_until(lambda: any("Usage: /stats" in t for t in fake.texts(MANAGER)))
+
+
+async def test_the_daily_digest_goes_to_the_managers_once_a_day_at_the_hour(services_factory, fake_telegram):
+    from zoneinfo import ZoneInfo
+
+    from admin_bot.digest import DailyDigest
+    from app.scheduler import Jobs
+    from storage.repositories import utcnow
+
+    fake, base = fake_telegram
+    now = utcnow()
+    hour = now.astimezone(ZoneInfo("Europe/Kyiv")).hour
+    async with meta_app(services_factory, base, timezone="Europe/Kyiv", digest_hour=hour) as app:
+        await app.web.post("/api/v1/chat", json={"session_id": "digest-web", "text": WEB_QUESTIONS[0]})
+        await app.services.hub.drain(10)
+        repos, notifier = app.services.repos, app.admin.notifier
+
+        def digest(at_hour: int) -> DailyDigest:
+            return DailyDigest(
+                notifier.board, repos.stats, repos.meta, repos.conversations, timezone="Europe/Kyiv", hour=at_hour
+            )
+
+        if hour < 23:
+            assert await digest(hour + 1).run(now) == 0  # not the hour yet
+        assert await Jobs(app.services, notifier).send_daily_digest() == 2  # MANAGER and ADMIN (admins manage too)
+        [sent] = await fake.wait_for("sendMessage", chat_id=MANAGER)
+        await fake.wait_for("sendMessage", chat_id=ADMIN)
+        assert sent.params["text"].startswith("☀️ Daily digest\nStats for the last 24 hours\nConversations: 1 (web 1)")
+        assert await digest(hour).run(now) == 0  # once a day, whichever replica or restart runs it
+        await app.services.clients.db.meta.delete_many({"_id": {"$regex": "^digest:"}})
+        assert await Jobs(app.services, None).send_daily_digest() == 0  # no admin bot: no digest
