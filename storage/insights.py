@@ -11,7 +11,8 @@ from bson import ObjectId
 
 from storage.mongo import Database
 from storage.repositories import utcnow
-from storage.stats import HANDED_OVER, PERIOD_DAYS, TOP, percentile, response_times
+from storage.stats import HANDED_OVER, PERIOD_DAYS, TOP, percentile
+from storage.stats_tally import FIELDS, MessageTally
 
 STORED_CHANNELS = {"telegram": ["telegram", "telegram_business"]}  # a catalogue channel -> stored names
 FOLDED = {"telegram_business": "telegram"}
@@ -169,15 +170,20 @@ class InsightQueries:
         return _Measure(len(rows), breakdown)
 
     async def _times(self, metric: str, window: dict[str, Any], group_by: str | None) -> _Measure:
+        """Median first-response or resolution time, from one read of the period's messages."""
         which = 0 if metric == "first_response" else 1
-        value = percentile((await response_times(self._db, window))[which], 0.5)
-        breakdown: dict[str, float] = {}
-        if group_by == "channel":
-            for channel in await self._db.messages.distinct("channel", {**window, "direction": "in"}):
-                median = percentile((await response_times(self._db, {**window, "channel": channel}))[which], 0.5)
-                if median is not None:
-                    breakdown[_label(channel)] = median
-        return _Measure(value, breakdown)
+        overall = MessageTally("UTC")
+        per_channel: dict[str, MessageTally] = {}
+        async for doc in self._db.messages.find(window, FIELDS):
+            overall.add(doc)
+            if group_by == "channel":
+                per_channel.setdefault(_label(doc.get("channel", "")), MessageTally("UTC")).add(doc)
+        breakdown = {
+            channel: median
+            for channel, tally in per_channel.items()
+            if (median := percentile(tally.response_times()[which], 0.5)) is not None
+        }
+        return _Measure(percentile(overall.response_times()[which], 0.5), breakdown)
 
     async def _average(self, match: dict[str, Any], key: Any) -> _Measure:
         rows = await self._rows(

@@ -52,6 +52,8 @@ class LeadRepository:
             [
                 IndexModel([("conversation_id", ASCENDING)], unique=True),
                 IndexModel([("temperature", ASCENDING), ("updated_at", DESCENDING)]),
+                IndexModel([("created_at", ASCENDING)]),  # stats and /ask: the period's new leads
+                IndexModel([("updated_at", ASCENDING)]),
             ]
         )
 

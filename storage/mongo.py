@@ -98,6 +98,7 @@ async def ensure_indexes(db: Database) -> None:
                 name="unique_platform_message",
             ),
             IndexModel([("conversation_id", ASCENDING), ("created_at", ASCENDING)]),
+            IndexModel([("created_at", ASCENDING)]),  # stats and /ask read one period's messages
             IndexModel(
                 [("platform_message_id", ASCENDING)],
                 partialFilterExpression={"platform_message_id": {"$type": "string"}},

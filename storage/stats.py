@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from storage.mongo import Database
 from storage.repositories import utcnow
+from storage.stats_tally import FIELDS, MessageTally
 
 Period = Literal["day", "week", "month"]
 PERIOD_DAYS: dict[str, int] = {"day": 1, "week": 7, "month": 30}
@@ -57,24 +58,26 @@ class StatsRepository:
         since = until - timedelta(days=PERIOD_DAYS[period])
         report = StatsReport(period, since, until, timezone)
         window = {"created_at": {"$gte": since, "$lt": until}}
-        await self._conversations(report, window)
+        tally = MessageTally(timezone)
+        async for doc in self._db.messages.find(window, FIELDS):
+            tally.add(doc)
+        report.messages_in, report.messages_out = tally.incoming, tally.outgoing
+        report.conversations_by_day = {
+            day: {channel: len(ids) for channel, ids in channels.items()}
+            for day, channels in sorted(tally.conversations_by_day.items())
+        }
+        report.by_channel = {channel: len(ids) for channel, ids in tally.by_channel.items()}
+        report.conversations = sum(report.by_channel.values())
         await self._leads(report, window, since, until)
         await self._handling(report, window)
-        await self._times(report, window)
-        report.top_intents = await self._top(
-            {**window, "direction": "in", "intent": {"$type": "string"}}, "$intent", "intent"
-        )
-        gaps = await self._db.messages.aggregate(
-            [
-                {"$match": {**window, "direction": "in", "gap": True}},
-                {"$group": {"_id": {"$toLower": "$text"}, "count": {"$sum": 1}, "example": {"$first": "$text"}}},
-                {"$sort": {"count": -1}},
-                {"$limit": TOP},
-            ]
-        )
-        report.knowledge_gaps = [{"example": g["example"], "count": g["count"]} async for g in gaps]
-        answers = {**window, "direction": "in", "intent": "csat", "rating": {"$type": "number"}}
-        ratings = [doc["rating"] async for doc in self._db.messages.find(answers, {"rating": 1})]
+        first_response, resolution = tally.response_times()
+        report.first_response_s = {"p50": percentile(first_response, 0.5), "p95": percentile(first_response, 0.95)}
+        report.resolution_s = {"p50": percentile(resolution, 0.5), "p95": percentile(resolution, 0.95)}
+        report.top_intents = [{"intent": i, "count": n} for i, n in tally.intents.most_common(TOP)]
+        report.knowledge_gaps = [
+            {"example": tally.gap_examples[key], "count": n} for key, n in tally.gaps.most_common(TOP)
+        ]
+        ratings = tally.ratings
         report.csat = {
             "average": round(sum(ratings) / len(ratings), 2) if ratings else None,
             "responses": len(ratings),
@@ -83,28 +86,6 @@ class StatsRepository:
 
     def _day(self, report: StatsReport) -> dict[str, Any]:
         return {"$dateToString": {"format": "%Y-%m-%d", "date": "$created_at", "timezone": report.timezone}}
-
-    async def _conversations(self, report: StatsReport, window: dict[str, Any]) -> None:
-        per_day = await self._db.messages.aggregate(
-            [
-                {"$match": {**window, "direction": "in"}},
-                {"$group": {"_id": {"day": self._day(report), "channel": "$channel", "c": "$conversation_id"}}},
-                {"$group": {"_id": {"day": "$_id.day", "channel": "$_id.channel"}, "n": {"$sum": 1}}},
-            ]
-        )
-        async for row in per_day:
-            report.conversations_by_day.setdefault(row["_id"]["day"], {})[row["_id"]["channel"]] = row["n"]
-        channels = await self._db.messages.aggregate(
-            [
-                {"$match": {**window, "direction": "in"}},
-                {"$group": {"_id": {"channel": "$channel", "c": "$conversation_id"}}},
-                {"$group": {"_id": "$_id.channel", "n": {"$sum": 1}}},
-            ]
-        )
-        report.by_channel = {row["_id"]: row["n"] async for row in channels}
-        report.conversations = sum(report.by_channel.values())
-        directions = await self._counts(self._db.messages, window, "$direction")  # one pass for both
-        report.messages_in, report.messages_out = directions.get("in", 0), directions.get("out", 0)
 
     async def _leads(self, report: StatsReport, window: dict[str, Any], since: datetime, until: datetime) -> None:
         per_day = await self._db.leads.aggregate(
@@ -129,45 +110,6 @@ class StatsRepository:
         report.handed_to_human = len(handed)
         report.ai_resolved = max(report.conversations - report.handed_to_human, 0)
 
-    async def _times(self, report: StatsReport, window: dict[str, Any]) -> None:
-        first_response, resolution = await response_times(self._db, window)
-        report.first_response_s = {"p50": percentile(first_response, 0.5), "p95": percentile(first_response, 0.95)}
-        report.resolution_s = {"p50": percentile(resolution, 0.5), "p95": percentile(resolution, 0.95)}
-
-    async def _top(self, match: dict[str, Any], key: str, name: str) -> list[dict[str, Any]]:
-        grouped = {"$group": {"_id": key, "count": {"$sum": 1}}}
-        pipeline = [{"$match": match}, grouped, {"$sort": {"count": -1}}, {"$limit": TOP}]
-        rows = await self._db.messages.aggregate(pipeline)
-        return [{name: row["_id"], "count": row["count"]} async for row in rows]
-
     async def _counts(self, collection: Any, match: dict[str, Any], key: str) -> dict[str, int]:
         rows = await collection.aggregate([{"$match": match}, {"$group": {"_id": key, "n": {"$sum": 1}}}])
         return {str(row["_id"]): row["n"] async for row in rows}
-
-
-async def response_times(db: Database, match: dict[str, Any]) -> tuple[list[float], list[float]]:
-    """Seconds from a conversation's first customer message in `match` to the bot's first reply after it
-    (first response) and to its last reply (resolution), one pair per answered conversation."""
-    firsts = await db.messages.aggregate(
-        [
-            {"$match": {**match, "direction": "in"}},
-            {"$group": {"_id": "$conversation_id", "first": {"$min": "$created_at"}}},
-        ]
-    )
-    first_in = {row["_id"]: row["first"] async for row in firsts}
-    replies = await db.messages.aggregate(
-        [
-            {"$match": {**match, "direction": "out"}},
-            {"$sort": {"created_at": 1}},
-            {"$group": {"_id": "$conversation_id", "times": {"$push": "$created_at"}}},
-        ]
-    )
-    first_response: list[float] = []
-    resolution: list[float] = []
-    async for row in replies:
-        started = first_in.get(row["_id"])
-        after = [t for t in row["times"] if started is not None and t >= started]
-        if after:
-            first_response.append((after[0] - started).total_seconds())
-            resolution.append((after[-1] - started).total_seconds())
-    return first_response, resolution
