@@ -94,6 +94,7 @@ class Services:
     crm: CrmWebhook
     media: Media
     insights: Insights
+    csat: CsatSurvey
     alerts: OpsAlerts = field(default_factory=OpsAlerts)
 
 
@@ -234,7 +235,8 @@ async def open_services(
         media = await build_media(settings, clients.db, clients.embedder, brain)
         outbox = Outbox(repos.messages, repos.conversations, media=media.delivery)
         outbox.register(WebOutbound())
-        events.subscribe(CsatSurvey(outbox, lambda: brain.playbook))
+        csat = CsatSurvey(outbox, lambda: brain.playbook, repos.conversations)
+        events.subscribe(csat)
         stores = Stores(repos.contacts, repos.conversations, repos.messages, repos.leads)
         limits = settings.reliability
         flood = FloodGate(clients.cache, FloodPolicy(limits.flood_limit, limits.flood_window_s, limits.flood_silence_s))
@@ -267,6 +269,7 @@ async def open_services(
             crm,
             media,
             insights,
+            csat,
         )
 
 

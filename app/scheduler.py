@@ -76,6 +76,12 @@ class Jobs:
         )
         return await follow_ups.run()
 
+    async def ask_quiet_chats_for_a_rating(self) -> int:
+        hours = self._services.settings.automation.csat_after_quiet_hours
+        if not hours:
+            return 0
+        return await self._services.csat.ask_quiet(self._services.repos.leads, hours)
+
     async def send_daily_digest(self) -> int:
         hour = self._services.settings.automation.digest_hour
         if self._notifier is None or hour is None:
@@ -111,4 +117,7 @@ class Jobs:
             scheduler.add_job(self._once, "interval", hours=1, args=["lead-decay", 3600, self.decay_leads])
             scheduler.add_job(self._once, "interval", minutes=5, args=["follow-ups", 300, self.follow_up_silent_leads])
             scheduler.add_job(self._once, "interval", minutes=5, args=["digest", 300, self.send_daily_digest])
+            scheduler.add_job(
+                self._once, "interval", minutes=5, args=["csat-quiet", 300, self.ask_quiet_chats_for_a_rating]
+            )
         return scheduler

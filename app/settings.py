@@ -166,6 +166,7 @@ class AutomationSettings(Section):
     follow_up_after_hours: float = env("FOLLOW_UP_AFTER_HOURS", 20.0, gt=0)  # fractions allowed
     sla_minutes: float = env("SLA_MINUTES", 15.0, gt=0)
     digest_hour: int | None = env("DIGEST_HOUR", None, ge=0, le=23)
+    csat_after_quiet_hours: float = env("CSAT_AFTER_QUIET_HOURS", 2.0, ge=0)  # 0: only after a handback
 
 
 class Settings(BaseSettings):

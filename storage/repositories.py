@@ -133,7 +133,7 @@ class ConversationRepository:
 
     async def record_turn(self, conversation_id: str, language: str, tokens: int = 0, cost_usd: float = 0.0) -> None:
         """After a reply: the conversation's language, and what the model calls cost (when there were any)."""
-        update: dict[str, Any] = {"$set": {"language": language}}
+        update: dict[str, Any] = {"$set": {"language": language, "last_turn_at": utcnow()}}
         if tokens or cost_usd:
             update["$inc"] = {"usage.tokens": tokens, "usage.cost_usd": cost_usd, "usage.turns": 1}
         await self._col.update_one({"_id": ObjectId(conversation_id)}, update)
@@ -165,6 +165,27 @@ class ConversationRepository:
         result = await self._col.update_one(
             {"_id": ObjectId(conversation_id), "sla_alerted_at": {"$exists": False}},
             {"$set": {"sla_alerted_at": utcnow()}},
+        )
+        return result.modified_count == 1
+
+    async def quiet_since(self, window_start: datetime, cutoff: datetime, asked_before: datetime) -> list[Conversation]:
+        """Bot-owned chats whose last answered turn is between the two instants and that were not asked for
+        a rating since `asked_before`."""
+        query = {
+            "owner": "ai",
+            "last_turn_at": {"$gte": window_start, "$lt": cutoff},
+            "$or": [{"csat_asked_at": {"$exists": False}}, {"csat_asked_at": {"$lt": asked_before}}],
+        }
+        return [_conversation(doc) async for doc in self._col.find(query).limit(200)]
+
+    async def claim_csat(self, conversation_id: str, asked_before: datetime) -> bool:
+        """Compare-and-set: one rating question per conversation and period, across replicas."""
+        result = await self._col.update_one(
+            {
+                "_id": ObjectId(conversation_id),
+                "$or": [{"csat_asked_at": {"$exists": False}}, {"csat_asked_at": {"$lt": asked_before}}],
+            },
+            {"$set": {"csat_asked_at": utcnow()}},
         )
         return result.modified_count == 1
 

@@ -89,3 +89,41 @@ async def test_one_follow_up_to_a_silent_warm_lead_never_to_an_owned_chat_or_aft
             await conversation_of(app, "psid-no"): "declined",
             owned: None,
         }  # the owned chat stays undecided: it may follow up later
+
+
+async def test_a_quiet_chat_the_bot_handled_is_asked_for_a_rating_once(services_factory):
+    async with meta_app(services_factory) as app:
+        services = app.services
+        said = [
+            ("psid-quiet", "Do you ship to Lviv?"),
+            ("psid-lead", "We are thinking about a machine for the office, maybe next month"),
+            ("psid-rated", "How often should I descale the machine?"),
+        ]
+        for i, (psid, text) in enumerate(said):
+            await post_signed(app.web, "messenger", messenger_text(psid, f"m_quiet_{i}", text))
+            await app.graph.wait_for(psid)
+        await services.hub.drain(10)
+        db = services.clients.db
+        await db.leads.update_many(
+            {"conversation_id": await conversation_of(app, "psid-lead")},
+            {"$set": {"temperature": "warm", "status": "open"}},
+        )
+        await db.leads.delete_many({"conversation_id": {"$ne": await conversation_of(app, "psid-lead")}})
+        rated = await conversation_of(app, "psid-rated")  # handed back, and asked then
+        assert (await services.ownership.take_over(rated, 7001)).won
+        assert await services.ownership.release(rated, 7001)
+        await app.graph.wait_for("psid-rated", count=2)
+
+        assert await services.csat.ask_quiet(services.repos.leads, 2) == 0  # nobody has been quiet for 2 h
+        await db.conversations.update_many({}, {"$set": {"last_turn_at": utcnow() - timedelta(hours=3)}})
+        assert await services.csat.ask_quiet(services.repos.leads, 2) == 1
+        assert await services.csat.ask_quiet(services.repos.leads, 2) == 0  # once
+        [_, question] = await app.graph.wait_for("psid-quiet", count=2)
+        assert [q["payload"] for q in question["body"]["message"]["quick_replies"]] == [
+            f"csat:{n}" for n in range(1, 6)
+        ]
+        # The warm lead is left to its follow-up; the handed-back chat was asked already.
+        assert len(app.graph.texts("psid-lead")) == 1 and len(app.graph.texts("psid-rated")) == 2
+        await db.conversations.update_many({}, {"$set": {"last_turn_at": utcnow() - timedelta(hours=30)}})
+        await db.conversations.update_many({}, {"$unset": {"csat_asked_at": ""}})
+        assert await services.csat.ask_quiet(services.repos.leads, 2) == 0  # outside the 24 h reply window
