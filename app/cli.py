@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--test", required=True, type=Path)
     evaluate.add_argument("--train", type=Path)
     evaluate.add_argument("--json", type=Path, dest="json_out")
-    evaluate.add_argument("--compare", type=Path, help="a second playbook to run side by side (router task)")
+    evaluate.add_argument("--compare", type=Path, help="a second playbook to run side by side")
+    evaluate.add_argument("--compare-model", help="answer task: the other configuration's LLM model")
     bench = sub.add_parser("bench", help="start-up, memory and latency benchmark (table + JSON)")
     bench.add_argument("--turns", type=int, default=200)
     bench.add_argument("--json", type=Path, default=Path("bench/results/foundation.json"))
@@ -97,7 +98,9 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "eval":
         from app.eval_cli import run_eval
 
-        return await run_eval(settings, args.task, args.test, args.train, args.json_out, args.compare)
+        return await run_eval(
+            settings, args.task, args.test, args.train, args.json_out, args.compare, args.compare_model
+        )
     if args.command == "media":
         return await _media(args, settings)
     from app.knowledge_cli import ingest_paths, kb_delete, kb_list

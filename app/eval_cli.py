@@ -24,7 +24,13 @@ BATCH = 64
 
 
 async def run_eval(
-    settings: Settings, task: str, test: Path, train: Path | None, out: Path | None, compare: Path | None
+    settings: Settings,
+    task: str,
+    test: Path,
+    train: Path | None,
+    out: Path | None,
+    compare: Path | None,
+    compare_model: str | None = None,
 ) -> int:
     try:
         test_rows = load_examples(test)
@@ -34,6 +40,22 @@ async def run_eval(
         return 2
     if not test_rows:
         print(f"closer: error: {test}: no rows", file=sys.stderr)
+        return 2
+    unlabelled = [r for r in test_rows + (train_rows or []) if not r.label]
+    if unlabelled and task != "answer":
+        print(f"closer: error: --task {task} needs a label in every row", file=sys.stderr)
+        return 2
+    if task == "answer" and (compare is not None or compare_model):
+        from app.answer_lab import compare_answers, print_comparison
+
+        comparison = await compare_answers(settings, test_rows, compare, compare_model)
+        print_comparison(comparison)
+        if out is not None:
+            await asyncio.to_thread(_write, out, json.dumps(comparison, indent=2, ensure_ascii=False))
+            print(f"written to {out}")
+        return 0
+    if task == "answer" and unlabelled:
+        print("closer: error: rows with only a reference answer need --compare", file=sys.stderr)
         return 2
     if task == "router":
         embedder = LocalEmbedder()

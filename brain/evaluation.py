@@ -12,12 +12,15 @@ from pathlib import Path
 from brain.classifier import OUT_OF_SCOPE
 
 LABEL_COLUMNS = ("label", "category", "intent", "temperature", "source")
+TEXT_COLUMNS = ("text", "question")
+REFERENCE_COLUMNS = ("reference", "reference_answer", "answer")
 
 
 @dataclass(slots=True)
 class Example:
     text: str
-    label: str
+    label: str  # "" when a row has only a reference answer
+    reference: str | None = None
 
 
 class DatasetError(ValueError):
@@ -42,17 +45,20 @@ def load_examples(path: Path) -> list[Example]:
             examples.append(_example(row, f"{path}:{number}"))
         return examples
     reader = csv.DictReader(io.StringIO(raw))
-    if not reader.fieldnames or "text" not in reader.fieldnames:
+    if not reader.fieldnames or not set(TEXT_COLUMNS) & set(reader.fieldnames):
         raise DatasetError(f"{path}: the CSV needs a header with a `text` column and a label column")
     return [_example(row, f"{path}:{i + 2}") for i, row in enumerate(reader)]
 
 
 def _example(row: dict, where: str) -> Example:
-    text = row.get("text")
+    text = next((row[c] for c in TEXT_COLUMNS if isinstance(row.get(c), str) and row[c].strip()), None)
     label = next((row[c] for c in LABEL_COLUMNS if row.get(c) not in (None, "")), None)
-    if not isinstance(text, str) or label is None:
-        raise DatasetError(f"{where}: each row needs `text` and a label ({', '.join(LABEL_COLUMNS)})")
-    return Example(text, str(label).strip())
+    reference = next((row[c] for c in REFERENCE_COLUMNS if isinstance(row.get(c), str) and row[c].strip()), None)
+    if text is None or (label is None and reference is None):
+        raise DatasetError(
+            f"{where}: each row needs `text` and a label ({', '.join(LABEL_COLUMNS)}) or a reference answer"
+        )
+    return Example(text, str(label or "").strip(), reference)
 
 
 def metrics(truth: list[str], predicted: list[str]) -> dict:
