@@ -47,6 +47,7 @@ from channels.insights import Insights
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
 from channels.ownership import Ownership
+from channels.pacing import OutboundPacer
 from channels.web import WebOutbound
 from storage.cache import Cache, MemoryCache, RedisCache
 from storage.degradable_cache import DegradableCache
@@ -233,7 +234,8 @@ async def open_services(
         metrics = PipelineMetrics(clients.registry)
         events = ConversationEvents([metrics, AuditTrail(repos.audit), crm])
         media = await build_media(settings, clients.db, clients.embedder, brain)
-        outbox = Outbox(repos.messages, repos.conversations, media=media.delivery)
+        pacer = OutboundPacer(clients.cache)
+        outbox = Outbox(repos.messages, repos.conversations, media=media.delivery, pacer=pacer)
         outbox.register(WebOutbound())
         csat = CsatSurvey(outbox, lambda: brain.playbook, repos.conversations)
         events.subscribe(csat)

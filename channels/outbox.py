@@ -19,6 +19,7 @@ from channels.messages import (
     OutboundChannel,
     OutboundMessage,
 )
+from channels.pacing import OutboundPacer
 from storage.messages import MessageRepository
 from storage.records import Conversation
 from storage.repositories import ConversationRepository, utcnow
@@ -74,8 +75,10 @@ class Outbox:
         attempts: int = 3,
         backoff_s: float = 0.5,
         media: MediaDelivery | None = None,
+        pacer: OutboundPacer | None = None,
     ) -> None:
         self.media = media  # catalogue assets made sendable per channel
+        self._pacer = pacer
         self._messages = messages
         self._conversations = conversations
         self._attempts = attempts
@@ -161,6 +164,8 @@ class Outbox:
                 conversation.id, conversation.channel, "out", piece.text, status="sending", meta=meta
             )
             try:
+                if self._pacer is not None:
+                    await self._pacer.acquire(conversation.channel, conversation.channel_user_id)
                 platform_id = await self._send_with_retry(channel, conversation.channel_user_id, piece)
             except DeliveryError as exc:
                 log.warning("delivery to %s failed for conversation %s: %s", channel.name, conversation.id, exc)
