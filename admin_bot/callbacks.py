@@ -38,6 +38,13 @@ class DeleteDocument(CallbackData, prefix="del"):
     document_id: str
 
 
+class KnowledgeDraft(CallbackData, prefix="kd"):
+    """Publish or discard a staged new version of a document, after its replay."""
+
+    document_id: str
+    action: Literal["publish", "discard"]
+
+
 class MoveDocument(CallbackData, prefix="ns"):
     document_id: str
     namespace: Namespace

@@ -23,6 +23,7 @@ from brain.playbook import Playbook
 from brain.qualification import LeadCorrections
 from channels.events import ConversationEvents
 from channels.insights import Insights
+from channels.knowledge_replay import KnowledgeReplay
 from channels.outbox import Outbox
 from channels.ownership import Ownership
 from storage.documents import DocumentRepository
@@ -58,6 +59,7 @@ def create_admin_dispatcher(
     timezone: str,
     events: ConversationEvents,
     insights: Insights,
+    replay: KnowledgeReplay,
 ) -> Dispatcher:
     dispatcher = Dispatcher(
         manager_chat_id=manager_chat_id,
@@ -80,6 +82,7 @@ def create_admin_dispatcher(
         timezone=timezone,
         events=events,
         insights=insights,
+        replay=replay,
     )
     access = AccessMiddleware(managers, admins, translator)
     dispatcher.message.outer_middleware(access)

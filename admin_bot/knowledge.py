@@ -14,8 +14,9 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from admin_bot.callbacks import DeleteDocument, MoveDocument
+from admin_bot.callbacks import DeleteDocument, KnowledgeDraft, MoveDocument
 from brain.knowledge.base import KnowledgeBase
+from channels.knowledge_replay import KnowledgeReplay, ReplayReport
 from storage.documents import DocumentRecord, DocumentRepository
 from storage.records import Conversation
 
@@ -59,6 +60,7 @@ async def on_document(
     handled: Conversation | None,
     knowledge: KnowledgeBase,
     files_dir: Path,
+    replay: KnowledgeReplay,
 ) -> None:
     assert message.from_user is not None and message.document is not None
     if handled is not None:
@@ -90,11 +92,16 @@ async def on_document(
             await edit(status, _("🧠 Embedding {done}/{total}…").format(done=done, total=total))
 
     try:
-        result = await knowledge.ingest_file(name, data, uploader=str(message.from_user.id), progress=progress)
+        # A new version of a serving document is staged: it goes live only when an admin taps Publish.
+        uploader = str(message.from_user.id)
+        result = await knowledge.ingest_file(name, data, uploader=uploader, progress=progress, staged=True)
     except ValueError as exc:
         await edit(status, _("❌ Not added. {error}").format(error=exc))
         return
     await asyncio.to_thread(_save, stored_path(files_dir, result.document), data)
+    if result.document.status == "staged" and result.previous is not None:
+        await offer_publish(status, result.document, result.previous, replay)
+        return
     seconds = time.perf_counter() - started
     if result.unchanged:
         verb = _("Already indexed, nothing changed")
@@ -111,6 +118,84 @@ async def on_document(
         seconds=f"{seconds:.1f}",
     )
     await edit(status, summary, document_keyboard(result.document))
+
+
+async def offer_publish(
+    status: Message, staged: DocumentRecord, serving: DocumentRecord, replay: KnowledgeReplay
+) -> None:
+    """Replay the recent questions answered from the serving version; show what changes; Publish / Discard."""
+    last = 0.0
+
+    async def progress(done: int, total: int) -> None:
+        nonlocal last
+        if time.perf_counter() - last >= EDIT_EVERY_S or done == total:
+            last = time.perf_counter()
+            await edit(status, _("🔁 Replaying recent questions {done}/{total}…").format(done=done, total=total))
+
+    await edit(status, _("🔁 New version of {name}: replaying recent questions…").format(name=staged.name))
+    report = await replay.run(staged, serving, progress)
+    await edit(status, replay_text(staged, report), publish_keyboard(staged))
+
+
+def replay_text(staged: DocumentRecord, report: ReplayReport) -> str:
+    if not report.questions:
+        return _(
+            "New version of {name} is indexed ({chunks} chunks). No customer question was answered from it in the "
+            "last 30 days, so there is nothing to compare. It goes live only when you publish it."
+        ).format(name=staged.name, chunks=staged.chunk_count)
+    lines = [
+        _(
+            "New version of {name}: of {total} recent questions answered from it, {changed} would get a "
+            "different answer. It goes live only when you publish it."
+        ).format(name=staged.name, total=report.questions, changed=report.changed)
+    ]
+    for example in report.examples:
+        lines.append(
+            f"\n❓ {example.question[:200]}\n"
+            + _("Before: {text}").format(text=example.before[:400])
+            + "\n"
+            + _("After: {text}").format(text=example.after[:400])
+        )
+    return "\n".join(lines)[:4000]
+
+
+def publish_keyboard(staged: DocumentRecord) -> InlineKeyboardMarkup:
+    row = [
+        InlineKeyboardButton(
+            text=_("✅ Publish"), callback_data=KnowledgeDraft(document_id=staged.id, action="publish").pack()
+        ),
+        InlineKeyboardButton(
+            text=_("🗑 Discard"), callback_data=KnowledgeDraft(document_id=staged.id, action="discard").pack()
+        ),
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[row])
+
+
+async def on_draft(
+    query: CallbackQuery, callback_data: KnowledgeDraft, is_admin: bool, knowledge: KnowledgeBase
+) -> None:
+    if not is_admin:
+        await query.answer(_("Only admins can change documents."), show_alert=True)
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    if callback_data.action == "discard":
+        if not await knowledge.discard(callback_data.document_id):
+            await query.answer(_("Already decided."), show_alert=True)
+            return
+        await query.answer(_("Discarded."))
+        if message is not None:
+            await edit(message, _("🗑 Discarded: the previous version keeps serving."))
+        return
+    published = await knowledge.publish(callback_data.document_id)
+    if published is None:
+        await query.answer(_("Already decided."), show_alert=True)
+        return
+    await query.answer(_("Published."))
+    if message is not None:
+        text = _("✅ Published: {name} (version {version}) now answers customers.").format(
+            name=published.name, version=published.version
+        )
+        await edit(message, text, document_keyboard(published))
 
 
 async def on_docs(message: Message, documents: DocumentRepository) -> None:
@@ -173,6 +258,7 @@ def build_router() -> Router:
     router.message.register(on_docs, Command("docs"))
     router.callback_query.register(on_delete, DeleteDocument.filter())
     router.callback_query.register(on_move, MoveDocument.filter())
+    router.callback_query.register(on_draft, KnowledgeDraft.filter())
     return router
 
 

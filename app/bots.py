@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from app.container import Services
 from app.settings import Settings
+from channels.knowledge_replay import KnowledgeReplay
 
 log = logging.getLogger(__name__)
 
@@ -137,5 +138,6 @@ def build_admin_bot(
         timezone=settings.timezone,
         events=services.events,
         insights=services.insights,
+        replay=KnowledgeReplay(services.brain, repos.messages),
     )
     return AdminBot(TelegramRuntime(bot, dispatcher, repos.inbox), notifier)

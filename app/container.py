@@ -26,6 +26,7 @@ from brain.answer_cache import AnswerCache
 from brain.flood import FloodPolicy
 from brain.insights import InsightMapper
 from brain.knowledge.base import KnowledgeBase
+from brain.knowledge.seeding import seed_once
 from brain.lead_values import ValuedQualifier
 from brain.leads import LeadQualifier
 from brain.learning import LearnedAnswers
@@ -75,6 +76,7 @@ class Clients:
     embedder: Embedder
     openai: AsyncOpenAI | None
     registry: CollectorRegistry
+    staging: VectorCollection
 
 
 @dataclass(slots=True)
@@ -144,9 +146,19 @@ async def open_clients(settings: Settings, stack: AsyncExitStack, embedder: Embe
         stack.callback(embedder.close)
     chroma = open_chroma(settings.data_dir, settings.chroma.host, settings.chroma.port)
     # Vectors of different models cannot share a collection.
-    vectors = VectorCollection(chroma, "knowledge-" + embedder.name.split(":")[0])
+    model = embedder.name.split(":")[0]
+    vectors = VectorCollection(chroma, "knowledge-" + model)
+    staging = VectorCollection(chroma, "staging-" + model)  # new document versions waiting for Publish
     return Clients(
-        client, db, cache, settings.redis.url is not None, vectors, embedder, openai_client, CollectorRegistry()
+        client,
+        db,
+        cache,
+        settings.redis.url is not None,
+        vectors,
+        embedder,
+        openai_client,
+        CollectorRegistry(),
+        staging,
     )
 
 
@@ -216,10 +228,10 @@ async def open_services(
         await repos.leads.ensure_indexes()
         await repos.crm_events.ensure_indexes()
 
-        knowledge = KnowledgeBase(clients.vectors, clients.embedder, repos.documents, repos.meta)
+        knowledge = KnowledgeBase(clients.vectors, clients.embedder, repos.documents, repos.meta, clients.staging)
         knowledge.lexical_weight = settings.knowledge.lexical_weight
         if seed_knowledge:
-            await knowledge.seed_once(settings.knowledge.seed_dir or example_knowledge_dir())
+            await seed_once(knowledge, repos.meta, settings.knowledge.seed_dir or example_knowledge_dir())
         stack.push_async_callback(_cancel, await knowledge.prepare())
 
         learned = LearnedAnswers(repos.reviewed_answers, clients.embedder)

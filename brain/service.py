@@ -17,6 +17,7 @@ from brain.confirmations import PendingActions, StateStore, is_confirmation
 from brain.drafts import guarded_drafts
 from brain.guard import OutboundCheck, check_inbound, check_reply
 from brain.knowledge.base import KnowledgeBase, Passage
+from brain.knowledge.staging import current_view
 from brain.learning import LearnedAnswers
 from brain.llm import LLMResponder, LLMUnavailable
 from brain.llm_router import LLMRouter, RouterUnavailable
@@ -220,7 +221,7 @@ class Brain:
             return BrainReply(learned.answer, language, route.category, "learned")
         # Extractive answers depend only on the question; LLM answers may lean on earlier turns
         # ("and how much is it?"), so with an LLM only a conversation's first question is cached.
-        cache = self.cache if self._llm is None or not turn.history else None
+        cache = self.cache if (self._llm is None or not turn.history) and current_view() is None else None
         if cache is not None:
             hit = await cache.get(version, language, turn.text, vector)
             if hit is not None:

@@ -30,7 +30,8 @@ class DocumentRepository:
         self._col = db.documents
 
     async def by_name(self, name: str, namespace: str) -> DocumentRecord | None:
-        doc = await self._col.find_one({"name": name, "namespace": namespace, "status": {"$ne": "deleted"}})
+        """The version serving now (a staged one awaiting Publish is not it)."""
+        doc = await self._col.find_one({"name": name, "namespace": namespace, "status": "ready"})
         return _record(doc) if doc else None
 
     async def get(self, document_id: str) -> DocumentRecord | None:
@@ -59,12 +60,15 @@ class DocumentRepository:
         )
         return str(result.inserted_id)
 
-    async def finish(self, document_id: str, *, chunk_count: int, language: str | None, title: str | None) -> None:
+    async def finish(
+        self, document_id: str, *, chunk_count: int, language: str | None, title: str | None, status: str = "ready"
+    ) -> None:
+        """Indexed: `ready` (serving) or `staged` (waiting for an admin's Publish)."""
         await self._col.update_one(
             {"_id": ObjectId(document_id)},
             {
                 "$set": {
-                    "status": "ready",
+                    "status": status,
                     "chunk_count": chunk_count,
                     "language": language,
                     "title": title,
@@ -72,6 +76,19 @@ class DocumentRepository:
                 }
             },
         )
+
+    async def publish(self, document_id: str) -> bool:
+        """A staged version goes live (compare-and-set: one Publish, even if two admins tap it)."""
+        result = await self._col.update_one(
+            {"_id": ObjectId(document_id), "status": "staged"}, {"$set": {"status": "ready", "ready_at": utcnow()}}
+        )
+        return result.modified_count == 1
+
+    async def discard(self, document_id: str) -> bool:
+        result = await self._col.update_one(
+            {"_id": ObjectId(document_id), "status": "staged"}, {"$set": {"status": "deleted", "deleted_at": utcnow()}}
+        )
+        return result.modified_count == 1
 
     async def fail(self, document_id: str, error: str) -> None:
         await self._col.update_one({"_id": ObjectId(document_id)}, {"$set": {"status": "failed", "error": error[:500]}})

@@ -59,6 +59,23 @@ class MessageRepository:
         doc["_id"] = result.inserted_id
         return _message(doc)
 
+    async def questions_answered_from(self, document: str, since: datetime, limit: int = 20) -> list[str]:
+        """The latest distinct customer questions whose answer came from `document` (newest first)."""
+        replies = (
+            self._col.find(
+                {"direction": "out", "created_at": {"$gte": since}, "meta.sources": document},
+                {"meta.reply_to": 1},
+            )
+            .sort("created_at", -1)
+            .limit(limit * 3)
+        )
+        asked = [
+            ObjectId(doc["meta"]["reply_to"]) async for doc in replies if ObjectId.is_valid(doc["meta"].get("reply_to"))
+        ]
+        texts = {str(doc["_id"]): doc.get("text", "") async for doc in self._col.find({"_id": {"$in": asked}})}
+        questions = [texts.get(str(i), "").strip() for i in asked]
+        return list(dict.fromkeys(q for q in questions if q))[:limit]
+
     async def set_status(self, message_id: str, status: str, **fields: Any) -> None:
         await self._col.update_one(
             {"_id": ObjectId(message_id)}, {"$set": {"status": status, "status_at": utcnow(), **fields}}

@@ -136,6 +136,15 @@ class VectorCollection:
                 return out
             offset += batch
 
+    async def fetch(self, where: dict[str, Any]) -> tuple[list[str], np.ndarray, list[str], list[dict[str, Any]]]:
+        """Stored chunks matching `where` with their vectors: ids, vectors, texts, metadata."""
+        result = await asyncio.to_thread(self._col.get, where=where, include=["documents", "metadatas", "embeddings"])
+        ids = result["ids"]
+        vectors = np.asarray(result["embeddings"], np.float32) if ids else np.zeros((0, 1), np.float32)
+        texts = [d or "" for d in (result.get("documents") or [""] * len(ids))]
+        metas = [dict(m or {}) for m in (result.get("metadatas") or [{}] * len(ids))]
+        return ids, vectors, texts, metas
+
     async def delete_where(self, where: dict[str, Any]) -> None:
         await asyncio.to_thread(self._col.delete, where=where)
 

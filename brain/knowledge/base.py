@@ -7,15 +7,16 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from brain.knowledge.chunking import Chunk, chunk_markdown, split_front_matter
+from brain.knowledge.fusion import LEXICAL_WEIGHT, fused_order, where_all
 from brain.knowledge.lexical import codes
 from brain.knowledge.mirror import LexicalMirror
 from brain.knowledge.parsers import parse_document
+from brain.knowledge.staging import current_view
 from brain.language import detect_language
 from storage.documents import DocumentRecord, DocumentRepository
 from storage.embeddings import Embedder
@@ -27,7 +28,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], Awaitable[None] | None]
 EMBED_BATCH = 32
 CANDIDATES = 20  # from each retriever, before fusion
-LEXICAL_WEIGHT = 0.05  # a chunk's BM25 share (0..1 of the best) added to its cosine; tuned on XQuAD-R
 
 
 @dataclass(slots=True)
@@ -52,6 +52,7 @@ class IngestResult:
     chunks: int
     unchanged: bool
     language: str | None
+    previous: DocumentRecord | None = None  # the version serving before (a staged one replaces it on Publish)
     pages: int = 1
 
 
@@ -59,9 +60,15 @@ class KnowledgeBase:
     """Documents in, passages out. A new version is fully indexed before the old one is removed."""
 
     def __init__(
-        self, collection: VectorCollection, embedder: Embedder, documents: DocumentRepository, meta: MetaRepository
+        self,
+        collection: VectorCollection,
+        embedder: Embedder,
+        documents: DocumentRepository,
+        meta: MetaRepository,
+        staging: VectorCollection | None = None,
     ) -> None:
         self._vectors = collection
+        self._staging = staging  # new versions waiting for Publish; never searched by live turns
         self._embedder = embedder
         self._documents = documents
         self._meta = meta
@@ -91,8 +98,10 @@ class KnowledgeBase:
         namespace: str = "kb",
         uploader: str | None = None,
         progress: Progress | None = None,
+        staged: bool = False,
     ) -> IngestResult:
-        """Parse (off the event loop) and index any supported file; DocumentError when it cannot be."""
+        """Parse (off the event loop) and index any supported file; DocumentError when it cannot be.
+        `staged`: a new version of a serving document is indexed aside, live only after `publish`."""
         parsed = await asyncio.to_thread(parse_document, name, data)
         result = await self.ingest_text(
             name,
@@ -103,6 +112,7 @@ class KnowledgeBase:
             progress=progress,
             sha=hashlib.sha256(data).hexdigest(),
             size=len(data),
+            staged=staged,
         )
         result.pages = parsed.pages
         return result
@@ -118,6 +128,7 @@ class KnowledgeBase:
         progress: Progress | None = None,
         sha: str | None = None,
         size: int | None = None,
+        staged: bool = False,
     ) -> IngestResult:
         meta, body = split_front_matter(raw)
         namespace = meta.get("namespace", namespace)
@@ -129,15 +140,27 @@ class KnowledgeBase:
         if not chunks:
             raise ValueError(f"{name}: no text to index")
         previous = await self._documents.by_name(name, namespace)
+        staged = staged and previous is not None and self._staging is not None  # a first version goes live
+        collection = self._staging if staged and self._staging is not None else self._vectors
         document_id = await self._documents.start(name, sha, namespace, size or len(raw.encode()), kind, uploader)
         try:
-            language = await self._index_chunks(document_id, name, title or name, namespace, chunks, progress)
+            language = await self._index_chunks(
+                document_id, name, title or name, namespace, chunks, progress, collection
+            )
         except Exception as exc:
             # Roll back what this version added; the previous version keeps serving untouched.
-            await self._drop_chunks(document_id)
+            await collection.delete_where({"document_id": document_id})
+            self._lexical.drop(document_id)
             await self._documents.fail(document_id, f"{type(exc).__name__}: {exc}")
             raise
-        await self._documents.finish(document_id, chunk_count=len(chunks), language=language, title=title)
+        status = "staged" if staged else "ready"
+        await self._documents.finish(
+            document_id, chunk_count=len(chunks), language=language, title=title, status=status
+        )
+        if staged:
+            record = await self._documents.get(document_id)
+            assert record is not None
+            return IngestResult(record, len(chunks), unchanged=False, language=language, previous=previous)
         if previous is not None and previous.status == "ready":
             await self._drop_chunks(previous.id)
             await self._documents.mark_deleted(previous.id)
@@ -154,6 +177,7 @@ class KnowledgeBase:
         namespace: str,
         chunks: list[Chunk],
         progress: Progress | None,
+        collection: VectorCollection,
     ) -> str | None:
         languages: dict[str, int] = {}
         for start in range(0, len(chunks), EMBED_BATCH):
@@ -175,13 +199,41 @@ class KnowledgeBase:
                     }
                 )
             ids = [f"{document_id}:{start + i}" for i in range(len(batch))]
-            await self._vectors.upsert(ids, vectors, [c.text for c in batch], metadatas)
-            self._lexical.add([(i, c.text, m) for i, c, m in zip(ids, batch, metadatas, strict=True)])
+            await collection.upsert(ids, vectors, [c.text for c in batch], metadatas)
+            if collection is self._vectors:
+                self._lexical.add([(i, c.text, m) for i, c, m in zip(ids, batch, metadatas, strict=True)])
             if progress is not None:
                 result = progress("embedding", min(start + EMBED_BATCH, len(chunks)), len(chunks))
                 if result is not None:
                     await result
         return max(languages, key=languages.__getitem__) if languages else None
+
+    async def publish(self, document_id: str) -> DocumentRecord | None:
+        """A staged version goes live: its chunks move into the serving collection, the version it replaces
+        goes, and cached answers are invalidated. None when it is not staged (published or discarded)."""
+        record = await self._documents.get(document_id)
+        if record is None or record.status != "staged" or self._staging is None:
+            return None
+        ids, vectors, texts, metadatas = await self._staging.fetch({"document_id": document_id})
+        await self._vectors.upsert(ids, vectors, texts, metadatas)
+        previous = await self._documents.by_name(record.name, record.namespace)
+        if not await self._documents.publish(document_id):
+            await self._vectors.delete_where({"document_id": document_id})  # another admin decided first
+            return None
+        self._lexical.add(list(zip(ids, texts, metadatas, strict=True)))
+        if previous is not None:
+            await self._drop_chunks(previous.id)
+            await self._documents.mark_deleted(previous.id)
+        await self._staging.delete_where({"document_id": document_id})
+        await self._bump_version()
+        return await self._documents.get(document_id)
+
+    async def discard(self, document_id: str) -> bool:
+        """A staged version is dropped; the serving one stays as it was."""
+        if self._staging is None or not await self._documents.discard(document_id):
+            return False
+        await self._staging.delete_where({"document_id": document_id})
+        return True
 
     async def document(self, document_id: str) -> DocumentRecord | None:
         return await self._documents.get(document_id)
@@ -190,6 +242,8 @@ class KnowledgeBase:
         record = await self._documents.get(document_id)
         if record is None or record.status == "deleted":
             return False
+        if record.status == "staged":
+            return await self.discard(document_id)
         await self._drop_chunks(document_id)
         await self._documents.mark_deleted(document_id)
         await self._bump_version()
@@ -227,8 +281,12 @@ class KnowledgeBase:
             filters: list[dict[str, Any]] = [{"namespace": {"$in": namespaces}}] if namespaces else []
             if lang:
                 filters.append({"lang": lang})
-            dense = await self._vectors.query(vector, max(k, CANDIDATES), _where(filters))
+            dense = await self._vectors.query(vector, max(k, CANDIDATES), where_all(filters))
             words = lexical.search(query, CANDIDATES, namespaces, lang) if self.lexical_weight else {}
+            view = current_view()
+            if view is not None:  # a replay's what-if: dense only, the staged version in place of the live one
+                dense = await view.adjust(dense, vector, max(k, CANDIDATES), where_all(filters), self._staging)
+                words = {}
             seen = {h.id for h in dense}
             hits = dense + await self._vectors.with_similarity([i for i in words if i not in seen], vector)
             if hits:
@@ -253,47 +311,8 @@ class KnowledgeBase:
     async def is_empty(self) -> bool:
         return await self._vectors.count() == 0
 
-    async def seed_once(self, folder: Path) -> None:
-        """Index the example knowledge on first start only: an admin who deletes it does not get it back."""
-        if not await self._meta.claim_seed(str(folder)):
-            return  # seeded before, or another replica is seeding it now
-        await self.seed_directory(folder)
-        await self._meta.mark_seeded(str(folder))
-
-    async def seed_directory(self, folder: Path) -> int:
-        """Index every Markdown/text file below `folder` (the shipped example knowledge); returns new ones."""
-        added = 0
-        for name, raw in await asyncio.to_thread(_read_text_files, folder):
-            result = await self.ingest_text(name, raw, uploader="seed")
-            added += not result.unchanged
-        if added:
-            log.info("indexed %d example knowledge documents from %s", added, folder)
-        return added
-
-
-def fused_order(similarity: dict[str, float], lexical: dict[str, float], weight: float = LEXICAL_WEIGHT) -> list[str]:
-    """Candidate ids, best first: cosine + weight x (BM25 / the best BM25 among them)."""
-    best = max(lexical.values(), default=0.0) or 1.0
-    return sorted(similarity, key=lambda i: -(similarity[i] + weight * lexical.get(i, 0.0) / best))
-
-
-def _read_text_files(folder: Path) -> list[tuple[str, str]]:
-    if not folder.is_dir():
-        return []
-    return [
-        (path.relative_to(folder).as_posix(), path.read_text(encoding="utf-8"))
-        for path in sorted(folder.rglob("*"))
-        if path.suffix.lower() in {".md", ".txt"} and path.is_file()
-    ]
-
 
 def _passage_text(title: str, chunk: Chunk) -> str:
     """What gets embedded: the section heading carries much of a passage's meaning."""
     heading = f"{title} - {chunk.section}" if chunk.section and chunk.section != title else title
     return f"{heading}\n{chunk.text}"
-
-
-def _where(filters: list[dict[str, Any]]) -> dict[str, Any] | None:
-    if not filters:
-        return None
-    return filters[0] if len(filters) == 1 else {"$and": filters}
