@@ -58,9 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", type=Path, dest="json_out")
     evaluate.add_argument("--compare", type=Path, help="a second playbook to run side by side")
     evaluate.add_argument("--compare-model", help="answer task: the other configuration's LLM model")
-    bench = sub.add_parser("bench", help="start-up, memory and latency benchmark (table + JSON)")
+    bench = sub.add_parser("bench", help="start-up and memory, or with --conversations a load benchmark (table + JSON)")
     bench.add_argument("--turns", type=int, default=200)
-    bench.add_argument("--json", type=Path, default=Path("bench/results/foundation.json"))
+    bench.add_argument("--conversations", type=int, help="load: this many conversations at once (bench.load)")
+    bench.add_argument("--messages", type=int, default=3, help="load: messages per conversation")
+    bench.add_argument("--model-latency", type=float, help="load: a scripted model taking this long a call")
+    bench.add_argument("--json", type=Path)
     return parser
 
 
@@ -68,7 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "bench":
         # The benchmark drives a separate `closer serve`; the product does not import bench/.
-        command = [sys.executable, "-m", "bench", "--turns", str(args.turns), "--json", str(args.json)]
+        if args.conversations:
+            command = [sys.executable, "-m", "bench.load", "--conversations", str(args.conversations)]
+            command += ["--messages", str(args.messages), "--json", str(args.json or "bench/results/load.json")]
+            if args.model_latency:
+                command += ["--model-latency", str(args.model_latency)]
+        else:
+            json_out = str(args.json or "bench/results/foundation.json")
+            command = [sys.executable, "-m", "bench", "--turns", str(args.turns), "--json", json_out]
         return subprocess.call(command)
     try:
         settings = Settings()

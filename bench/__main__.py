@@ -50,10 +50,10 @@ def start_server(data_dir: Path, port: int, extra: dict[str, str] | None = None)
         "LOG_LEVEL": "WARNING",
         "WEB_CHAT_RATE_PER_MINUTE": "100000",
         "FLOOD_LIMIT": "100000",  # a benchmark session writes far more than a person would
-        **(extra or {}),
     }
     for key in ("MONGODB_URI", "REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "TELEGRAM_BOT_TOKEN"):
-        env.pop(key, None)
+        env.pop(key, None)  # the machine's own services are not the benchmark's; `extra` may set them
+    env.update(extra or {})
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE

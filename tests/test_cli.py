@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -116,3 +117,17 @@ def test_media_add_list_and_delete(tmp_path, mongo_uri):
     assert not (tmp_path / "media" / f"{asset_id}.pdf").exists()
     missing = run_closer(["media", "add", str(tmp_path / "nope.mp4"), "--title", "x"], env)
     assert missing.returncode == 1 and "no such file" in missing.stderr
+
+
+def test_closer_bench_runs_a_small_load_and_writes_json(tmp_path):
+    out = tmp_path / "load.json"
+    result = run_closer(
+        ["bench", "--conversations", "3", "--messages", "2", "--model-latency", "0.05", "--json", str(out)],
+        {},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "end to end p50 / p95 / p99" in result.stdout
+    load = json.loads(out.read_text(encoding="utf-8"))
+    assert load["answered"] == 6 and load["lost_count"] == 0
+    assert load["model_calls"] >= 6 and load["mean_model_s"] > 0 and load["peak_rss_mb"] > 0
