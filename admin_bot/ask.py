@@ -4,6 +4,7 @@ when the answer is a split."""
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -13,6 +14,8 @@ from aiogram.utils.i18n import gettext as _
 from admin_bot.charts import bars_chart
 from channels.insights import Insights
 
+log = logging.getLogger(__name__)
+
 
 async def on_ask(message: Message, command: CommandObject, insights: Insights) -> None:
     question = (command.args or "").strip()
@@ -20,7 +23,12 @@ async def on_ask(message: Message, command: CommandObject, insights: Insights) -
         await message.answer(_("Ask about the numbers, e.g. /ask how many hot leads came from Instagram this week?"))
         return
     status = await message.answer(_("Counting…"))
-    answer = await insights.ask(question)
+    try:
+        answer = await insights.ask(question)
+    except Exception:  # a database outage: the manager is told, the status does not hang on "Counting…"
+        log.exception("/ask failed")
+        await status.edit_text(_("I could not count that right now. Please try again in a minute."))
+        return
     await status.edit_text(answer.text)
     chart = answer.chart()
     if chart is not None:

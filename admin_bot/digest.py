@@ -5,7 +5,7 @@ that was down at the hour sends it when it is back, within `CATCH_UP_HOURS`."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from admin_bot.board import CardBoard
@@ -41,11 +41,19 @@ class DailyDigest:
         """How many managers got today's digest (0: not the hour yet, or already sent)."""
         now = now or utcnow()
         local = now.astimezone(ZoneInfo(self._timezone))
-        if not self._hour <= local.hour < self._hour + CATCH_UP_HOURS:
+        late = (local.hour - self._hour) % 24  # hours past the digest hour, across midnight too
+        if late >= CATCH_UP_HOURS:
             return 0
-        key = f"digest:{local:%Y-%m-%d}"
+        key = f"digest:{local - timedelta(hours=late):%Y-%m-%d}"  # the date of the hour it is for
         if not await self._meta.claim_once(key):
             return 0
+        try:
+            return await self._send(key, now)
+        except Exception:
+            await self._meta.forget(key)  # the next run tries again
+            raise
+
+    async def _send(self, key: str, now: datetime) -> int:
         report = await self._stats.report("day", self._timezone, now)
         waiting = len(await self._conversations.waiting_for_human(limit=100))
 

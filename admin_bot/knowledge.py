@@ -133,7 +133,13 @@ async def offer_publish(
             await edit(status, _("🔁 Replaying recent questions {done}/{total}…").format(done=done, total=total))
 
     await edit(status, _("🔁 New version of {name}: replaying recent questions…").format(name=staged.name))
-    report = await replay.run(staged, serving, progress)
+    try:
+        report = await replay.run(staged, serving, progress)
+    except Exception as exc:  # the admin can still decide without the comparison
+        log.exception("replay of %s failed", staged.name)
+        text = _("New version of {name} is indexed, but the replay failed ({error}). Publish or discard it?")
+        await edit(status, text.format(name=staged.name, error=type(exc).__name__), publish_keyboard(staged))
+        return
     await edit(status, replay_text(staged, report), publish_keyboard(staged))
 
 
@@ -209,7 +215,9 @@ async def on_docs(message: Message, documents: DocumentRepository) -> None:
             + " · "
             + _("{count} chunks").format(count=record.chunk_count)
             + (f"\n{record.error}" if record.error else ""),
-            reply_markup=InlineKeyboardMarkup(inline_keyboard=[[delete_button(record)]]),
+            reply_markup=publish_keyboard(record)
+            if record.status == "staged"
+            else InlineKeyboardMarkup(inline_keyboard=[[delete_button(record)]]),
         )
 
 

@@ -71,10 +71,13 @@ async def on_close(
     events: ConversationEvents,
 ) -> None:
     """Won / lost / reopen: the card, the CRM and the stats' funnel hear of it (as lead events)."""
+    if await leads.get(callback_data.lead_id) is None:
+        await query.answer(_("This lead no longer exists."), show_alert=True)
+        return
     lead = await leads.close(callback_data.lead_id, callback_data.outcome, query.from_user.id)
     conversation = await conversations.get(lead.conversation_id) if lead is not None else None
     if lead is None or conversation is None:
-        await query.answer(_("This lead no longer exists."), show_alert=True)
+        await query.answer(_("Already decided."), show_alert=True)
         return
     await events.lead_closed(lead, conversation, query.from_user.id)
     done = {"won": _("Marked won."), "lost": _("Marked lost."), "open": _("The lead is open again.")}

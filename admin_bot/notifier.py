@@ -122,8 +122,10 @@ class ManagerNotifier(ConversationListener):
         minutes = f"{after.total_seconds() / 60:g}"
         due: list[str] = []
         for lead in await self._leads.hot_unanswered(after):
-            if await self._leads.claim_alert(lead.id, 1):
-                await self._conversations.claim_sla_alert(lead.conversation_id)  # one re-alert, not two
+            # One re-alert per conversation: the lead's claim, and the wait's (it may have had one already).
+            if await self._leads.claim_alert(lead.id, 1) and await self._conversations.claim_sla_alert(
+                lead.conversation_id
+            ):
                 due.append(lead.conversation_id)
         for conversation in await self._conversations.waiting_since_before(utcnow() - after):
             if conversation.id not in due and await self._conversations.claim_sla_alert(conversation.id):

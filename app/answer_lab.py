@@ -44,6 +44,9 @@ async def answer_all(settings: Settings, rows: list[Example], name: str) -> list
 
     answered = []
     async with open_services(settings) as services:
+        # No answer cache: its key has no playbook or model, so one configuration would be served the other's
+        # answers, and a lab run must not put experimental answers in front of customers.
+        services.brain.cache = None
         for i, row in enumerate(tqdm(rows, desc=f"answering ({name})", unit="q", file=sys.stderr)):
             started = time.perf_counter()
             reply = await services.brain.reply(Turn(text=row.text, conversation_id=f"lab-{name}-{i}", channel="eval"))

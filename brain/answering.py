@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from brain.knowledge.base import KnowledgeBase, Passage
+from brain.knowledge.base import KnowledgeBase
+from brain.knowledge.passages import Passage
 from storage.embeddings import Embedder
 
 CONTEXT_WEIGHT = 0.5  # the whole question's share in each part's query vector; chosen on the dev split

@@ -11,7 +11,7 @@ import httpx
 import openai
 from openai import AsyncOpenAI
 
-from brain.knowledge.base import Passage
+from brain.knowledge.passages import Passage
 from brain.learning import LearnedAnswer
 from brain.playbook import Category, Playbook
 from brain.router import Route

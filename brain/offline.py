@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from brain.knowledge.base import Passage
+from brain.knowledge.passages import Passage
 from brain.playbook import Playbook
 from brain.router import Route
 from brain.types import HUMAN_PAYLOAD, BrainReply, Button, Mode

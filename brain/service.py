@@ -16,7 +16,8 @@ from brain.breaker import CircuitBreaker
 from brain.confirmations import PendingActions, StateStore, is_confirmation
 from brain.drafts import guarded_drafts
 from brain.guard import OutboundCheck, check_inbound, check_reply
-from brain.knowledge.base import KnowledgeBase, Passage
+from brain.knowledge.base import KnowledgeBase
+from brain.knowledge.passages import Passage
 from brain.knowledge.staging import current_view
 from brain.learning import LearnedAnswers
 from brain.llm import LLMResponder, LLMUnavailable

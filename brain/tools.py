@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from brain.knowledge.base import Passage
+from brain.knowledge.passages import Passage
 
 Search = Callable[[str, str | None], Awaitable[list[Passage]]]
 

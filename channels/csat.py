@@ -48,13 +48,13 @@ class CsatSurvey(ConversationListener):
         if quiet >= REPLY_WINDOW:
             return 0
         asked = 0
-        for conversation in await self._conversations.quiet_since(
-            now - REPLY_WINDOW, now - quiet, now - RESURVEY_AFTER
-        ):
-            if conversation.channel in NOT_SURVEYED:
-                continue
+        quiet_chats = await self._conversations.quiet_since(
+            now - REPLY_WINDOW, now - quiet, now - RESURVEY_AFTER, sorted(NOT_SURVEYED)
+        )
+        for conversation in quiet_chats:
             lead = await leads.by_conversation(conversation.id)
             if lead is not None and lead.status == "open" and lead.temperature in ("hot", "warm"):
+                await self._conversations.claim_csat(conversation.id, now - RESURVEY_AFTER)  # decided: not asked
                 continue
             if await self._conversations.claim_csat(conversation.id, now - RESURVEY_AFTER):
                 await self.ask(conversation)

@@ -51,11 +51,13 @@ class KnowledgeReplay:
         questions = await self._messages.questions_answered_from(serving.name, utcnow() - RECENT, QUESTIONS)
         report = ReplayReport(questions=len(questions))
         for i, question in enumerate(questions):
-            turn = Turn(text=question, conversation_id=f"replay-{staged.id}-{i}", channel="replay")
+            asked = f"replay-{staged.id}-{i}"
             with replaying(ReplayView()):  # the serving version, searched the same way as the staged one
-                before = await self._brain.reply(turn)
+                before = await self._brain.reply(
+                    Turn(text=question, conversation_id=f"{asked}-before", channel="replay")
+                )
             with replaying(ReplayView(hidden=serving.id, staged=staged.id)):
-                after = await self._brain.reply(turn)
+                after = await self._brain.reply(Turn(text=question, conversation_id=f"{asked}-after", channel="replay"))
             if not _same(before.text, after.text):
                 report.changed += 1
                 if len(report.examples) < EXAMPLES:

@@ -48,10 +48,16 @@ class OutboundPacer:
         if limits is None:
             return 0.0
         slept = 0.0
+        chat_slot = None  # the chat window this message already holds a place in
         while True:
-            wait = await self._over(f"pace:{sender}", limits.overall, limits.overall_window_s)
-            if not wait and limits.per_chat:
+            # The chat first: a message its chat holds back must not use up a slot of the bot's overall limit,
+            # and one the overall limit holds back keeps its place in the chat's window.
+            wait = 0.0
+            if limits.per_chat and chat_slot != int(time.time() // limits.chat_window_s):
                 wait = await self._over(f"pace:{sender}:{recipient}", limits.per_chat, limits.chat_window_s)
+                chat_slot = None if wait else int(time.time() // limits.chat_window_s)
+            if not wait:
+                wait = await self._over(f"pace:{sender}", limits.overall, limits.overall_window_s)
             if not wait:
                 return slept
             if slept + wait > MAX_WAIT_S:

@@ -23,6 +23,7 @@ class DocumentRecord:
     language: str | None
     title: str | None
     error: str | None = None
+    replaces: str | None = None  # the serving version this one was indexed to replace
 
 
 class DocumentRepository:
@@ -77,18 +78,16 @@ class DocumentRepository:
             },
         )
 
-    async def publish(self, document_id: str) -> bool:
-        """A staged version goes live (compare-and-set: one Publish, even if two admins tap it)."""
-        result = await self._col.update_one(
-            {"_id": ObjectId(document_id), "status": "staged"}, {"$set": {"status": "ready", "ready_at": utcnow()}}
-        )
+    async def transition(self, document_id: str, current: str, new: str) -> bool:
+        """Compare-and-set of a version's status (staged -> publishing -> ready, staged -> deleted): one admin's
+        tap decides, a second one finds it decided."""
+        change: dict[str, Any] = {"status": new, f"{new}_at": utcnow()}
+        result = await self._col.update_one({"_id": ObjectId(document_id), "status": current}, {"$set": change})
         return result.modified_count == 1
 
-    async def discard(self, document_id: str) -> bool:
-        result = await self._col.update_one(
-            {"_id": ObjectId(document_id), "status": "staged"}, {"$set": {"status": "deleted", "deleted_at": utcnow()}}
-        )
-        return result.modified_count == 1
+    async def staged_of(self, name: str, namespace: str) -> list[DocumentRecord]:
+        query = {"name": name, "namespace": namespace, "status": "staged"}
+        return [_record(doc) async for doc in self._col.find(query)]
 
     async def fail(self, document_id: str, error: str) -> None:
         await self._col.update_one({"_id": ObjectId(document_id)}, {"$set": {"status": "failed", "error": error[:500]}})
@@ -120,4 +119,5 @@ def _record(doc: dict[str, Any]) -> DocumentRecord:
         language=doc.get("language"),
         title=doc.get("title"),
         error=doc.get("error"),
+        replaces=doc.get("replaces"),
     )

@@ -146,15 +146,17 @@ class LeadRepository:
         return _lead(doc) if doc else None
 
     async def close(self, lead_id: str, outcome: str, manager_id: int) -> Lead | None:
-        """Won or lost, as a manager marked it; `open` reopens the lead."""
+        """Won or lost, as a manager marked it; `open` reopens the lead. Compare-and-set: None when the lead is
+        already in that state (a double tap, or another manager first) or does not exist."""
         now = utcnow()
         change: dict[str, Any] = {"$set": {"status": outcome, "updated_at": now}}
         if outcome == "open":
             change["$unset"] = {"closed_at": "", "closed_by": ""}
         else:
             change["$set"] |= {"closed_at": now, "closed_by": manager_id}
+        expected = {"$in": ["won", "lost"]} if outcome == "open" else {"$nin": ["won", "lost"]}
         doc = await self._col.find_one_and_update(
-            {"_id": parse_object_id(lead_id)}, change, return_document=ReturnDocument.AFTER
+            {"_id": parse_object_id(lead_id), "status": expected}, change, return_document=ReturnDocument.AFTER
         )
         return _lead(doc) if doc else None
 
@@ -188,7 +190,13 @@ class LeadRepository:
         """Hot leads alerted once, not taken over, and older than the re-announce delay."""
         cutoff = utcnow() - older_than
         cursor = self._col.find(
-            {"temperature": "hot", "alerts": 1, "taken": {"$ne": True}, "hot_since": {"$lt": cutoff}}
+            {
+                "temperature": "hot",
+                "status": "open",  # a lead a manager marked won or lost waits for nobody
+                "alerts": 1,
+                "taken": {"$ne": True},
+                "hot_since": {"$lt": cutoff},
+            }
         )
         return [_lead(doc) async for doc in cursor]
 

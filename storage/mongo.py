@@ -85,6 +85,7 @@ async def ensure_indexes(db: Database) -> None:
         [
             IndexModel([("channel", ASCENDING), ("channel_user_id", ASCENDING)], unique=True),
             IndexModel([("owner", ASCENDING), ("updated_at", DESCENDING)]),
+            IndexModel([("owner", ASCENDING), ("last_turn_at", ASCENDING)]),  # quiet chats for the CSAT question
         ]
     )
     await db.messages.create_indexes(

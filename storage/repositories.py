@@ -168,15 +168,18 @@ class ConversationRepository:
         )
         return result.modified_count == 1
 
-    async def quiet_since(self, window_start: datetime, cutoff: datetime, asked_before: datetime) -> list[Conversation]:
+    async def quiet_since(
+        self, window_start: datetime, cutoff: datetime, asked_before: datetime, skip_channels: list[str]
+    ) -> list[Conversation]:
         """Bot-owned chats whose last answered turn is between the two instants and that were not asked for
-        a rating since `asked_before`."""
+        a rating since `asked_before`, the longest quiet first."""
         query = {
             "owner": "ai",
+            "channel": {"$nin": skip_channels},
             "last_turn_at": {"$gte": window_start, "$lt": cutoff},
             "$or": [{"csat_asked_at": {"$exists": False}}, {"csat_asked_at": {"$lt": asked_before}}],
         }
-        return [_conversation(doc) async for doc in self._col.find(query).limit(200)]
+        return [_conversation(doc) async for doc in self._col.find(query).sort("last_turn_at", 1).limit(200)]
 
     async def claim_csat(self, conversation_id: str, asked_before: datetime) -> bool:
         """Compare-and-set: one rating question per conversation and period, across replicas."""

@@ -69,7 +69,8 @@ class StatsRepository:
         report.by_channel = {channel: len(ids) for channel, ids in tally.by_channel.items()}
         report.conversations = sum(report.by_channel.values())
         await self._leads(report, window, since, until)
-        await self._handling(report, window)
+        talking = set().union(*tally.by_channel.values()) if tally.by_channel else set()
+        await self._handling(report, window, talking)
         first_response, resolution = tally.response_times()
         report.first_response_s = {"p50": percentile(first_response, 0.5), "p95": percentile(first_response, 0.95)}
         report.resolution_s = {"p50": percentile(resolution, 0.5), "p95": percentile(resolution, 0.95)}
@@ -101,14 +102,18 @@ class StatsRepository:
         funnel = {t: 0 for t in ("hot", "warm", "cold")}
         funnel.update(await self._counts(self._db.leads, active, "$temperature"))
         report.funnel = funnel
-        outcomes = {s: 0 for s in ("won", "lost", "open")}
-        outcomes.update(await self._counts(self._db.leads, active, "$status"))
+        # Won and lost when a manager marked them in the period (as /ask counts them); open among the active.
+        closed = {"closed_at": {"$gte": since, "$lt": until}, "status": {"$in": ["won", "lost"]}}
+        outcomes = {"won": 0, "lost": 0, **await self._counts(self._db.leads, closed, "$status")}
+        outcomes["open"] = (await self._counts(self._db.leads, {**active, "status": "open"}, "$status")).get("open", 0)
         report.outcomes = outcomes
 
-    async def _handling(self, report: StatsReport, window: dict[str, Any]) -> None:
-        handed = await self._db.events.distinct("conversation_id", {**window, "kind": {"$in": list(HANDED_OVER)}})
+    async def _handling(self, report: StatsReport, window: dict[str, Any], talking: set[str]) -> None:
+        """Handed to a person: an escalation or a takeover in the period; resolved by the bot: the
+        conversations with customer messages in the period that were not (as /ask counts them)."""
+        handed = set(await self._db.events.distinct("conversation_id", {**window, "kind": {"$in": list(HANDED_OVER)}}))
         report.handed_to_human = len(handed)
-        report.ai_resolved = max(report.conversations - report.handed_to_human, 0)
+        report.ai_resolved = len(talking - handed)
 
     async def _counts(self, collection: Any, match: dict[str, Any], key: str) -> dict[str, int]:
         rows = await collection.aggregate([{"$match": match}, {"$group": {"_id": key, "n": {"$sum": 1}}}])

@@ -53,7 +53,7 @@ class MessageTally:
         if conversation not in self.first_in or at < self.first_in[conversation]:
             self.first_in[conversation] = at
         intent = doc.get("intent")
-        if isinstance(intent, str):
+        if isinstance(intent, str) and intent != "csat":  # a rating is not a topic customers ask about
             self.intents[intent] += 1
         if doc.get("gap") is True:
             key = str(doc.get("text", "")).lower()

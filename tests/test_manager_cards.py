@@ -208,9 +208,16 @@ async def test_a_manager_marks_a_lead_won_and_the_funnel_counts_it(services_fact
     async with services_factory(**loop_settings(base)) as services, bots(services):
         await say(fake, buyer, FIRST, 1)
         [card] = await fake.wait_for("sendMessage", chat_id=MANAGER_A)
+        from datetime import timedelta
+
+        assert len(await services.repos.leads.hot_unanswered(timedelta(0))) == 1  # due for the SLA re-alert
         await fake.inject(fake.callback_update(MANAGER_A, button(card, "deal:")), token=ADMIN_TOKEN)
         [answer] = await fake.wait_for("answerCallbackQuery")
         assert answer.params["text"] == "Marked won."
+        assert await services.repos.leads.hot_unanswered(timedelta(0)) == []  # a won lead waits for nobody
+        await fake.inject(fake.callback_update(MANAGER_B, button(card, "deal:")), token=ADMIN_TOKEN)  # too late
+        [_, late] = await fake.wait_for("answerCallbackQuery", count=2)
+        assert late.params["text"] == "Already decided."
         await fake.wait_until(
             lambda: "✅ Won" in fake.card_text(MANAGER_B, fake.sent(MANAGER_B)[0].result["message_id"])
         )
@@ -223,6 +230,6 @@ async def test_a_manager_marks_a_lead_won_and_the_funnel_counts_it(services_fact
         # The edited card offers Reopen instead of Won / Lost; reopening puts the lead back in the funnel.
         edits = [c for c in fake.sent(MANAGER_A, "editMessageText") if "✅ Won" in c.params["text"]]
         await fake.inject(fake.callback_update(MANAGER_A, button(edits[-1], "deal:")), token=ADMIN_TOKEN)
-        await fake.wait_for("answerCallbackQuery", count=2)
+        await fake.wait_for("answerCallbackQuery", count=3)
         lead = await services.repos.leads.get(lead.id)
         assert lead is not None and lead.status == "open"

@@ -55,6 +55,7 @@ async def test_stats_api_and_admin_stats_count_what_happened(services_factory, f
 
 
 async def test_the_daily_digest_goes_to_the_managers_once_a_day_at_the_hour(services_factory, fake_telegram):
+    from datetime import timedelta
     from zoneinfo import ZoneInfo
 
     from admin_bot.digest import DailyDigest
@@ -83,3 +84,9 @@ async def test_the_daily_digest_goes_to_the_managers_once_a_day_at_the_hour(serv
         assert await digest(hour).run(now) == 0  # once a day, whichever replica or restart runs it
         await app.services.clients.db.meta.delete_many({"_id": {"$regex": "^digest:"}})
         assert await Jobs(app.services, None).send_daily_digest() == 0  # no admin bot: no digest
+
+        # Back two hours after the hour (across midnight too): sent late, for the day of that hour.
+        assert await digest((hour - 2) % 24).run(now) == 2
+        day = (now.astimezone(ZoneInfo("Europe/Kyiv")) - timedelta(hours=2)).strftime("%Y-%m-%d")
+        assert await app.services.clients.db.meta.count_documents({"_id": f"digest:{day}"}) == 1
+        assert await digest((hour - 7) % 24).run(now) == 0  # more than 6 hours late: skipped

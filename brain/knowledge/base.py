@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,6 +15,7 @@ from brain.knowledge.fusion import LEXICAL_WEIGHT, fused_order, where_all
 from brain.knowledge.lexical import codes
 from brain.knowledge.mirror import LexicalMirror
 from brain.knowledge.parsers import parse_document
+from brain.knowledge.passages import IngestResult, Passage
 from brain.knowledge.staging import current_view
 from brain.language import detect_language
 from storage.documents import DocumentRecord, DocumentRepository
@@ -28,32 +28,6 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], Awaitable[None] | None]
 EMBED_BATCH = 32
 CANDIDATES = 20  # from each retriever, before fusion
-
-
-@dataclass(slots=True)
-class Passage:
-    text: str
-    title: str
-    section: str
-    document: str
-    namespace: str
-    language: str
-    similarity: float
-    code_match: bool = False  # the question names a part number or model code this passage contains
-
-    def confident(self, floor: float) -> bool:
-        """Close enough in meaning, or naming the exact code asked about (dense models blur codes)."""
-        return self.similarity >= floor or self.code_match
-
-
-@dataclass(slots=True)
-class IngestResult:
-    document: DocumentRecord
-    chunks: int
-    unchanged: bool
-    language: str | None
-    previous: DocumentRecord | None = None  # the version serving before (a staged one replaces it on Publish)
-    pages: int = 1
 
 
 class KnowledgeBase:
@@ -153,6 +127,7 @@ class KnowledgeBase:
             self._lexical.drop(document_id)
             await self._documents.fail(document_id, f"{type(exc).__name__}: {exc}")
             raise
+        await self._discard_staged(name, namespace, keep=document_id)
         status = "staged" if staged else "ready"
         await self._documents.finish(
             document_id, chunk_count=len(chunks), language=language, title=title, status=status
@@ -209,31 +184,41 @@ class KnowledgeBase:
         return max(languages, key=languages.__getitem__) if languages else None
 
     async def publish(self, document_id: str) -> DocumentRecord | None:
-        """A staged version goes live: its chunks move into the serving collection, the version it replaces
-        goes, and cached answers are invalidated. None when it is not staged (published or discarded)."""
+        """A staged version goes live: claimed first (one admin's tap wins), its chunks move into the serving
+        collection, the version it replaces goes, cached answers are invalidated. None when it is no longer
+        staged, or the serving version changed since it was staged (publishing it would roll that back)."""
         record = await self._documents.get(document_id)
         if record is None or record.status != "staged" or self._staging is None:
             return None
+        serving = await self._documents.by_name(record.name, record.namespace)
+        if serving is not None and serving.id != record.replaces:
+            await self.discard(document_id)
+            return None
+        if not await self._documents.transition(document_id, "staged", "publishing"):
+            return None
         ids, vectors, texts, metadatas = await self._staging.fetch({"document_id": document_id})
         await self._vectors.upsert(ids, vectors, texts, metadatas)
-        previous = await self._documents.by_name(record.name, record.namespace)
-        if not await self._documents.publish(document_id):
-            await self._vectors.delete_where({"document_id": document_id})  # another admin decided first
-            return None
         self._lexical.add(list(zip(ids, texts, metadatas, strict=True)))
-        if previous is not None:
-            await self._drop_chunks(previous.id)
-            await self._documents.mark_deleted(previous.id)
+        await self._documents.transition(document_id, "publishing", "ready")
+        if serving is not None:
+            await self._drop_chunks(serving.id)
+            await self._documents.mark_deleted(serving.id)
         await self._staging.delete_where({"document_id": document_id})
         await self._bump_version()
         return await self._documents.get(document_id)
 
     async def discard(self, document_id: str) -> bool:
         """A staged version is dropped; the serving one stays as it was."""
-        if self._staging is None or not await self._documents.discard(document_id):
+        if self._staging is None or not await self._documents.transition(document_id, "staged", "deleted"):
             return False
         await self._staging.delete_where({"document_id": document_id})
         return True
+
+    async def _discard_staged(self, name: str, namespace: str, keep: str | None = None) -> None:
+        """Older staged versions of a document go when a newer one is staged or a version goes live."""
+        for staged in await self._documents.staged_of(name, namespace):
+            if staged.id != keep:
+                await self.discard(staged.id)
 
     async def document(self, document_id: str) -> DocumentRecord | None:
         return await self._documents.get(document_id)
