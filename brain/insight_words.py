@@ -91,7 +91,13 @@ UNITS = {
     "h": {"en": "h", "ru": "ч", "uk": "год"},
     "of5": {"en": "of 5", "ru": "из 5", "uk": "з 5"},
 }
-CHANNEL_NAMES = {"telegram": "Telegram", "instagram": "Instagram", "messenger": "Messenger", "whatsapp": "WhatsApp"}
+CHANNEL_NAMES = {
+    "telegram": "Telegram",
+    "instagram": "Instagram",
+    "messenger": "Messenger",
+    "whatsapp": "WhatsApp",
+    "web": "Web chat",
+}
 
 
 class Measured(Protocol):

@@ -47,7 +47,7 @@ async def test_ask_answers_the_numbers_the_stats_give_in_the_questions_language(
         split = await ask(app, "How many conversations did we have this week by channel?")
         assert split["value"] == stats["conversations"] == 5
         assert split["breakdown"] == stats["by_channel"] == {"web": 3, "messenger": 2}
-        assert "Most: web (3)." in split["text"]
+        assert "Most: Web chat (3)." in split["text"]
         messenger = await ask(app, "скільки діалогів було з фейсбук месенджера за тиждень")
         assert messenger["language"] == "uk" and messenger["value"] == 2
         assert messenger["text"].startswith("Діалоги, Messenger — за 7 днів: 2")
@@ -63,7 +63,7 @@ async def test_ask_answers_the_numbers_the_stats_give_in_the_questions_language(
         await fake.inject(fake.message_update(MANAGER, "/ask диалоги по каналам за неделю"), token=ADMIN_TOKEN)
         [photo] = await fake.wait_for("sendPhoto", chat_id=MANAGER)
         answer_text = fake.sent(MANAGER, "editMessageText")[-1].params["text"]
-        assert answer_text.startswith("Диалоги — за 7 дней: 5") and "Больше всего: web (3)." in answer_text
+        assert answer_text.startswith("Диалоги — за 7 дней: 5") and "Больше всего: Web chat (3)." in answer_text
         chart = fake.files[photo.result["photo"][0]["file_id"]][1]
         assert chart.startswith(b"\x89PNG\r\n\x1a\n") and len(chart) > 3000
 
