@@ -61,6 +61,9 @@ class Jobs:
         days = self._services.settings.leads.decay_after_days
         return await self._services.repos.leads.decay(timedelta(days=days), points=10)
 
+    async def retry_failed_deliveries(self) -> int:
+        return await self._services.outbox.retry_failed()
+
     async def flush_crm_events(self) -> int:
         return await self._services.crm.flush()
 
@@ -110,6 +113,9 @@ class Jobs:
         scheduler.add_job(self.reload_learned_answers, "interval", seconds=60)
         if cluster_jobs:
             scheduler.add_job(self._once, "interval", seconds=10, args=["crm", 10, self.flush_crm_events])
+            scheduler.add_job(
+                self._once, "interval", seconds=30, args=["outbox-retry", 30, self.retry_failed_deliveries]
+            )
             scheduler.add_job(self._once, "interval", seconds=60, args=["reannounce", 60, self.reannounce_hot_leads])
             scheduler.add_job(
                 self._once, "interval", seconds=60, args=["idle-release", 60, self.release_idle_takeovers]

@@ -64,6 +64,8 @@ def fit_to_channel(message: OutboundMessage, caps: ChannelCapabilities) -> list[
 
 
 HUMAN_AGENT_TAG = "HUMAN_AGENT"
+RETRY_WITHIN = timedelta(hours=1)  # older failures are stale news: the customer has moved on or written again
+RETRY_ROUNDS = 5
 DRAFT_EVERY_S = 0.4  # previews are throttled: Telegram allows about one message a second per chat
 
 
@@ -169,11 +171,46 @@ class Outbox:
                 platform_id = await self._send_with_retry(channel, conversation.channel_user_id, piece)
             except DeliveryError as exc:
                 log.warning("delivery to %s failed for conversation %s: %s", channel.name, conversation.id, exc)
-                await self._messages.set_status(stored.id, "failed", error=str(exc)[:300])
+                # A passing failure (the platform down, a throttle) is tried again later by `retry_failed`.
+                await self._messages.set_status(
+                    stored.id, "failed", error=str(exc)[:300], retryable=exc.transient, rounds=1
+                )
                 ok = False
                 continue
             await self._messages.set_status(stored.id, "sent", platform_message_id=platform_id)
         return ok
+
+    async def retry_failed(self, within: timedelta = RETRY_WITHIN, rounds: int = RETRY_ROUNDS) -> int:
+        """Messages whose delivery failed for a passing reason get another round (a scheduler job, so also
+        after a restart): their text, as stored; each claimed by one replica. Returns how many went out."""
+        sent = 0
+        for message in await self._messages.retryable_failures(utcnow() - within, rounds):
+            conversation = await self._conversations.get(message.conversation_id)
+            channel = self._channels.get(conversation.channel) if conversation is not None else None
+            if conversation is None or channel is None:
+                continue  # this replica has no sender for that channel: one that has will take it
+            sender = str(message.meta.get("sender", "bot"))
+            if sender == "bot" and conversation.owner == "human":
+                await self._messages.set_status(message.id, "suppressed")  # a person has the chat now
+                continue
+            if await self.reply_window(conversation, sender) == "closed":
+                await self._messages.set_status(message.id, "outside_window")
+                continue
+            if not await self._messages.claim_retry(message.id):
+                continue
+            try:
+                if self._pacer is not None:
+                    await self._pacer.acquire(conversation.channel, conversation.channel_user_id)
+                platform_id = await self._send_with_retry(
+                    channel, conversation.channel_user_id, OutboundMessage(message.text)
+                )
+            except DeliveryError as exc:
+                log.warning("retried delivery for conversation %s failed again: %s", conversation.id, exc)
+                await self._messages.set_status(message.id, "failed", error=str(exc)[:300], retryable=exc.transient)
+                continue
+            await self._messages.set_status(message.id, "sent", platform_message_id=platform_id)
+            sent += 1
+        return sent
 
     async def reply_window(self, conversation: Conversation, sender: str = "manager") -> str:
         """`open`, `human_agent` (past the window, but a manager may still answer with Meta's HUMAN_AGENT tag)

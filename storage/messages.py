@@ -81,6 +81,25 @@ class MessageRepository:
             {"_id": ObjectId(message_id)}, {"$set": {"status": status, "status_at": utcnow(), **fields}}
         )
 
+    async def retryable_failures(self, since: datetime, max_rounds: int, limit: int = 100) -> list[StoredMessage]:
+        """Outgoing messages whose delivery failed for a passing reason, newer than `since`, oldest first."""
+        query = {
+            "direction": "out",
+            "status": "failed",
+            "retryable": True,
+            "created_at": {"$gte": since},
+            "rounds": {"$lt": max_rounds},
+        }
+        return [_message(doc) async for doc in self._col.find(query).sort("created_at", 1).limit(limit)]
+
+    async def claim_retry(self, message_id: str) -> bool:
+        """Compare-and-set: one replica takes a failed message for another delivery round."""
+        result = await self._col.update_one(
+            {"_id": ObjectId(message_id), "status": "failed"},
+            {"$set": {"status": "sending", "status_at": utcnow()}, "$inc": {"rounds": 1}},
+        )
+        return result.modified_count == 1
+
     async def customer_wrote_since(self, conversation_id: str, since: datetime) -> bool:
         """Whether the customer's last message is newer than `since` (a platform's reply window)."""
         # An Instagram comment is not a Direct message: it opens no window (only its one private reply).

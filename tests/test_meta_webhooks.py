@@ -164,3 +164,35 @@ async def test_every_messenger_and_instagram_fixture_is_read_into_the_right_mess
         assert (await post_signed(app.web, "messenger", referral)).json() == {"accepted": 1}
         doc = await db.messages.find_one({"channel_message_id": "mid.REF1"})
         assert doc["meta"]["referral"] == "spring_sale"
+
+
+async def test_a_reply_that_failed_for_a_passing_reason_goes_out_in_a_later_round(services_factory):
+    async with meta_app(services_factory) as app:
+        web, graph, services = app.web, app.graph, app.services
+        for _ in range(3):  # Meta down for every attempt of the first round
+            graph.fail(2, status=500)
+        await post_signed(web, "messenger", messenger_text("PSID-R", "mid.R1", "Do you deliver to Lviv?"))
+        db = services.clients.db
+
+        async def reply_status() -> str | None:
+            doc = await db.messages.find_one({"direction": "out", "channel": "messenger", "status": {"$ne": None}})
+            return doc.get("status") if doc else None
+
+        for _ in range(100):
+            if await reply_status() == "failed":
+                break
+            await asyncio.sleep(0.1)
+        assert await reply_status() == "failed" and graph.texts("PSID-R") == []
+
+        graph.fail(10, 2018278)  # a permanent refusal elsewhere is never retried
+        await post_signed(web, "messenger", messenger_text("PSID-P", "mid.P1", "Do you deliver to Kyiv?"))
+        await services.hub.drain(10)
+        failed = await db.messages.find_one({"direction": "out", "status": "failed", "retryable": True})
+        assert failed is not None
+        assert await services.outbox.retry_failed() == 1  # the scheduler's job: only the passing failure
+        [sent] = await graph.wait_for("PSID-R")
+        assert sent["body"]["message"]["text"] == failed["text"]  # the answer the customer missed
+        assert await services.outbox.retry_failed() == 0  # delivered once
+        assert graph.texts("PSID-P") == []
+        doc = await db.messages.find_one({"direction": "out", "channel": "messenger", "status": "sent"})
+        assert doc is not None and doc["rounds"] == 2
