@@ -254,7 +254,10 @@ async def open_services(
         stores = Stores(repos.contacts, repos.conversations, repos.messages, repos.leads)
         limits = settings.reliability
         flood = FloodGate(clients.cache, FloodPolicy(limits.flood_limit, limits.flood_window_s, limits.flood_silence_s))
-        hub = Hub(stores, brain, outbox, events, clients.cache, worker=new_replica_id(), flood=flood)
+        running = limits.max_running_turns or (256 if brain.llm_enabled else 32)
+        hub = Hub(
+            stores, brain, outbox, events, clients.cache, worker=new_replica_id(), flood=flood, max_running=running
+        )
         stack.push_async_callback(hub.drain)
         register_gauges(clients.registry, clients.cache, brain, hub)
         ownership = Ownership(repos.conversations, repos.leads, events)

@@ -160,6 +160,8 @@ class ReliabilitySettings(Section):
     flood_limit: int = env("FLOOD_LIMIT", 15, ge=1)
     flood_window_s: float = env("FLOOD_WINDOW_S", 60.0, gt=0)
     flood_silence_s: float = env("FLOOD_SILENCE_S", 300.0, ge=0)
+    # Turns answered at once per replica; unset: 32 offline (CPU-bound), 256 with a model (turns mostly wait).
+    max_running_turns: int | None = env("MAX_RUNNING_TURNS", None, ge=1)
 
 
 class AutomationSettings(Section):

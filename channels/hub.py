@@ -63,6 +63,7 @@ class Hub:
         queue: TurnQueue[Accepted, TurnResult] | None = None,
         worker: str = "local",
         flood: FloodGate | None = None,
+        max_running: int = 32,
     ) -> None:
         self._stores = stores
         self._brain = brain
@@ -71,7 +72,7 @@ class Hub:
         self._dedupe = dedupe
         self.worker = worker  # this replica's id: stored on every message it accepts, until it is answered
         self._flood = flood
-        self._queue: TurnQueue[Accepted, TurnResult] = queue or InProcessTurnQueue(self.respond)
+        self._queue: TurnQueue[Accepted, TurnResult] = queue or InProcessTurnQueue(self.respond, max_running)
 
     async def handle(self, message: InboundMessage) -> TurnResult:
         return await (await self.submit(message)).outcome

@@ -162,3 +162,18 @@ async def test_long_chat_keeps_a_rolling_summary_of_earlier_turns(services_facto
         system = last[0]["content"]
         assert "Earlier in this conversation the customer said: Our café in Lviv opens in March" in system
         assert len(last) == 1 + 12 + 1  # system prompt, the 12 most recent turns, the new message
+
+
+async def test_with_a_model_many_customers_wait_on_it_at_once_not_32(services_factory, fake_openai):
+    """Turns waiting on a model hold no CPU: 80 customers at once are all at the model together (offline,
+    where turns are CPU-bound, 32 run at once)."""
+    import asyncio
+
+    llm, base = fake_openai
+    llm.call_s = 0.5
+    async with services_factory(openai_base_url=base, llm_max_retries=0) as services:
+        services.brain.cache = None
+        questions = [inbound(f"What is the warranty on machine number {i}?", f"u-many-{i}") for i in range(80)]
+        results = await asyncio.gather(*(services.hub.handle(q) for q in questions))
+        assert all(r.reply is not None and r.reply.mode == "llm" for r in results)
+        assert llm.peak_in_flight > 32

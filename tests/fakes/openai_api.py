@@ -39,6 +39,8 @@ class ScriptedOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.embedding_requests: list[dict[str, Any]] = []
         self.call_s = 0.0  # every unscripted call takes this long (benchmarks); streamed, spread over the chunks
+        self.in_flight = 0  # calls waiting out their delay now, and the most at once
+        self.peak_in_flight = 0
         self._ids = itertools.count(1)
         self.app = self._build_app()
 
@@ -115,7 +117,12 @@ class ScriptedOpenAI:
             self.requests.append(body)
             turn = self._next(body)
             if turn.delay_s:
-                await asyncio.sleep(turn.delay_s)
+                self.in_flight += 1
+                self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+                try:
+                    await asyncio.sleep(turn.delay_s)
+                finally:
+                    self.in_flight -= 1
             if turn.status != 200:
                 return JSONResponse(
                     {"error": {"message": "scripted failure", "type": "server_error", "code": None}},
