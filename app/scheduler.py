@@ -62,7 +62,10 @@ class Jobs:
         return await self._services.repos.leads.decay(timedelta(days=days), points=10)
 
     async def retry_failed_deliveries(self) -> int:
-        return await self._services.outbox.retry_failed()
+        sent = await self._services.outbox.retry_failed()
+        if sent:
+            log.info("job outbox-retry: %d", sent)
+        return sent
 
     async def flush_crm_events(self) -> int:
         return await self._services.crm.flush()
@@ -111,11 +114,11 @@ class Jobs:
         shared data, each run claimed in the cache so it happens once across replicas."""
         scheduler = AsyncIOScheduler()
         scheduler.add_job(self.reload_learned_answers, "interval", seconds=60)
+        # On every replica: only one with a sender for the message's channel can deliver it (each message is
+        # claimed by compare-and-set, so none goes twice).
+        scheduler.add_job(self.retry_failed_deliveries, "interval", seconds=30)
         if cluster_jobs:
             scheduler.add_job(self._once, "interval", seconds=10, args=["crm", 10, self.flush_crm_events])
-            scheduler.add_job(
-                self._once, "interval", seconds=30, args=["outbox-retry", 30, self.retry_failed_deliveries]
-            )
             scheduler.add_job(self._once, "interval", seconds=60, args=["reannounce", 60, self.reannounce_hot_leads])
             scheduler.add_job(
                 self._once, "interval", seconds=60, args=["idle-release", 60, self.release_idle_takeovers]

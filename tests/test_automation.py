@@ -127,3 +127,15 @@ async def test_a_quiet_chat_the_bot_handled_is_asked_for_a_rating_once(services_
         await db.conversations.update_many({}, {"$set": {"last_turn_at": utcnow() - timedelta(hours=30)}})
         await db.conversations.update_many({}, {"$unset": {"csat_asked_at": ""}})
         assert await services.csat.ask_quiet(services.repos.leads, 2) == 0  # outside the 24 h reply window
+
+
+async def test_every_replica_retries_failed_deliveries_but_shared_jobs_run_in_the_scheduler_role(services_factory):
+    from app.scheduler import Jobs
+
+    async with services_factory() as services:
+        jobs = Jobs(services, None)
+        everywhere = {job.func.__name__ for job in jobs.scheduler(cluster_jobs=False).get_jobs()}
+        assert {"retry_failed_deliveries", "reload_learned_answers"} <= everywhere
+        shared = [job.args[0] for job in jobs.scheduler(cluster_jobs=True).get_jobs() if job.args]
+        assert {"follow-ups", "digest", "csat-quiet", "reannounce"} <= set(shared)
+        assert "follow-ups" not in everywhere
