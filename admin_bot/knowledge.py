@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiogram import Bot, F, Router
@@ -53,6 +54,19 @@ async def edit(status: Message, text: str, markup: InlineKeyboardMarkup | None =
         log.debug("status edit skipped: %s", exc)
 
 
+def progress_editor(status: Message, template: str) -> Callable[[int, int], Awaitable[None]]:
+    """Edits `status` with `template` (`{done}`/`{total}`) about once a second, and at the end."""
+    last = 0.0
+
+    async def show(done: int, total: int) -> None:
+        nonlocal last
+        if time.perf_counter() - last >= EDIT_EVERY_S or done == total:
+            last = time.perf_counter()
+            await edit(status, template.format(done=done, total=total))
+
+    return show
+
+
 async def on_document(
     message: Message,
     bot: Bot,
@@ -83,13 +97,10 @@ async def on_document(
     buffer = await bot.download(document.file_id)
     data = buffer.read() if buffer else b""
     await edit(status, _("🔎 Parsing {name}…").format(name=name))
-    last = 0.0
+    embedding = progress_editor(status, _("🧠 Embedding {done}/{total}…"))
 
-    async def progress(stage: str, done: int, total: int) -> None:
-        nonlocal last
-        if time.perf_counter() - last >= EDIT_EVERY_S or done == total:
-            last = time.perf_counter()
-            await edit(status, _("🧠 Embedding {done}/{total}…").format(done=done, total=total))
+    def progress(stage: str, done: int, total: int) -> Awaitable[None]:
+        return embedding(done, total)
 
     try:
         # A new version of a serving document is staged: it goes live only when an admin taps Publish.
@@ -124,13 +135,7 @@ async def offer_publish(
     status: Message, staged: DocumentRecord, serving: DocumentRecord, replay: KnowledgeReplay
 ) -> None:
     """Replay the recent questions answered from the serving version; show what changes; Publish / Discard."""
-    last = 0.0
-
-    async def progress(done: int, total: int) -> None:
-        nonlocal last
-        if time.perf_counter() - last >= EDIT_EVERY_S or done == total:
-            last = time.perf_counter()
-            await edit(status, _("🔁 Replaying recent questions {done}/{total}…").format(done=done, total=total))
+    progress = progress_editor(status, _("🔁 Replaying recent questions {done}/{total}…"))
 
     await edit(status, _("🔁 New version of {name}: replaying recent questions…").format(name=staged.name))
     try:

@@ -166,9 +166,7 @@ class Outbox:
                 conversation.id, conversation.channel, "out", piece.text, status="sending", meta=meta
             )
             try:
-                if self._pacer is not None:
-                    await self._pacer.acquire(conversation.channel, conversation.channel_user_id)
-                platform_id = await self._send_with_retry(channel, conversation.channel_user_id, piece)
+                platform_id = await self._send_paced(channel, conversation, piece)
             except DeliveryError as exc:
                 log.warning("delivery to %s failed for conversation %s: %s", channel.name, conversation.id, exc)
                 # A passing failure (the platform down, a throttle) is tried again later by `retry_failed`.
@@ -199,11 +197,7 @@ class Outbox:
             if not await self._messages.claim_retry(message.id):
                 continue
             try:
-                if self._pacer is not None:
-                    await self._pacer.acquire(conversation.channel, conversation.channel_user_id)
-                platform_id = await self._send_with_retry(
-                    channel, conversation.channel_user_id, OutboundMessage(message.text)
-                )
+                platform_id = await self._send_paced(channel, conversation, OutboundMessage(message.text))
             except DeliveryError as exc:
                 log.warning("retried delivery for conversation %s failed again: %s", conversation.id, exc)
                 await self._messages.set_status(message.id, "failed", error=str(exc)[:300], retryable=exc.transient)
@@ -230,6 +224,14 @@ class Outbox:
         ):
             return "human_agent"
         return "closed"
+
+    async def _send_paced(
+        self, channel: OutboundChannel, conversation: Conversation, piece: OutboundMessage
+    ) -> str | None:
+        """One piece, within the platform's pace, retried on passing failures."""
+        if self._pacer is not None:
+            await self._pacer.acquire(conversation.channel, conversation.channel_user_id)
+        return await self._send_with_retry(channel, conversation.channel_user_id, piece)
 
     async def _send_with_retry(self, channel: OutboundChannel, recipient: str, piece: OutboundMessage) -> str | None:
         for attempt in range(1, self._attempts + 1):

@@ -11,7 +11,7 @@ from bson import ObjectId
 
 from storage.mongo import Database
 from storage.repositories import utcnow
-from storage.stats import HANDED_OVER, PERIOD_DAYS, TOP, percentile
+from storage.stats import PERIOD_DAYS, TOP, handed_over, percentile
 from storage.stats_tally import FIELDS, MessageTally
 
 STORED_CHANNELS = {"telegram": ["telegram", "telegram_business"]}  # a catalogue channel -> stored names
@@ -138,8 +138,7 @@ class InsightQueries:
     ) -> _Measure:
         """Conversations handed to a person (an escalation or a takeover in the period), or the ones with
         customer messages in the period that never were."""
-        events = {"created_at": window["created_at"], "kind": {"$in": list(HANDED_OVER)}}
-        handed = set(await self._db.events.distinct("conversation_id", events))
+        handed = await handed_over(self._db, window)
         talking = await self._rows(
             self._db.messages,
             [

@@ -49,6 +49,12 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[index], 1)
 
 
+async def handed_over(db: Database, window: dict[str, Any]) -> set[str]:
+    """Conversations an escalation or a takeover handed to a person in `window` (a `created_at` range)."""
+    events = {"created_at": window["created_at"], "kind": {"$in": list(HANDED_OVER)}}
+    return set(await db.events.distinct("conversation_id", events))
+
+
 class StatsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -105,13 +111,13 @@ class StatsRepository:
         # Won and lost when a manager marked them in the period (as /ask counts them); open among the active.
         closed = {"closed_at": {"$gte": since, "$lt": until}, "status": {"$in": ["won", "lost"]}}
         outcomes = {"won": 0, "lost": 0, **await self._counts(self._db.leads, closed, "$status")}
-        outcomes["open"] = (await self._counts(self._db.leads, {**active, "status": "open"}, "$status")).get("open", 0)
+        outcomes["open"] = await self._db.leads.count_documents({**active, "status": "open"})
         report.outcomes = outcomes
 
     async def _handling(self, report: StatsReport, window: dict[str, Any], talking: set[str]) -> None:
         """Handed to a person: an escalation or a takeover in the period; resolved by the bot: the
         conversations with customer messages in the period that were not (as /ask counts them)."""
-        handed = set(await self._db.events.distinct("conversation_id", {**window, "kind": {"$in": list(HANDED_OVER)}}))
+        handed = await handed_over(self._db, window)
         report.handed_to_human = len(handed)
         report.ai_resolved = len(talking - handed)
 

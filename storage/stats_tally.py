@@ -36,7 +36,10 @@ class MessageTally:
     ratings: list[float] = field(default_factory=list)
     first_in: dict[str, datetime] = field(default_factory=dict)
     replies: dict[str, list[datetime]] = field(default_factory=dict)
-    _zone: ZoneInfo | None = None
+    zone: ZoneInfo = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.zone = ZoneInfo(self.timezone)
 
     def add(self, doc: dict[str, Any]) -> None:
         conversation, at = doc.get("conversation_id", ""), doc["created_at"]
@@ -46,8 +49,7 @@ class MessageTally:
             return
         self.incoming += 1
         channel = doc.get("channel", "")
-        self._zone = self._zone or ZoneInfo(self.timezone)
-        day = at.astimezone(self._zone).strftime("%Y-%m-%d")
+        day = at.astimezone(self.zone).strftime("%Y-%m-%d")
         self.conversations_by_day.setdefault(day, {}).setdefault(channel, set()).add(conversation)
         self.by_channel.setdefault(channel, set()).add(conversation)
         if conversation not in self.first_in or at < self.first_in[conversation]:

@@ -132,17 +132,16 @@ class KnowledgeBase:
         await self._documents.finish(
             document_id, chunk_count=len(chunks), language=language, title=title, status=status
         )
-        if staged:
-            record = await self._documents.get(document_id)
-            assert record is not None
-            return IngestResult(record, len(chunks), unchanged=False, language=language, previous=previous)
-        if previous is not None and previous.status == "ready":
-            await self._drop_chunks(previous.id)
-            await self._documents.mark_deleted(previous.id)
-        await self._bump_version()
+        if not staged:  # live now: the version it replaces goes (`by_name` gives only the serving one)
+            if previous is not None:
+                await self._drop_chunks(previous.id)
+                await self._documents.mark_deleted(previous.id)
+            await self._bump_version()
         record = await self._documents.get(document_id)
         assert record is not None
-        return IngestResult(record, len(chunks), unchanged=False, language=language)
+        return IngestResult(
+            record, len(chunks), unchanged=False, language=language, previous=previous if staged else None
+        )
 
     async def _index_chunks(
         self,
