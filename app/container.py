@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import redis.asyncio as aioredis
 from openai import AsyncOpenAI
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
@@ -22,6 +23,7 @@ from app.media import Media, build_media
 from app.playbook_parts import build_router, playbook_lead_examples
 from app.repositories import Repositories
 from app.settings import Settings
+from app.turn_queue import shared_turns
 from brain.answer_cache import AnswerCache
 from brain.flood import FloodPolicy
 from brain.insights import InsightMapper
@@ -77,6 +79,7 @@ class Clients:
     openai: AsyncOpenAI | None
     registry: CollectorRegistry
     staging: VectorCollection
+    redis: aioredis.Redis | None = None  # the raw client, for the shared turn queue (Redis Streams)
 
 
 @dataclass(slots=True)
@@ -133,8 +136,10 @@ async def open_clients(settings: Settings, stack: AsyncExitStack, embedder: Embe
     stack.push_async_callback(client.close)
     await ensure_indexes(db)
     cache: Cache
+    redis = None
     if settings.redis.url is not None:
-        cache = DegradableCache(await RedisCache.connect(settings.redis.url.get_secret_value()))
+        redis_cache = await RedisCache.connect(settings.redis.url.get_secret_value())
+        cache, redis = DegradableCache(redis_cache), redis_cache.client
     else:
         cache = MemoryCache()
     stack.push_async_callback(cache.close)
@@ -159,6 +164,7 @@ async def open_clients(settings: Settings, stack: AsyncExitStack, embedder: Embe
         openai_client,
         CollectorRegistry(),
         staging,
+        redis,
     )
 
 
@@ -219,9 +225,10 @@ def build_crm(settings: Settings, repos: Repositories, stack: AsyncExitStack) ->
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, seed_knowledge: bool = True, embedder: Embedder | None = None
+    settings: Settings, *, seed_knowledge: bool = True, embedder: Embedder | None = None, answer_turns: bool = True
 ) -> AsyncIterator[Services]:
-    """Start every dependency in order; StorageUnavailable when one cannot be reached."""
+    """Start every dependency in order; StorageUnavailable when one cannot be reached. With a shared turn queue,
+    `answer_turns` False makes a replica that only accepts (its turns are answered by the others)."""
     async with AsyncExitStack() as stack:
         clients = await open_clients(settings, stack, embedder)
         repos = Repositories.on(clients.db)
@@ -255,10 +262,12 @@ async def open_services(
         limits = settings.reliability
         flood = FloodGate(clients.cache, FloodPolicy(limits.flood_limit, limits.flood_window_s, limits.flood_silence_s))
         running = limits.max_running_turns or (256 if brain.llm_enabled else 32)
-        hub = Hub(
-            stores, brain, outbox, events, clients.cache, worker=new_replica_id(), flood=flood, max_running=running
-        )
+        replica = new_replica_id()
+        shared = shared_turns(settings, clients.redis, stores, replica)
+        hub = Hub(stores, brain, outbox, events, clients.cache, replica, flood, running, distribute=shared)
         stack.push_async_callback(hub.drain)
+        if shared is not None:
+            await shared.start(consume=answer_turns)
         register_gauges(clients.registry, clients.cache, brain, hub)
         ownership = Ownership(repos.conversations, repos.leads, events)
         mapper = InsightMapper(clients.openai, settings.llm.model_fast)

@@ -162,6 +162,11 @@ class ReliabilitySettings(Section):
     flood_silence_s: float = env("FLOOD_SILENCE_S", 300.0, ge=0)
     # Turns answered at once per replica; unset: 32 offline (CPU-bound), 256 with a model (turns mostly wait).
     max_running_turns: int | None = env("MAX_RUNNING_TURNS", None, ge=1)
+    # Where turns queue: `redis` shares them among replicas through Redis Streams (per-conversation order, a dead
+    # replica's turns claimed by the others); `local` keeps them in the replica that accepted them; `auto`:
+    # `redis` when REDIS_URL is set. TURN_SHARDS streams split the conversations (more shards: finer sharing).
+    turn_queue: Literal["auto", "local", "redis"] = env("TURN_QUEUE", "auto")
+    turn_shards: int = env("TURN_SHARDS", 16, ge=1, le=1024)
 
 
 class AutomationSettings(Section):

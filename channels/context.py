@@ -48,6 +48,7 @@ class TurnContext:
     history: list[StoredMessage]  # the messages before this one, oldest first
     lead: Lead | None
     started: float
+    handled: bool = False  # the message was already answered (or set aside) by an earlier run of its turn
 
     def superseded_texts(self) -> list[str]:
         """The customer's messages since the last answer that were left for this turn to answer with it."""

@@ -23,7 +23,7 @@ from channels.flood import FloodGate
 from channels.messages import InboundMessage, MediaItem, OutboundMessage, Submitted, TurnResult
 from channels.outbox import Outbox
 from channels.ports import ContactStore, ConversationStore, Decider, DedupeMarks, LeadStore, MessageStore
-from channels.turns import InProcessTurnQueue, TurnQueue
+from channels.turns import Distributor, InProcessTurnQueue, TurnQueue
 from storage.leads import LeadChange
 from storage.messages import DuplicateMessage
 from storage.records import Conversation
@@ -60,10 +60,10 @@ class Hub:
         outbox: Outbox,
         events: ConversationListener,
         dedupe: DedupeMarks,
-        queue: TurnQueue[Accepted, TurnResult] | None = None,
         worker: str = "local",
         flood: FloodGate | None = None,
         max_running: int = 32,
+        distribute: Distributor[Accepted, TurnResult] | None = None,
     ) -> None:
         self._stores = stores
         self._brain = brain
@@ -72,7 +72,9 @@ class Hub:
         self._dedupe = dedupe
         self.worker = worker  # this replica's id: stored on every message it accepts, until it is answered
         self._flood = flood
-        self._queue: TurnQueue[Accepted, TurnResult] = queue or InProcessTurnQueue(self.respond, max_running)
+        # This replica's own lanes; `distribute` puts a queue shared by several replicas in front of them.
+        lanes = InProcessTurnQueue(self.respond, max_running)
+        self._queue: TurnQueue[Accepted, TurnResult] = distribute(lanes) if distribute else lanes
 
     async def handle(self, message: InboundMessage) -> TurnResult:
         return await (await self.submit(message)).outcome
@@ -159,6 +161,10 @@ class Hub:
 
     async def _respond(self, accepted: Accepted) -> TurnResult:
         context = await self._load_context(accepted)
+        if context.handled:  # a redelivered queue entry (a replica died after answering, before acknowledging)
+            result = TurnResult(duplicate=True, conversation_id=context.conversation.id)
+            accepted.reply_ready(result)
+            return result
         waited = (datetime.now(UTC) - accepted.message.created_at).total_seconds()
         await self._events.turn_started(context.conversation, max(waited, 0.0))
         if context.conversation.owner == "human":
@@ -185,7 +191,7 @@ class Hub:
             refined = await self._brain.refine_lead(turn, reply)
             if refined is not None:
                 changed = await self._record_lead(context, refined, new_turn=False)
-                lead_change = _after_refinement(lead_change, changed)
+                lead_change = lead_change.refined_by(changed)
             await self._publish_lead(lead_change, context.conversation)
         return result
 
@@ -210,7 +216,8 @@ class Hub:
         history = [
             m for m in recent if m.id != message.id and (m.direction == "out" or m.created_at <= message.created_at)
         ]
-        return TurnContext(accepted, current or accepted.conversation, history, lead, started)
+        handled = any(m.id == message.id and m.status != "received" for m in recent)
+        return TurnContext(accepted, current or accepted.conversation, history, lead, started, handled)
 
     async def _pass_to_human(self, context: TurnContext) -> None:
         """A manager owns the chat: the bot stays silent, the manager gets the message, the lead is still judged."""
@@ -306,9 +313,3 @@ class Hub:
     async def drain(self, timeout_s: float = SHUTDOWN_GRACE_S) -> bool:
         """Let queued turns finish (shutdown); False when some were still running at the timeout."""
         return await self._queue.drain(timeout_s)
-
-
-def _after_refinement(quick: LeadChange, refined: LeadChange) -> LeadChange:
-    """One change for the turn: the refined lead, measured against the lead as it was before the turn."""
-    before = quick.previous_temperature
-    return LeadChange(refined.lead, quick.created, before, refined.lead.temperature == "hot" and before != "hot")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from channels.context import Accepted
 from channels.hub import Hub, Stores
 from channels.messages import InboundMessage
+from storage.records import StoredMessage
 
 log = logging.getLogger(__name__)
 
@@ -20,20 +21,34 @@ async def adopt_orphans(hub: Hub, stores: Stores, alive: list[str], window: time
     turns run in the queue like any other)."""
     adopted = 0
     for message in await stores.messages.orphans(alive, datetime.now(UTC) - window):
-        conversation = await stores.conversations.get(message.conversation_id)
-        contact = await stores.contacts.get(conversation.contact_id) if conversation else None
-        if conversation is None or contact is None:
-            log.warning("cannot recover message %s: its conversation or contact is gone", message.id)
+        accepted = await restored(stores, message)
+        if accepted is None:
             continue
         if not await stores.messages.adopt(message, hub.worker):
             continue  # another replica took it first
-        inbound = InboundMessage(
-            channel=message.channel,
-            channel_user_id=conversation.channel_user_id,
-            channel_message_id=message.channel_message_id or message.id,
-            text=message.text,
-            payload=message.meta.get("payload"),
-        )
-        hub.requeue(Accepted(inbound, contact, conversation, message))
+        hub.requeue(accepted)
         adopted += 1
     return adopted
+
+
+async def restore(stores: Stores, message_id: str) -> Accepted | None:
+    """A message accepted by another replica, as its turn needs it; None when it is gone."""
+    message = await stores.messages.get(message_id)
+    return await restored(stores, message) if message is not None else None
+
+
+async def restored(stores: Stores, message: StoredMessage) -> Accepted | None:
+    conversation = await stores.conversations.get(message.conversation_id)
+    contact = await stores.contacts.get(conversation.contact_id) if conversation else None
+    if conversation is None or contact is None:
+        log.warning("cannot restore message %s: its conversation or contact is gone", message.id)
+        return None
+    inbound = InboundMessage(
+        channel=message.channel,
+        channel_user_id=conversation.channel_user_id,
+        channel_message_id=message.channel_message_id or message.id,
+        text=message.text,
+        payload=message.meta.get("payload"),
+        referral=message.meta.get("referral"),
+    )
+    return Accepted(inbound, contact, conversation, message)

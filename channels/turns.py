@@ -1,8 +1,9 @@
 """The turn queue between accepting a message and responding to it.
 
 `TurnQueue` is the small interface the hub talks to. `InProcessTurnQueue` serves one replica: turns of
-one conversation run one after another in arrival order, different conversations run concurrently. A
-Redis Streams queue for several replicas fits behind the same interface.
+one conversation run one after another in arrival order, different conversations run concurrently.
+`channels.stream_turns.StreamTurnQueue` shares turns among several replicas through Redis Streams, in
+front of these lanes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Generic, Protocol, TypeVar
 
 log = logging.getLogger(__name__)
@@ -96,3 +98,25 @@ class InProcessTurnQueue(Generic[T, R]):
             return True
         _, still_running = await asyncio.wait(set(self._tasks), timeout=timeout_s)
         return not still_running
+
+
+# Puts a queue shared by several replicas in front of one replica's own lanes (`channels.stream_turns`).
+Distributor = Callable[[InProcessTurnQueue[T, R]], TurnQueue[T, R]]
+
+
+def copy_outcome(source: asyncio.Future[R], target: asyncio.Future[R]) -> None:
+    """Settle `target` as `source` was settled (result, error or cancellation)."""
+    if target.done():
+        return
+    if source.cancelled():
+        target.cancel()
+    elif source.exception() is not None:
+        target.set_exception(source.exception())  # type: ignore[arg-type]
+        target.exception()
+    else:
+        target.set_result(source.result())
+
+
+def forward(source: asyncio.Future[R], target: asyncio.Future[R]) -> None:
+    """Settle `target` when `source` is settled."""
+    source.add_done_callback(partial(copy_outcome, target=target))

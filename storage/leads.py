@@ -42,6 +42,11 @@ class LeadChange:
     previous_temperature: str | None
     became_hot: bool
 
+    def refined_by(self, refined: LeadChange) -> LeadChange:
+        """One change for the turn: the refined lead, measured against the lead as it was before the turn."""
+        before = self.previous_temperature
+        return LeadChange(refined.lead, self.created, before, refined.lead.temperature == "hot" and before != "hot")
+
 
 class LeadRepository:
     def __init__(self, db: Database) -> None:

@@ -127,6 +127,10 @@ class MessageRepository:
         )
         return result.modified_count == 1
 
+    async def get(self, message_id: str) -> StoredMessage | None:
+        doc = await self._col.find_one({"_id": ObjectId(message_id)})
+        return _message(doc) if doc else None
+
     async def recent(self, conversation_id: str, limit: int = 12) -> list[StoredMessage]:
         """The last `limit` messages of a conversation, oldest first."""
         cursor = self._col.find({"conversation_id": conversation_id}).sort("created_at", -1).limit(limit)

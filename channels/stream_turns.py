@@ -1,0 +1,318 @@
+"""The turn queue of several replicas, on Redis Streams (`storage.turn_stream`).
+
+A replica that accepts a message (persisted first) adds it to its conversation's shard and keeps the customer's
+waiter. The replica holding that shard's lease reads it and runs the turn in its own per-conversation lanes
+(`InProcessTurnQueue`: order and burst merging as in one process), acknowledges it when the turn is done, and
+publishes the result to the accepting replica when that is another one. Shards are shared out evenly among the
+live replicas; one that dies stops renewing its leases, and whoever takes a shard claims what it had read but
+not finished. A turn is never answered twice: the hub skips a message that is no longer `received`.
+
+While Redis is down the replica answers what it accepts itself (degraded: no order across replicas).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+from redis.exceptions import RedisError
+
+from channels.context import Accepted
+from channels.messages import TurnResult
+from channels.shard_share import ShardShare
+from channels.turn_codec import RemoteTurnFailed, decode_result, encode_result
+from channels.turns import InProcessTurnQueue, copy_outcome, forward
+from storage.turn_stream import TurnStream
+
+log = logging.getLogger(__name__)
+
+READ_BATCH = 64
+READ_BLOCK_MS = 500
+REDIS_RETRY_S = 5.0  # while Redis is down, accepted turns try it again after this long
+RESULT_WAIT_S = 600.0  # a waiter nobody answered by then is failed (its message is still answered, later)
+Waiter = tuple[Accepted, "asyncio.Future[TurnResult]", float]
+
+
+class StreamTurnQueue:
+    def __init__(
+        self,
+        stream: TurnStream,
+        lanes: InProcessTurnQueue[Accepted, TurnResult],
+        restore: Callable[[str], Awaitable[Accepted | None]],
+        replica: str,
+        lease_s: float,
+    ) -> None:
+        self._stream = stream
+        self._lanes = lanes
+        self._restore = restore  # a message accepted by another replica, loaded from the database
+        self._replica = replica
+        self._lease_ms = int(lease_s * 1000)
+        self._tick_s = lease_s / 3
+        self._waiters: dict[str, Waiter] = {}  # message id -> its waiter here, until its result comes
+        self._adding: asyncio.Queue[tuple[str, Accepted]] = asyncio.Queue()
+        self._share = ShardShare(stream, replica, self._lease_ms, self._take, self._settle)
+        self._running: defaultdict[int, int] = defaultdict(int)  # shard -> turns read and not finished
+        self._idle: defaultdict[int, asyncio.Event] = defaultdict(asyncio.Event)  # set when that count is 0
+        self._in_hand: set[str] = set()  # entry ids read here and not finished
+        self._reading = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._side: set[asyncio.Task[None]] = set()
+        self._down = False
+        self._retry_at = 0.0
+
+    async def start(self, consume: bool) -> None:
+        """Start adding and listening for results; with `consume`, also take a share of the shards."""
+        await self._stream.ensure_groups()
+        loops = [self._add_loop(), self._results_loop()]
+        if consume:
+            loops += [self._balance_loop(), self._read_loop()]
+        self._tasks = [asyncio.create_task(loop, name="turn-stream") for loop in loops]
+
+    # -- accepting ---------------------------------------------------------------------------------------------
+
+    def put(self, key: str, turn: Accepted) -> asyncio.Future[TurnResult]:
+        future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
+        self._waiters[turn.message.id] = (turn, future, time.monotonic())
+        self._adding.put_nowait((key, turn))
+        return future
+
+    async def _add_loop(self) -> None:
+        """One writer, so a conversation's messages reach their stream in the order they were accepted."""
+        while True:
+            batch = [await self._adding.get()]
+            while not self._adding.empty() and len(batch) < 200:
+                batch.append(self._adding.get_nowait())
+            try:
+                if self._down and time.monotonic() < self._retry_at:
+                    raise ConnectionError("Redis was unreachable moments ago")  # do not wait on its timeout again
+                await self._stream.add_many(
+                    [(key, {"m": t.message.id, "k": key, "o": self._replica}) for key, t in batch]
+                )
+                self._redis_back()
+            except (RedisError, OSError) as exc:
+                self._redis_down(exc)
+                for key, turn in batch:  # answered here, unordered across replicas, until Redis is back
+                    waiter = self._waiters.pop(turn.message.id, None)
+                    if waiter is not None:
+                        forward(self._lanes.put(key, turn), waiter[1])
+            finally:
+                for _ in batch:
+                    self._adding.task_done()
+
+    # -- reading and answering -----------------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        while True:
+            async with self._reading:
+                shards = sorted(self._share.owned)
+                if shards:
+                    try:
+                        entries = await self._stream.read(self._replica, shards, READ_BATCH, READ_BLOCK_MS)
+                        for shard, entry_id, fields in entries:
+                            await self._dispatch(shard, entry_id, fields)
+                        self._redis_back()
+                    except (RedisError, OSError) as exc:
+                        self._redis_down(exc)
+                        entries = []
+            if not shards or self._down:
+                await asyncio.sleep(self._tick_s)
+
+    async def _dispatch(self, shard: int, entry_id: str, fields: dict[str, str]) -> None:
+        if entry_id in self._in_hand:
+            return
+        message_id, key, origin = fields["m"], fields["k"], fields["o"]
+        waiter = self._waiters.pop(message_id, None) if origin == self._replica else None
+        if waiter is not None:
+            accepted, future = waiter[0], waiter[1]
+        else:
+            restored = await self._restored(message_id)
+            if restored is None:
+                log.warning("turn entry %s names message %s, which is gone", entry_id, message_id)
+                await self._stream.done(shard, entry_id)
+                return
+            accepted, future = restored, None
+            accepted.replied = asyncio.get_running_loop().create_future()
+            accepted.replied.add_done_callback(partial(self._report, origin, message_id, "replied"))
+        self._in_hand.add(entry_id)
+        self._running[shard] += 1
+        self._idle[shard].clear()
+        outcome = self._lanes.put(key, accepted)
+        outcome.add_done_callback(partial(self._finished, shard, entry_id, origin, message_id, future))
+
+    async def _restored(self, message_id: str) -> Accepted | None:
+        """Retried while the database is down: the shard's later turns must wait behind this one anyway."""
+        attempt = 0
+        while True:
+            try:
+                return await self._restore(message_id)
+            except Exception:
+                if attempt == 0:
+                    log.exception("cannot load message %s for its turn; retrying", message_id)
+                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+                attempt += 1
+
+    def _finished(
+        self,
+        shard: int,
+        entry_id: str,
+        origin: str,
+        message_id: str,
+        future: asyncio.Future[TurnResult] | None,
+        outcome: asyncio.Future[TurnResult],
+    ) -> None:
+        if future is not None:
+            copy_outcome(outcome, future)
+        else:
+            self._report(origin, message_id, "outcome", outcome)
+        self._spawn(self._acknowledge(shard, entry_id))
+
+    async def _acknowledge(self, shard: int, entry_id: str) -> None:
+        try:
+            await self._stream.done(shard, entry_id)
+        except (RedisError, OSError) as exc:  # stays pending: a later holder's claim finds it answered and skips it
+            log.warning("could not acknowledge turn entry %s (%s)", entry_id, type(exc).__name__)
+        finally:
+            self._in_hand.discard(entry_id)
+            self._running[shard] -= 1
+            if not self._running[shard]:
+                self._idle[shard].set()
+
+    def _report(self, origin: str, message_id: str, stage: str, done: asyncio.Future[TurnResult]) -> None:
+        if done.cancelled():
+            return
+        error = done.exception()
+        payload = encode_result(message_id, stage, None if error else done.result(), error)
+        self._spawn(self._publish(origin, payload))
+
+    async def _publish(self, origin: str, payload: str) -> None:
+        try:
+            await self._stream.publish(origin, payload)
+        except (RedisError, OSError) as exc:  # the customer's waiter there times out; the answer itself went out
+            log.warning("could not report a turn's result to replica %s (%s)", origin, type(exc).__name__)
+
+    async def _results_loop(self) -> None:
+        while True:
+            try:
+                async for payload in self._stream.results(self._replica):
+                    self._resolve(json.loads(payload))
+            except (RedisError, OSError) as exc:
+                self._redis_down(exc)
+                await asyncio.sleep(self._tick_s)
+
+    def _resolve(self, data: dict[str, object]) -> None:
+        message_id = str(data["message"])
+        waiter = self._waiters.get(message_id)
+        if waiter is None:
+            return
+        accepted, future, _ = waiter
+        result = decode_result(data)
+        if isinstance(result, RemoteTurnFailed):
+            accepted.reply_failed(result)
+        else:
+            accepted.reply_ready(result)
+        if data["stage"] == "outcome":
+            del self._waiters[message_id]
+            if future.done():
+                return
+            if isinstance(result, RemoteTurnFailed):
+                future.set_exception(result)
+                future.exception()
+            else:
+                future.set_result(result)
+
+    # -- sharing the shards ------------------------------------------------------------------------------------
+
+    async def _balance_loop(self) -> None:
+        while True:
+            try:
+                await self._share.balance()
+            except (RedisError, OSError) as exc:
+                self._redis_down(exc)
+            self._expire_waiters()
+            await asyncio.sleep(self._tick_s)
+
+    async def _take(self, shard: int) -> None:
+        """Claim what the shard's previous holder read and did not finish."""
+        claimed = await self._stream.claim_pending(self._replica, shard)
+        if claimed:
+            log.info("turn shard %d: took over %d unfinished turns", shard, len(claimed))
+        for entry in claimed:
+            await self._dispatch(*entry)
+
+    async def _settle(self, shard: int) -> None:
+        async with self._reading:  # a read already under way may still bring this shard's entries
+            pass
+        if self._running[shard] > 0:
+            await self._idle[shard].wait()
+
+    def _expire_waiters(self) -> None:
+        cutoff = time.monotonic() - RESULT_WAIT_S
+        for message_id, (accepted, future, since) in list(self._waiters.items()):
+            if since < cutoff:
+                del self._waiters[message_id]
+                error = TimeoutError("no replica reported this turn's result")
+                accepted.reply_failed(error)
+                if not future.done():
+                    future.set_exception(error)
+                    future.exception()
+
+    # -- the TurnQueue interface -----------------------------------------------------------------------------
+
+    def waiting(self, key: str) -> int:
+        return self._lanes.waiting(key)
+
+    @property
+    def pending(self) -> int:
+        return self._lanes.pending + len(self._waiters)
+
+    @property
+    def shards_owned(self) -> int:
+        return len(self._share.owned)
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Stop reading, finish what was read, then give the shards up at once (others claim what is left)."""
+        if not self._tasks:
+            return await self._lanes.drain(timeout_s)
+        deadline = time.monotonic() + timeout_s
+        with contextlib.suppress(TimeoutError):  # what was accepted reaches the stream before this replica goes
+            await asyncio.wait_for(self._adding.join(), timeout_s)
+        for task in self._tasks[2:]:
+            task.cancel()
+        finished = await self._lanes.drain(max(0.0, deadline - time.monotonic()))
+        if self._side:
+            await asyncio.wait(set(self._side), timeout=max(0.1, deadline - time.monotonic()))
+        try:
+            await self._share.give_up()
+        except (RedisError, OSError) as exc:
+            log.warning("could not give the turn shards up (%s): they are taken when the leases expire", exc)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        return finished
+
+    # -- helpers -------------------------------------------------------------------------------------------------
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._side.add(task)
+        task.add_done_callback(self._side.discard)
+
+    def _redis_down(self, exc: BaseException) -> None:
+        self._retry_at = time.monotonic() + REDIS_RETRY_S
+        if not self._down:
+            log.error("Redis is unreachable (%s): turns are answered where they are accepted", type(exc).__name__)
+        self._down = True
+
+    def _redis_back(self) -> None:
+        if self._down:
+            log.warning("Redis is back: turns are shared among the replicas again")
+        self._down = False

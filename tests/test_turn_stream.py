@@ -1,0 +1,114 @@
+"""The turn queue shared by replicas through Redis Streams: a customer whose messages land on two replicas
+(a load balancer) still gets one answer in order, a queue entry delivered again is not answered again, and
+the shards are shared out between the live replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from contextlib import AsyncExitStack
+
+import httpx
+import redis.asyncio as aioredis
+
+from app.http import create_app
+from storage.turn_stream import TurnStream
+from tests.fakes.servers import serve_app
+
+
+async def leases(redis_url: str, db: str, shards: int = 16) -> list[str | None]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        stream = TurnStream(client, db, shards)
+        return [await stream.holder(shard) for shard in range(shards)]
+    finally:
+        await client.aclose()
+
+
+async def until(condition, timeout_s: float = 30.0) -> None:
+    for _ in range(int(timeout_s / 0.1)):
+        if await condition():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the condition never held")
+
+
+async def two_replicas(stack: AsyncExitStack, services_factory, redis_url: str, tmp_path, **settings):
+    """Two instances on one database and one Redis (as two `closer serve` behind a load balancer)."""
+    db = f"t_stream_{uuid.uuid4().hex[:8]}"
+    common = {"mongodb_db": db, "redis_url": redis_url, "data_dir": tmp_path, "replica_timeout_s": 3, **settings}
+    replicas = [await stack.enter_async_context(services_factory(**common)) for _ in range(2)]
+    urls = [await stack.enter_async_context(serve_app(create_app(s))) for s in replicas]
+    webs = [await stack.enter_async_context(httpx.AsyncClient(base_url=u, timeout=60)) for u in urls]
+
+    async def shared_out() -> bool:  # each holds half the shards
+        holders = await leases(redis_url, db)
+        return None not in holders and {holders.count(r.hub.worker) for r in replicas} == {8}
+
+    await until(shared_out)
+    return db, replicas, webs
+
+
+async def test_a_burst_split_over_two_replicas_gets_one_answer_in_order(
+    services_factory, redis_url, tmp_path, fake_openai
+):
+    llm, base = fake_openai
+    llm.call_s = 1.0  # the next messages arrive while the first answer is written
+    async with AsyncExitStack() as stack:
+        _, (first_replica, _), webs = await two_replicas(
+            stack, services_factory, redis_url, tmp_path, openai_base_url=base
+        )
+
+        async def say(web: httpx.AsyncClient, text: str, delay: float) -> dict:
+            await asyncio.sleep(delay)
+            response = await web.post("/api/v1/chat", json={"session_id": "split-burst", "text": text})
+            assert response.status_code == 200
+            return response.json()
+
+        first, second, third = await asyncio.gather(
+            say(webs[0], "Do you deliver to Lviv?", 0.0),
+            say(webs[1], "and to Odesa", 0.3),
+            say(webs[0], "how much is it?", 0.6),
+        )
+        assert first["superseded"] and second["superseded"] and not third["superseded"]
+        assert len(third["replies"]) == 1 and third["replies"][0]["text"]
+        last_prompt = llm.answer_requests()[-1]["messages"][-1]["content"]
+        assert "Do you deliver to Lviv?\nand to Odesa\nhow much is it?" in last_prompt
+        messages = first_replica.clients.db.messages
+        conversation = third["conversation_id"]
+        assert await messages.count_documents({"conversation_id": conversation, "direction": "out"}) == 1
+
+
+async def test_an_entry_delivered_again_is_not_answered_again(services_factory, redis_url, tmp_path):
+    async with AsyncExitStack() as stack:
+        db, replicas, webs = await two_replicas(stack, services_factory, redis_url, tmp_path)
+        answered = await webs[1].post("/api/v1/chat", json={"session_id": "again-1", "text": "What is the warranty?"})
+        conversation = answered.json()["conversation_id"]
+        messages = replicas[0].clients.db.messages
+        inbound = await messages.find_one({"conversation_id": conversation, "direction": "in"})
+        assert inbound["status"] == "answered"
+
+        # A replica died after answering and before acknowledging: the next holder gets the entry again.
+        stream = TurnStream(replicas[0].clients.redis, db)
+        fields = {"m": str(inbound["_id"]), "k": conversation, "o": replicas[0].hub.worker}
+        await stream.add_many([(conversation, fields)])
+
+        async def consumed() -> bool:
+            return await stream.depth() == 0
+
+        await until(consumed)
+        await asyncio.sleep(0.5)
+        assert await messages.count_documents({"conversation_id": conversation, "direction": "out"}) == 1
+
+
+async def test_a_replica_that_stops_hands_its_shards_to_the_other_at_once(services_factory, redis_url, tmp_path):
+    async with AsyncExitStack() as stack:
+        db, replicas, webs = await two_replicas(stack, services_factory, redis_url, tmp_path)
+        assert await replicas[1].hub.drain(5.0)  # SIGTERM: finish, then give the shards up
+
+        async def all_taken() -> bool:
+            return set(await leases(redis_url, db)) == {replicas[0].hub.worker}
+
+        await until(all_taken, timeout_s=2.5)  # sooner than its 3 s leases would lapse
+        reply = await webs[0].post("/api/v1/chat", json={"session_id": "after-stop", "text": "Do you ship to Kyiv?"})
+        assert reply.status_code == 200 and reply.json()["replies"]
