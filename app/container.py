@@ -268,7 +268,7 @@ async def open_services(
         stack.push_async_callback(hub.drain)
         if shared is not None:
             await shared.start(consume=answer_turns)
-        register_gauges(clients.registry, clients.cache, brain, hub)
+        register_gauges(clients.registry, clients.cache, brain, hub, shared)
         ownership = Ownership(repos.conversations, repos.leads, events)
         mapper = InsightMapper(clients.openai, settings.llm.model_fast)
         insights = Insights(mapper, InsightQueries(clients.db), settings.timezone)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
+from app.turn_queue import SharedTurns
 from brain.service import Brain
 from channels.hub import Hub
 from channels.metrics import state_gauges
 from storage.cache import Cache
 
 
-def register_gauges(registry: CollectorRegistry, cache_state: Cache, brain: Brain, hub: Hub) -> None:
-    """State read when Prometheus scrapes: queue depth, the LLM breaker, the answer cache, Redis degraded."""
+def register_gauges(
+    registry: CollectorRegistry, cache_state: Cache, brain: Brain, hub: Hub, shared: SharedTurns | None = None
+) -> None:
+    """State read when Prometheus scrapes: queue depth, the LLM breaker, the answer cache, Redis degraded, and
+    the shards of the shared turn queue this replica reads."""
 
     def hit_ratio() -> float:
         cache = brain.cache
@@ -27,6 +31,10 @@ def register_gauges(registry: CollectorRegistry, cache_state: Cache, brain: Brai
             "closer_redis_degraded": (
                 "1 while Redis is unreachable and fast state is per replica",
                 lambda: getattr(cache_state, "degraded", False),
+            ),
+            "closer_turn_shards_owned": (
+                "Shards of the shared turn queue this replica reads (0 without one)",
+                lambda: shared.queue.shards_owned if shared is not None and shared.queue is not None else 0,
             ),
         },
     )

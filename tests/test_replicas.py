@@ -1,6 +1,7 @@
 """Several processes on one database: the example knowledge is seeded by exactly one of them, two
 `closer serve` replicas started together both come up (the second used to die on the seed marker), and a
-message whose replica is killed mid-turn is answered once by another."""
+message whose replica is killed mid-turn is answered once by another, also when the replica killed was
+answering a turn another one accepted (the shared turn queue)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
 
 from storage.meta import MetaRepository
 from storage.repositories import utcnow
+from storage.turn_stream import GROUP, TurnStream
 from tests.fakes.openai_api import ScriptedOpenAI
 from tests.fakes.servers import serve_app
 
@@ -152,4 +155,59 @@ async def test_a_message_whose_replica_is_killed_mid_turn_is_answered_once_by_a_
             assert [m["status"] for m in inbound] == ["answered"]
             assert len(outbound) == 1 and "Lviv" in outbound[0]["text"]
         finally:
+            _stop(replicas)
+
+
+async def test_a_turn_whose_answering_replica_is_killed_is_claimed_and_its_customer_still_answered(
+    tmp_path, mongo_uri, redis_url
+):
+    """Through the shared turn queue: the web replica accepted the message, the worker holding its shard was
+    answering it when it was killed; the web replica takes the shard with the unfinished entry and answers."""
+    model = ScriptedOpenAI()
+    model.call_s = 30.0
+    db = "claim_test"
+    shared = {"REDIS_URL": redis_url, "TURN_SHARDS": "1", "REPLICA_TIMEOUT_S": "2"}
+    async with serve_app(model.app) as model_url:
+        llm = {"OPENAI_BASE_URL": f"{model_url}/v1", "OPENAI_API_KEY": "sk-test", **shared}
+        worker = _start_replica(tmp_path, "worker", mongo_uri, db, role="worker", **llm)
+        replicas = [worker]
+        redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+        stream = TurnStream(redis, db, shards=1)
+        try:
+            await _wait_up([worker])
+            for _ in range(100):  # the only shard is the worker's before the web replica starts
+                if ((await stream.holder(0)) or "").split(":")[1:2] == [str(worker[0].pid)]:
+                    break
+                await asyncio.sleep(0.1)
+            web = _start_replica(tmp_path, "web", mongo_uri, db, role="web", **llm)
+            replicas.append(web)
+            await _wait_up([web])
+            async with httpx.AsyncClient(timeout=90) as client:
+                asking = asyncio.create_task(
+                    client.post(
+                        f"http://127.0.0.1:{web[1]}/api/v1/chat",
+                        json={"session_id": "claim-1", "text": "Do you ship to Lviv?"},
+                    )
+                )
+                assert await _eventually(lambda: bool(model.answer_requests())), "the turn never reached the model"
+                pending = await redis.xpending(stream.stream_name(0), GROUP)
+                assert pending["pending"] == 1
+                assert [c["name"].split(":")[1] for c in pending["consumers"]] == [str(worker[0].pid)]
+                worker[0].kill()  # kill -9 of the replica answering it
+                model.call_s = 0.0
+                answered = await asyncio.wait_for(asking, 90)
+            assert answered.status_code == 200 and "Lviv" in answered.json()["replies"][0]["text"]
+            mongo = AsyncMongoClient(mongo_uri, tz_aware=True)
+            try:
+                messages = mongo[db].messages
+                await asyncio.sleep(2)  # more rounds: nothing is answered twice
+                inbound = [m async for m in messages.find({"direction": "in"})]
+                outbound = [m async for m in messages.find({"direction": "out"})]
+            finally:
+                await mongo.close()
+            assert [m["status"] for m in inbound] == ["answered"]
+            assert len(outbound) == 1
+            assert (await redis.xpending(stream.stream_name(0), GROUP))["pending"] == 0
+        finally:
+            await redis.aclose()
             _stop(replicas)

@@ -112,3 +112,4 @@ async def test_a_replica_that_stops_hands_its_shards_to_the_other_at_once(servic
         await until(all_taken, timeout_s=2.5)  # sooner than its 3 s leases would lapse
         reply = await webs[0].post("/api/v1/chat", json={"session_id": "after-stop", "text": "Do you ship to Kyiv?"})
         assert reply.status_code == 200 and reply.json()["replies"]
+        assert "closer_turn_shards_owned 16.0" in (await webs[0].get("/metrics")).text
