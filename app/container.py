@@ -53,6 +53,7 @@ from channels.ownership import Ownership
 from channels.pacing import OutboundPacer
 from channels.web import WebOutbound
 from storage.cache import Cache, MemoryCache, RedisCache
+from storage.command_count import CommandCounter
 from storage.degradable_cache import DegradableCache
 from storage.embedded_mongo import EmbeddedMongoProcess
 from storage.embeddings import Embedder, LocalEmbedder, OpenAIEmbedder, QueryMemo
@@ -132,7 +133,8 @@ async def open_clients(settings: Settings, stack: AsyncExitStack, embedder: Embe
         embedded = server_type(settings.data_dir / "mongo")
         uri = embedded.start()
         stack.callback(embedded.stop)
-    client, db = await connect_mongo(uri, settings.mongo.db, settings.mongo.timeout_ms)
+    registry = CollectorRegistry()
+    client, db = await connect_mongo(uri, settings.mongo.db, settings.mongo.timeout_ms, [CommandCounter(registry)])
     stack.push_async_callback(client.close)
     await ensure_indexes(db)
     cache: Cache
@@ -162,7 +164,7 @@ async def open_clients(settings: Settings, stack: AsyncExitStack, embedder: Embe
         vectors,
         embedder,
         openai_client,
-        CollectorRegistry(),
+        registry,
         staging,
         redis,
     )

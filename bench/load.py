@@ -1,10 +1,13 @@
-"""Load: N conversations × M messages through the web chat API of a real `closer serve` process, all
-conversations at once, each sending its next message when the previous one is answered; with
-`--model-latency S` the service talks to a scripted OpenAI-compatible model (served here) whose every call
-takes S seconds. Prints a table and writes JSON: throughput, end-to-end p50/p95/p99, the service's own
-overhead (model time excluded, from the service's metrics), answers lost, peak RSS.
+"""Load: N conversations × M messages through the web chat API (or, with `--via webhooks`, signed Meta
+webhooks: Messenger, Instagram and WhatsApp in turn, the replies caught by a Graph API server played here) of
+a real `closer serve` process, all conversations at once, each sending its next message when the previous one
+is answered; with `--model-latency S` the service talks to a scripted OpenAI-compatible model (served here)
+whose every call takes S seconds. Prints a table and writes JSON: throughput, end-to-end p50/p95/p99, the
+service's own overhead (model time excluded), storage round-trips per message and duplicate replies (both
+from the service's metrics), answers lost, peak RSS.
 
-python -m bench.load [--conversations 200] [--messages 3] [--model-latency 1.0] [--json bench/results/load.json]
+python -m bench.load [--conversations 200] [--messages 3] [--model-latency 1.0] [--via web|webhooks]
+                     [--json bench/results/load.json]
 (`closer bench --conversations N ...` runs it too.)
 """
 
@@ -17,6 +20,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -55,11 +59,37 @@ class PeakRss:
         self._thread.join()
 
 
-def model_seconds(metrics_text: str) -> tuple[float, int]:
-    """Total model seconds and turns, from `closer_brain_model_seconds` in the Prometheus text."""
-    total = sum(float(v) for v in re.findall(r"^closer_brain_model_seconds_sum\{[^}]*\} (\S+)$", metrics_text, re.M))
-    count = sum(float(v) for v in re.findall(r"^closer_brain_model_seconds_count\{[^}]*\} (\S+)$", metrics_text, re.M))
-    return total, int(count)
+def metric_sum(metrics_text: str, name: str) -> float:
+    """The sum of every sample of `name` (any labels) in the Prometheus text."""
+    return sum(float(v) for v in re.findall(rf"^{name}(?:\{{[^}}]*\}})? (\S+)$", metrics_text, re.M))
+
+
+def counters(metrics_text: str) -> dict[str, float]:
+    """What the run is measured by: model seconds and turns, storage commands, replies sent."""
+    return {
+        "model_s": metric_sum(metrics_text, "closer_brain_model_seconds_sum"),
+        "model_turns": metric_sum(metrics_text, "closer_brain_model_seconds_count"),
+        "commands": metric_sum(metrics_text, "closer_storage_commands_total"),
+        "replies": metric_sum(metrics_text, "closer_replies_total"),
+    }
+
+
+class ReplyWatch:
+    """Replies the Graph API server received, counted per recipient as they arrive."""
+
+    def __init__(self, graph: Any) -> None:
+        self._graph, self._seen, self.count = graph, 0, Counter[str]()
+
+    async def wait(self, recipient: str, count: int, wait_s: float) -> bool:
+        deadline = time.perf_counter() + wait_s
+        while time.perf_counter() < deadline:
+            for sent in self._graph.sent[self._seen :]:
+                self.count[sent["recipient"]] += 1
+            self._seen = len(self._graph.sent)
+            if self.count[recipient] >= count:
+                return True
+            await asyncio.sleep(0.02)
+        return False
 
 
 async def conversation(http: httpx.AsyncClient, n: int, messages: int, timings: list[float], lost: list[str]) -> None:
@@ -78,37 +108,69 @@ async def conversation(http: httpx.AsyncClient, n: int, messages: int, timings: 
         timings.append(time.perf_counter() - started)
 
 
-async def run(conversations: int, messages: int, model_latency: float | None) -> dict[str, Any]:
+async def webhook_conversation(
+    http: httpx.AsyncClient, watch: ReplyWatch, n: int, messages: int, timings: list[float], lost: list[str]
+) -> None:
+    from bench.meta_webhooks import CHANNELS, body, post
+
+    channel, user = CHANNELS[n % len(CHANNELS)], f"7{n:07d}"
+    for m in range(messages):
+        mid = f"load.{n}.{m}"
+        started = time.perf_counter()
+        try:
+            await post(http, channel, body(channel, [(user, mid, MESSAGES[(n + m) % len(MESSAGES)])]))
+            if not await watch.wait(user, m + 1, wait_s=120):
+                lost.append(f"{mid}: no reply")
+        except httpx.HTTPError as exc:
+            lost.append(f"{mid}: {type(exc).__name__}")
+        timings.append(time.perf_counter() - started)
+
+
+async def run(conversations: int, messages: int, model_latency: float | None, via: str = "web") -> dict[str, Any]:
+    from bench.meta_webhooks import meta_env
+    from tests.fakes.graph_api import FakeGraph
     from tests.fakes.openai_api import ScriptedOpenAI
     from tests.fakes.servers import serve_app
 
-    model = ScriptedOpenAI()
+    model, graph = ScriptedOpenAI(), FakeGraph()
     model.call_s = model_latency or 0.0
-    results: dict[str, Any] = {"conversations": conversations, "messages": messages, "model_latency_s": model_latency}
+    results: dict[str, Any] = {
+        "conversations": conversations,
+        "messages": messages,
+        "model_latency_s": model_latency,
+        "via": via,
+    }
     with tempfile.TemporaryDirectory(prefix="closer-load-") as tmp:
-        async with serve_app(model.app) as model_url:
+        async with serve_app(model.app) as model_url, serve_app(graph.app) as graph_url:
             extra = {"OPENAI_BASE_URL": model_url + "/v1", "OPENAI_API_KEY": "bench"} if model_latency else {}
             port = free_port()
-            proc, _ = await asyncio.to_thread(start_server, Path(tmp), port, extra)
+            proc, _ = await asyncio.to_thread(start_server, Path(tmp), port, {**extra, **meta_env(graph_url)})
             try:
                 limits = httpx.Limits(max_connections=conversations, max_keepalive_connections=conversations)
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120, limits=limits) as http:
                     await http.post("/api/v1/chat", json={"session_id": "warmup", "text": "hello"})
-                    before = model_seconds((await http.get("/metrics")).text)
+                    before = counters((await http.get("/metrics")).text)
                     timings: list[float] = []
                     lost: list[str] = []
+                    watch = ReplyWatch(graph)
                     with PeakRss(proc.pid) as rss:
                         started = time.perf_counter()
                         await asyncio.gather(
-                            *(conversation(http, n, messages, timings, lost) for n in range(conversations))
+                            *(
+                                webhook_conversation(http, watch, n, messages, timings, lost)
+                                if via == "webhooks"
+                                else conversation(http, n, messages, timings, lost)
+                                for n in range(conversations)
+                            )
                         )
                         elapsed = time.perf_counter() - started
-                    after = model_seconds((await http.get("/metrics")).text)
+                    await asyncio.sleep(1.0)  # a reply sent twice would arrive now
+                    after = counters((await http.get("/metrics")).text)
             finally:
                 stop(proc)
     turns = len(timings)
-    model_total, model_turns = after[0] - before[0], after[1] - before[1]
-    mean_model = model_total / model_turns if model_turns else 0.0
+    delta = {name: after[name] - before[name] for name in after}
+    mean_model = delta["model_s"] / delta["model_turns"] if delta["model_turns"] else 0.0
     results.update(
         {
             "answered": turns - len(lost),
@@ -121,6 +183,9 @@ async def run(conversations: int, messages: int, model_latency: float | None) ->
             "mean_model_s": round(mean_model, 3),
             "mean_overhead_s": round(sum(timings) / turns - mean_model, 3),
             "model_calls": len(model.requests),
+            "storage_commands_per_message": round(delta["commands"] / turns, 1),
+            # Replies beyond one per answered message (a burst merge makes fewer, never more).
+            "duplicates": max(0, int(delta["replies"]) - (turns - len(lost))),
             "peak_rss_mb": round(rss.peak, 1),
         }
     )
@@ -132,14 +197,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--messages", type=int, default=3)
     parser.add_argument("--model-latency", type=float, default=None, help="seconds per model call (unset: offline)")
+    parser.add_argument("--via", choices=("web", "webhooks"), default="web", help="web chat API or signed webhooks")
     parser.add_argument("--json", type=Path, default=Path("bench/results/load.json"))
     args = parser.parse_args(argv)
-    results = asyncio.run(run(args.conversations, args.messages, args.model_latency))
+    results = asyncio.run(run(args.conversations, args.messages, args.model_latency, args.via))
     e2e = results["e2e_s"]
     brain = f"scripted model, {args.model_latency} s a call" if args.model_latency else "offline brain"
     rows = [
-        ("load", f"{args.conversations} conversations × {args.messages} messages, {brain}"),
-        ("answered / lost", f"{results['answered']} / {results['lost_count']}"),
+        ("load", f"{args.conversations} conversations × {args.messages} messages via {args.via}, {brain}"),
+        ("answered / lost / duplicates", f"{results['answered']} / {results['lost_count']} / {results['duplicates']}"),
         ("throughput", f"{results['turns_per_s']} turns/s ({results['elapsed_s']} s)"),
         ("end to end p50 / p95 / p99", f"{e2e['p50']} / {e2e['p95']} / {e2e['p99']} s"),
         (
@@ -147,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{results['mean_e2e_s']} / {results['mean_model_s']} / {results['mean_overhead_s']} s",
         ),
         ("model calls", str(results["model_calls"])),
+        ("storage round-trips per message", str(results["storage_commands_per_message"])),
         ("peak RSS", f"{results['peak_rss_mb']} MB"),
     ]
     report(rows, results, args.json)

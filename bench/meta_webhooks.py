@@ -71,6 +71,19 @@ def body(channel: str, events: list[tuple[str, str, str]]) -> dict[str, Any]:
     return {"object": "page" if channel == "messenger" else "instagram", "entry": entries}
 
 
+def meta_env(graph_base: str) -> dict[str, str]:
+    """The service's settings for the three Meta channels, pointed at a Graph API server played here."""
+    return {
+        "META_APP_SECRET": SECRET,
+        "META_VERIFY_TOKEN": "bench",
+        "MESSENGER_PAGE_TOKEN": "page",
+        "INSTAGRAM_TOKEN": "ig",
+        "WHATSAPP_TOKEN": "wa",
+        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+        "META_GRAPH_BASE": graph_base,
+    }
+
+
 async def post(web: httpx.AsyncClient, channel: str, payload: dict[str, Any]) -> float:
     raw = json.dumps(payload).encode()
     headers = {"content-type": "application/json", "x-hub-signature-256": sign(SECRET.encode(), raw)}
@@ -85,17 +98,8 @@ async def measure(posts: int, batch: int, concurrency: int) -> dict[str, Any]:
     graph = FakeGraph()
     with tempfile.TemporaryDirectory(prefix="closer-meta-bench-") as tmp:
         async with serve_app(graph.app) as graph_base:
-            env = {
-                "META_APP_SECRET": SECRET,
-                "META_VERIFY_TOKEN": "bench",
-                "MESSENGER_PAGE_TOKEN": "page",
-                "INSTAGRAM_TOKEN": "ig",
-                "WHATSAPP_TOKEN": "wa",
-                "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-                "META_GRAPH_BASE": graph_base,
-            }
             port = free_port()
-            proc, _ = await asyncio.to_thread(start_server, Path(tmp), port, env)
+            proc, _ = await asyncio.to_thread(start_server, Path(tmp), port, meta_env(graph_base))
             try:
                 async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as web:
                     per_channel = await reply_latency(web, graph)

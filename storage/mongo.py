@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
@@ -54,10 +54,16 @@ class EmbeddedMongo:
             self._server = None
 
 
-async def connect_mongo(uri: str, db_name: str, timeout_ms: int) -> tuple[AsyncMongoClient[dict[str, Any]], Database]:
+async def connect_mongo(
+    uri: str, db_name: str, timeout_ms: int, listeners: list[monitoring.CommandListener] | None = None
+) -> tuple[AsyncMongoClient[dict[str, Any]], Database]:
     """Connect and ping; a server that does not answer raises StorageUnavailable."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
-        uri, serverSelectionTimeoutMS=timeout_ms, connectTimeoutMS=timeout_ms, tz_aware=True
+        uri,
+        serverSelectionTimeoutMS=timeout_ms,
+        connectTimeoutMS=timeout_ms,
+        tz_aware=True,
+        event_listeners=listeners or [],
     )
     try:
         await client.admin.command("ping")

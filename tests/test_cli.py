@@ -131,3 +131,15 @@ def test_closer_bench_runs_a_small_load_and_writes_json(tmp_path):
     load = json.loads(out.read_text(encoding="utf-8"))
     assert load["answered"] == 6 and load["lost_count"] == 0
     assert load["model_calls"] >= 6 and load["mean_model_s"] > 0 and load["peak_rss_mb"] > 0
+    assert load["duplicates"] == 0 and load["storage_commands_per_message"] > 0
+
+
+def test_closer_bench_runs_a_load_through_signed_webhooks(tmp_path):
+    out = tmp_path / "load.json"
+    result = run_closer(
+        ["bench", "--conversations", "3", "--messages", "2", "--via", "webhooks", "--json", str(out)], {}, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    load = json.loads(out.read_text(encoding="utf-8"))
+    assert load["via"] == "webhooks" and load["answered"] == 6 and load["lost_count"] == 0
+    assert load["duplicates"] == 0 and load["storage_commands_per_message"] > 0
