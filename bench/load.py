@@ -29,14 +29,20 @@ import httpx
 from bench.__main__ import free_port, percentile, rss_mb, start_server, stop
 from bench.report import report
 
-MESSAGES = [
-    "How much does the Office 200 cost?",
-    "Do you deliver to Lviv?",
-    "What is the warranty period?",
-    "Сколько стоит аренда Barista Pro?",
-    "Як часто робити декальцинацію?",
-    "We want two machines for our office next week",
+MESSAGES = [  # each with a detail of its own ({k}), inside one clause as a customer would write it
+    "How much does the Office 200 cost with {k} cups a day?",
+    "Do you deliver to Lviv, house number {k}?",
+    "What is the warranty period for a machine bought {k} days ago?",
+    "Сколько стоит аренда Barista Pro на {k} месяцев?",
+    "Як часто робити декальцинацію при {k} чашках на день?",
+    "We want {k} machines for our office next week",
 ]
+
+
+def message_text(n: int, m: int) -> str:
+    """Conversation n's message m: one of the questions with its own detail, as every customer's words
+    differ (a repeated text would be embedded once and remembered, which real traffic does not allow)."""
+    return MESSAGES[(n + m) % len(MESSAGES)].format(k=2 + (n * 7 + m) % 97)
 
 
 class PeakRss:
@@ -94,7 +100,7 @@ class ReplyWatch:
 
 async def conversation(http: httpx.AsyncClient, n: int, messages: int, timings: list[float], lost: list[str]) -> None:
     for m in range(messages):
-        body = {"session_id": f"load-{n}", "text": MESSAGES[(n + m) % len(MESSAGES)], "message_id": f"load-{n}-{m}"}
+        body = {"session_id": f"load-{n}", "text": message_text(n, m), "message_id": f"load-{n}-{m}"}
         started = time.perf_counter()
         try:
             response = await http.post("/api/v1/chat", json=body)
@@ -118,7 +124,7 @@ async def webhook_conversation(
         mid = f"load.{n}.{m}"
         started = time.perf_counter()
         try:
-            await post(http, channel, body(channel, [(user, mid, MESSAGES[(n + m) % len(MESSAGES)])]))
+            await post(http, channel, body(channel, [(user, mid, message_text(n, m))]))
             if not await watch.wait(user, m + 1, wait_s=120):
                 lost.append(f"{mid}: no reply")
         except httpx.HTTPError as exc:
