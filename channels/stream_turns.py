@@ -26,17 +26,17 @@ from redis.exceptions import RedisError
 from channels.context import Accepted
 from channels.messages import TurnResult
 from channels.shard_share import ShardShare
-from channels.turn_codec import RemoteTurnFailed, decode_result, encode_result
+from channels.turn_codec import encode_result
+from channels.turn_waiters import Waiters
 from channels.turns import InProcessTurnQueue, copy_outcome, forward
-from storage.turn_stream import TurnStream
+from storage.turn_stream import Entry, TurnStream
 
 log = logging.getLogger(__name__)
 
 READ_BATCH = 64
 READ_BLOCK_MS = 500
+STALE_MS = 60_000  # a pending entry idle this long and not in hand here is read again
 REDIS_RETRY_S = 5.0  # while Redis is down, accepted turns try it again after this long
-RESULT_WAIT_S = 600.0  # a waiter nobody answered by then is failed (its message is still answered, later)
-Waiter = tuple[Accepted, "asyncio.Future[TurnResult]", float]
 
 
 class StreamTurnQueue:
@@ -54,7 +54,7 @@ class StreamTurnQueue:
         self._replica = replica
         self._lease_ms = int(lease_s * 1000)
         self._tick_s = lease_s / 3
-        self._waiters: dict[str, Waiter] = {}  # message id -> its waiter here, until its result comes
+        self._waiters = Waiters()  # customers waiting here, whichever replica answers their turn
         self._adding: asyncio.Queue[tuple[str, Accepted]] = asyncio.Queue()
         self._share = ShardShare(stream, replica, self._lease_ms, self._take, self._settle)
         self._running: defaultdict[int, int] = defaultdict(int)  # shard -> turns read and not finished
@@ -77,8 +77,7 @@ class StreamTurnQueue:
     # -- accepting ---------------------------------------------------------------------------------------------
 
     def put(self, key: str, turn: Accepted) -> asyncio.Future[TurnResult]:
-        future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
-        self._waiters[turn.message.id] = (turn, future, time.monotonic())
+        future = self._waiters.add(turn)
         self._adding.put_nowait((key, turn))
         return future
 
@@ -98,7 +97,7 @@ class StreamTurnQueue:
             except (RedisError, OSError) as exc:
                 self._redis_down(exc)
                 for key, turn in batch:  # answered here, unordered across replicas, until Redis is back
-                    waiter = self._waiters.pop(turn.message.id, None)
+                    waiter = self._waiters.take(turn.message.id)
                     if waiter is not None:
                         forward(self._lanes.put(key, turn), waiter[1])
             finally:
@@ -113,37 +112,50 @@ class StreamTurnQueue:
                 shards = sorted(self._share.owned)
                 if shards:
                     try:
-                        entries = await self._stream.read(self._replica, shards, READ_BATCH, READ_BLOCK_MS)
-                        for shard, entry_id, fields in entries:
-                            await self._dispatch(shard, entry_id, fields)
+                        await self._dispatch(await self._stream.read(self._replica, shards, READ_BATCH, READ_BLOCK_MS))
                         self._redis_back()
                     except (RedisError, OSError) as exc:
                         self._redis_down(exc)
-                        entries = []
+                    except Exception:  # what was read stays pending and is read again by `_reclaim_stale`
+                        log.exception("reading turns failed")
+                        await asyncio.sleep(self._tick_s)
             if not shards or self._down:
                 await asyncio.sleep(self._tick_s)
 
-    async def _dispatch(self, shard: int, entry_id: str, fields: dict[str, str]) -> None:
-        if entry_id in self._in_hand:
-            return
-        message_id, key, origin = fields["m"], fields["k"], fields["o"]
-        waiter = self._waiters.pop(message_id, None) if origin == self._replica else None
+    async def _dispatch(self, entries: list[Entry]) -> None:
+        """Messages accepted elsewhere are loaded together; their turns are queued in stream order."""
+        fresh = [entry for entry in entries if entry[1] not in self._in_hand]
+        loaded = await asyncio.gather(*(self._load(*entry) for entry in fresh))
+        for (shard, entry_id, fields), turn in zip(fresh, loaded, strict=True):
+            if turn is None:
+                continue
+            accepted, future = turn
+            self._in_hand.add(entry_id)
+            self._running[shard] += 1
+            self._idle[shard].clear()
+            outcome = self._lanes.put(fields["k"], accepted)
+            outcome.add_done_callback(partial(self._finished, shard, entry_id, fields["o"], fields["m"], future))
+
+    async def _load(
+        self, shard: int, entry_id: str, fields: dict[str, str]
+    ) -> tuple[Accepted, asyncio.Future[TurnResult] | None] | None:
+        """The turn an entry names: the waiter kept here, or the message loaded (its result reported back)."""
+        if not {"m", "k", "o"} <= fields.keys():
+            log.error("turn entry %s is malformed (%s): dropped", entry_id, sorted(fields))
+            await self._stream.done(shard, entry_id)
+            return None
+        message_id, origin = fields["m"], fields["o"]
+        waiter = self._waiters.take(message_id) if origin == self._replica else None
         if waiter is not None:
-            accepted, future = waiter[0], waiter[1]
-        else:
-            restored = await self._restored(message_id)
-            if restored is None:
-                log.warning("turn entry %s names message %s, which is gone", entry_id, message_id)
-                await self._stream.done(shard, entry_id)
-                return
-            accepted, future = restored, None
-            accepted.replied = asyncio.get_running_loop().create_future()
-            accepted.replied.add_done_callback(partial(self._report, origin, message_id, "replied"))
-        self._in_hand.add(entry_id)
-        self._running[shard] += 1
-        self._idle[shard].clear()
-        outcome = self._lanes.put(key, accepted)
-        outcome.add_done_callback(partial(self._finished, shard, entry_id, origin, message_id, future))
+            return waiter
+        restored = await self._restored(message_id)
+        if restored is None:
+            log.warning("turn entry %s names message %s, which is gone", entry_id, message_id)
+            await self._stream.done(shard, entry_id)
+            return None
+        restored.replied = asyncio.get_running_loop().create_future()
+        restored.replied.add_done_callback(partial(self._report, origin, message_id, "replied"))
+        return restored, None
 
     async def _restored(self, message_id: str) -> Accepted | None:
         """Retried while the database is down: the shard's later turns must wait behind this one anyway."""
@@ -200,31 +212,10 @@ class StreamTurnQueue:
         while True:
             try:
                 async for payload in self._stream.results(self._replica):
-                    self._resolve(json.loads(payload))
+                    self._waiters.resolve(json.loads(payload))
             except (RedisError, OSError) as exc:
                 self._redis_down(exc)
                 await asyncio.sleep(self._tick_s)
-
-    def _resolve(self, data: dict[str, object]) -> None:
-        message_id = str(data["message"])
-        waiter = self._waiters.get(message_id)
-        if waiter is None:
-            return
-        accepted, future, _ = waiter
-        result = decode_result(data)
-        if isinstance(result, RemoteTurnFailed):
-            accepted.reply_failed(result)
-        else:
-            accepted.reply_ready(result)
-        if data["stage"] == "outcome":
-            del self._waiters[message_id]
-            if future.done():
-                return
-            if isinstance(result, RemoteTurnFailed):
-                future.set_exception(result)
-                future.exception()
-            else:
-                future.set_result(result)
 
     # -- sharing the shards ------------------------------------------------------------------------------------
 
@@ -232,35 +223,30 @@ class StreamTurnQueue:
         while True:
             try:
                 await self._share.balance()
+                await self._reclaim_stale()
             except (RedisError, OSError) as exc:
                 self._redis_down(exc)
-            self._expire_waiters()
+            self._waiters.expire()
             await asyncio.sleep(self._tick_s)
+
+    async def _reclaim_stale(self) -> None:
+        """Entries of this replica's shards read long ago and not in hand here (a read cut short, an
+        acknowledgement lost while Redis was away) are read again; the hub skips those already answered."""
+        for shard in sorted(self._share.owned):
+            await self._dispatch(await self._stream.claim_pending(self._replica, shard, STALE_MS))
 
     async def _take(self, shard: int) -> None:
         """Claim what the shard's previous holder read and did not finish."""
         claimed = await self._stream.claim_pending(self._replica, shard)
         if claimed:
             log.info("turn shard %d: took over %d unfinished turns", shard, len(claimed))
-        for entry in claimed:
-            await self._dispatch(*entry)
+        await self._dispatch(claimed)
 
     async def _settle(self, shard: int) -> None:
         async with self._reading:  # a read already under way may still bring this shard's entries
             pass
         if self._running[shard] > 0:
             await self._idle[shard].wait()
-
-    def _expire_waiters(self) -> None:
-        cutoff = time.monotonic() - RESULT_WAIT_S
-        for message_id, (accepted, future, since) in list(self._waiters.items()):
-            if since < cutoff:
-                del self._waiters[message_id]
-                error = TimeoutError("no replica reported this turn's result")
-                accepted.reply_failed(error)
-                if not future.done():
-                    future.set_exception(error)
-                    future.exception()
 
     # -- the TurnQueue interface -----------------------------------------------------------------------------
 

@@ -69,12 +69,15 @@ class TurnStream:
     def lease_key(self, shard: int) -> str:
         return f"{self._prefix}:lease:{shard}"
 
-    async def claim_pending(self, consumer: str, shard: int) -> list[Entry]:
-        """Take every entry of `shard` delivered but not acknowledged (its previous holder died or left)."""
+    async def claim_pending(self, consumer: str, shard: int, min_idle_ms: int = 0) -> list[Entry]:
+        """Take every entry of `shard` delivered but not acknowledged for `min_idle_ms` (its previous holder
+        died or left, or a read here was cut short), oldest first."""
         claimed: list[Entry] = []
         start = "0-0"
         while True:
-            reply = await self._redis.xautoclaim(self.stream_name(shard), GROUP, consumer, 0, start_id=start, count=100)
+            reply = await self._redis.xautoclaim(
+                self.stream_name(shard), GROUP, consumer, min_idle_ms, start_id=start, count=100
+            )
             start, entries = reply[0], reply[1]
             claimed.extend((shard, entry_id, fields) for entry_id, fields in entries if fields)
             if start in ("0-0", b"0-0"):
