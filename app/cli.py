@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--messages", type=int, default=3, help="load: messages per conversation")
     bench.add_argument("--model-latency", type=float, help="load: a scripted model taking this long a call")
     bench.add_argument("--via", choices=("web", "webhooks"), default="web", help="load: web API or signed webhooks")
+    bench.add_argument("--replicas", type=int, default=1, help="load: replicas sharing Redis, MongoDB and Chroma")
+    bench.add_argument("--redis", action="store_true", help="load: one replica with Redis (the shared turn queue)")
     bench.add_argument("--json", type=Path)
     return parser
 
@@ -75,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.conversations:
             command = [sys.executable, "-m", "bench.load", "--conversations", str(args.conversations)]
             command += ["--messages", str(args.messages), "--json", str(args.json or "bench/results/load.json")]
-            command += ["--via", args.via]
+            command += ["--via", args.via, "--replicas", str(args.replicas)] + (["--redis"] if args.redis else [])
             if args.model_latency:
                 command += ["--model-latency", str(args.model_latency)]
         else:

@@ -55,13 +55,16 @@ def start_server(data_dir: Path, port: int, extra: dict[str, str] | None = None)
         env.pop(key, None)  # the machine's own services are not the benchmark's; `extra` may set them
     env.update(extra or {})
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_path = data_dir / "serve.log"  # a file, not a pipe: a pipe nobody reads fills up and stalls the server
+    with log_path.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log_file
+        )
     deadline = started + 180
     while time.perf_counter() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"closer serve exited: {proc.stderr.read().decode()[-500:] if proc.stderr else ''}")
+            raise RuntimeError(f"closer serve exited: {log_path.read_text(errors='replace')[-500:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc, time.perf_counter() - started

@@ -4,10 +4,12 @@ a real `closer serve` process, all conversations at once, each sending its next 
 is answered; with `--model-latency S` the service talks to a scripted OpenAI-compatible model (served here)
 whose every call takes S seconds. Prints a table and writes JSON: throughput, end-to-end p50/p95/p99, the
 service's own overhead (model time excluded), storage round-trips per message and duplicate replies (both
-from the service's metrics), answers lost, peak RSS.
+from the service's metrics), answers lost, peak RSS. `--redis` gives the service a real Redis (the shared
+turn queue); `--replicas N` starts N replicas sharing Redis, the embedded MongoDB server and a Chroma server,
+and sends each customer's messages to the replicas in turn, as a round-robin load balancer would.
 
 python -m bench.load [--conversations 200] [--messages 3] [--model-latency 1.0] [--via web|webhooks]
-                     [--json bench/results/load.json]
+                     [--redis] [--replicas 2] [--json bench/results/load.json]
 (`closer bench --conversations N ...` runs it too.)
 """
 
@@ -21,6 +23,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +51,13 @@ def message_text(n: int, m: int) -> str:
 class PeakRss:
     """The service's resident memory, sampled every 0.2 s in a thread while the load runs."""
 
-    def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0.0, threading.Event()
+    def __init__(self, pids: list[int]) -> None:
+        self.pids, self.peak, self._stop = pids, 0.0, threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self) -> None:
         while not self._stop.wait(0.2):
-            self.peak = max(self.peak, rss_mb(self.pid))
+            self.peak = max(self.peak, *(rss_mb(pid) for pid in self.pids))
 
     def __enter__(self) -> PeakRss:
         self._thread.start()
@@ -80,6 +83,9 @@ def counters(metrics_text: str) -> dict[str, float]:
     }
 
 
+SHARDS = 16  # TURN_SHARDS' default
+
+
 class ReplyWatch:
     """Replies the Graph API server received, counted per recipient as they arrive."""
 
@@ -98,8 +104,11 @@ class ReplyWatch:
         return False
 
 
-async def conversation(http: httpx.AsyncClient, n: int, messages: int, timings: list[float], lost: list[str]) -> None:
+async def conversation(
+    replicas: list[httpx.AsyncClient], n: int, messages: int, timings: list[float], lost: list[str]
+) -> None:
     for m in range(messages):
+        http = replicas[(n + m) % len(replicas)]  # a load balancer: one customer's messages on every replica
         body = {"session_id": f"load-{n}", "text": message_text(n, m), "message_id": f"load-{n}-{m}"}
         started = time.perf_counter()
         try:
@@ -115,12 +124,13 @@ async def conversation(http: httpx.AsyncClient, n: int, messages: int, timings: 
 
 
 async def webhook_conversation(
-    http: httpx.AsyncClient, watch: ReplyWatch, n: int, messages: int, timings: list[float], lost: list[str]
+    replicas: list[httpx.AsyncClient], watch: ReplyWatch, n: int, messages: int, timings: list[float], lost: list[str]
 ) -> None:
     from bench.meta_webhooks import CHANNELS, body, post
 
     channel, user = CHANNELS[n % len(CHANNELS)], f"7{n:07d}"
     for m in range(messages):
+        http = replicas[(n + m) % len(replicas)]
         mid = f"load.{n}.{m}"
         started = time.perf_counter()
         try:
@@ -132,7 +142,15 @@ async def webhook_conversation(
         timings.append(time.perf_counter() - started)
 
 
-async def run(conversations: int, messages: int, model_latency: float | None, via: str = "web") -> dict[str, Any]:
+async def run(
+    conversations: int,
+    messages: int,
+    model_latency: float | None,
+    via: str = "web",
+    replicas: int = 1,
+    redis: bool = False,
+) -> dict[str, Any]:
+    from bench.cluster import shared_backends
     from bench.meta_webhooks import meta_env
     from tests.fakes.graph_api import FakeGraph
     from tests.fakes.openai_api import ScriptedOpenAI
@@ -145,35 +163,53 @@ async def run(conversations: int, messages: int, model_latency: float | None, vi
         "messages": messages,
         "model_latency_s": model_latency,
         "via": via,
+        "replicas": replicas,
+        "redis": redis or replicas > 1,
     }
-    with tempfile.TemporaryDirectory(prefix="closer-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="closer-load-") as tmp, ExitStack() as stack:
+        shared = stack.enter_context(shared_backends(Path(tmp), replicas > 1)) if results["redis"] else {}
         async with serve_app(model.app) as model_url, serve_app(graph.app) as graph_url:
-            extra = {"OPENAI_BASE_URL": model_url + "/v1", "OPENAI_API_KEY": "bench"} if model_latency else {}
-            port = free_port()
-            proc, _ = await asyncio.to_thread(start_server, Path(tmp), port, {**extra, **meta_env(graph_url)})
+            env = {"OPENAI_BASE_URL": model_url + "/v1", "OPENAI_API_KEY": "bench"} if model_latency else {}
+            env |= meta_env(graph_url) | shared
+            servers = []
             try:
+                for i in range(replicas):  # one after the other: the first seeds the knowledge
+                    port = free_port()
+                    proc, _ = await asyncio.to_thread(start_server, Path(tmp) / f"r{i}", port, env)
+                    servers.append((proc, port))
                 limits = httpx.Limits(max_connections=conversations, max_keepalive_connections=conversations)
-                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120, limits=limits) as http:
-                    await http.post("/api/v1/chat", json={"session_id": "warmup", "text": "hello"})
-                    before = counters((await http.get("/metrics")).text)
+                async with AsyncExitStack() as clients:
+                    webs = [
+                        await clients.enter_async_context(
+                            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=120, limits=limits)
+                        )
+                        for _, port in servers
+                    ]
+                    if results["redis"]:
+                        await _shards_shared(webs)
+                    for web in webs:
+                        await web.post("/api/v1/chat", json={"session_id": "warmup", "text": "hello"})
+                    before = await _counters(webs)
                     timings: list[float] = []
                     lost: list[str] = []
                     watch = ReplyWatch(graph)
-                    with PeakRss(proc.pid) as rss:
+                    with PeakRss([proc.pid for proc, _ in servers]) as rss:
                         started = time.perf_counter()
                         await asyncio.gather(
                             *(
-                                webhook_conversation(http, watch, n, messages, timings, lost)
+                                webhook_conversation(webs, watch, n, messages, timings, lost)
                                 if via == "webhooks"
-                                else conversation(http, n, messages, timings, lost)
+                                else conversation(webs, n, messages, timings, lost)
                                 for n in range(conversations)
                             )
                         )
                         elapsed = time.perf_counter() - started
                     await asyncio.sleep(1.0)  # a reply sent twice would arrive now
-                    after = counters((await http.get("/metrics")).text)
+                    after = await _counters(webs)
             finally:
-                stop(proc)
+                for proc, _ in servers:
+                    stop(proc)
+                errors = [line for i in range(len(servers)) for line in _errors(Path(tmp) / f"r{i}" / "serve.log")]
     turns = len(timings)
     delta = {name: after[name] - before[name] for name in after}
     mean_model = delta["model_s"] / delta["model_turns"] if delta["model_turns"] else 0.0
@@ -192,10 +228,37 @@ async def run(conversations: int, messages: int, model_latency: float | None, vi
             "storage_commands_per_message": round(delta["commands"] / turns, 1),
             # Replies beyond one per answered message (a burst merge makes fewer, never more).
             "duplicates": max(0, int(delta["replies"]) - (turns - len(lost))),
-            "peak_rss_mb": round(rss.peak, 1),
+            "peak_rss_mb": round(rss.peak, 1),  # the largest replica's
+            "service_errors": errors[:20],
         }
     )
     return results
+
+
+async def _shards_shared(webs: list[httpx.AsyncClient], timeout_s: float = 60) -> None:
+    """Wait until every shard of the turn queue is held and every replica holds some."""
+    deadline = time.perf_counter() + timeout_s
+    while time.perf_counter() < deadline:
+        owned = [metric_sum((await web.get("/metrics")).text, "closer_turn_shards_owned") for web in webs]
+        if sum(owned) == SHARDS and min(owned) > 0:
+            return
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"the turn shards were not shared out within {timeout_s} s")
+
+
+def _errors(log: Path) -> list[str]:
+    """What a replica logged at ERROR or above (its log file goes with the temporary folder)."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    return [line[:300] for line in lines if " ERROR " in line or " CRITICAL " in line or "Traceback" in line]
+
+
+async def _counters(webs: list[httpx.AsyncClient]) -> dict[str, float]:
+    """The counters summed over every replica."""
+    total: dict[str, float] = {}
+    for web in webs:
+        for name, value in counters((await web.get("/metrics")).text).items():
+            total[name] = total.get(name, 0.0) + value
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,13 +267,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=3)
     parser.add_argument("--model-latency", type=float, default=None, help="seconds per model call (unset: offline)")
     parser.add_argument("--via", choices=("web", "webhooks"), default="web", help="web chat API or signed webhooks")
+    parser.add_argument("--replicas", type=int, default=1, help="replicas behind a round-robin balancer")
+    parser.add_argument("--redis", action="store_true", help="one replica with Redis (the shared turn queue)")
     parser.add_argument("--json", type=Path, default=Path("bench/results/load.json"))
     args = parser.parse_args(argv)
-    results = asyncio.run(run(args.conversations, args.messages, args.model_latency, args.via))
+    results = asyncio.run(
+        run(args.conversations, args.messages, args.model_latency, args.via, args.replicas, args.redis)
+    )
     e2e = results["e2e_s"]
     brain = f"scripted model, {args.model_latency} s a call" if args.model_latency else "offline brain"
     rows = [
         ("load", f"{args.conversations} conversations × {args.messages} messages via {args.via}, {brain}"),
+        ("replicas", f"{args.replicas}" + (" sharing Redis" if results["redis"] else "")),
         ("answered / lost / duplicates", f"{results['answered']} / {results['lost_count']} / {results['duplicates']}"),
         ("throughput", f"{results['turns_per_s']} turns/s ({results['elapsed_s']} s)"),
         ("end to end p50 / p95 / p99", f"{e2e['p50']} / {e2e['p95']} / {e2e['p99']} s"),

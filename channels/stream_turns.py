@@ -53,13 +53,14 @@ class StreamTurnQueue:
         self._restore = restore  # a message accepted by another replica, loaded from the database
         self._replica = replica
         self._lease_ms = int(lease_s * 1000)
-        self._tick_s = lease_s / 3
+        self._tick_s = min(lease_s / 3, 1.0)  # a replica that joins gets its share within seconds
         self._waiters = Waiters()  # customers waiting here, whichever replica answers their turn
         self._adding: asyncio.Queue[tuple[str, Accepted]] = asyncio.Queue()
         self._share = ShardShare(stream, replica, self._lease_ms, self._take, self._settle)
         self._running: defaultdict[int, int] = defaultdict(int)  # shard -> turns read and not finished
         self._idle: defaultdict[int, asyncio.Event] = defaultdict(asyncio.Event)  # set when that count is 0
-        self._in_hand: set[str] = set()  # entry ids read here and not finished
+        # (shard, entry id) read here and not finished; ids alone repeat across shards (one millisecond's adds)
+        self._in_hand: set[tuple[int, str]] = set()
         self._reading = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._side: set[asyncio.Task[None]] = set()
@@ -124,13 +125,13 @@ class StreamTurnQueue:
 
     async def _dispatch(self, entries: list[Entry]) -> None:
         """Messages accepted elsewhere are loaded together; their turns are queued in stream order."""
-        fresh = [entry for entry in entries if entry[1] not in self._in_hand]
+        fresh = [entry for entry in entries if entry[:2] not in self._in_hand]
         loaded = await asyncio.gather(*(self._load(*entry) for entry in fresh))
         for (shard, entry_id, fields), turn in zip(fresh, loaded, strict=True):
             if turn is None:
                 continue
             accepted, future = turn
-            self._in_hand.add(entry_id)
+            self._in_hand.add((shard, entry_id))
             self._running[shard] += 1
             self._idle[shard].clear()
             outcome = self._lanes.put(fields["k"], accepted)
@@ -190,7 +191,7 @@ class StreamTurnQueue:
         except (RedisError, OSError) as exc:  # stays pending: a later holder's claim finds it answered and skips it
             log.warning("could not acknowledge turn entry %s (%s)", entry_id, type(exc).__name__)
         finally:
-            self._in_hand.discard(entry_id)
+            self._in_hand.discard((shard, entry_id))
             self._running[shard] -= 1
             if not self._running[shard]:
                 self._idle[shard].set()
@@ -233,7 +234,10 @@ class StreamTurnQueue:
         """Entries of this replica's shards read long ago and not in hand here (a read cut short, an
         acknowledgement lost while Redis was away) are read again; the hub skips those already answered."""
         for shard in sorted(self._share.owned):
-            await self._dispatch(await self._stream.claim_pending(self._replica, shard, STALE_MS))
+            stale = await self._stream.claim_pending(self._replica, shard, STALE_MS)
+            if stale:
+                log.warning("turn shard %d: %d entries left unfinished are read again", shard, len(stale))
+                await self._dispatch(stale)
 
     async def _take(self, shard: int) -> None:
         """Claim what the shard's previous holder read and did not finish."""

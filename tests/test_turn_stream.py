@@ -5,13 +5,17 @@ the shards are shared out between the live replicas."""
 from __future__ import annotations
 
 import asyncio
+import inspect
+import time
 import uuid
 from contextlib import AsyncExitStack
 
 import httpx
 import redis.asyncio as aioredis
+from bson import ObjectId
 
 from app.http import create_app
+from channels.messages import InboundMessage
 from storage.turn_stream import TurnStream
 from tests.fakes.servers import serve_app
 
@@ -26,8 +30,10 @@ async def leases(redis_url: str, db: str, shards: int = 16) -> list[str | None]:
 
 
 async def until(condition, timeout_s: float = 30.0) -> None:
+    """Wait until `condition()` (a plain or an async function) holds."""
     for _ in range(int(timeout_s / 0.1)):
-        if await condition():
+        held = condition()
+        if await held if inspect.isawaitable(held) else held:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the condition never held")
@@ -113,3 +119,35 @@ async def test_a_replica_that_stops_hands_its_shards_to_the_other_at_once(servic
         reply = await webs[0].post("/api/v1/chat", json={"session_id": "after-stop", "text": "Do you ship to Kyiv?"})
         assert reply.status_code == 200 and reply.json()["replies"]
         assert "closer_turn_shards_owned 16.0" in (await webs[0].get("/metrics")).text
+
+
+async def test_entries_with_the_same_id_in_two_shards_are_both_answered(services_factory, redis_url, fake_openai):
+    """Stream entry ids are per stream: adds in one millisecond give two shards the same id, and the second
+    must not be taken for the first, still being answered."""
+    llm, base = fake_openai
+    llm.call_s = 3.0  # the first turn is still in hand when the second entry arrives
+    async with services_factory(redis_url=redis_url, openai_base_url=base) as services:
+        stream = TurnStream(services.clients.redis, services.settings.mongo.db)
+        accepted = []
+        for i in range(40):  # two conversations whose shards differ
+            inbound = InboundMessage("web", f"same-id-{i}", f"same-id-{i}", text="What is the warranty period?")
+            candidate = await services.hub.accept(inbound)
+            shards = {stream.shard_of(one.conversation.id) for one in accepted}
+            if stream.shard_of(candidate.conversation.id) not in shards:
+                accepted.append(candidate)
+            if len(accepted) == 2:
+                break
+        entry_id = f"{int(time.time() * 1000) + 5000}-0"  # one id, later than anything in either stream
+        for n, one in enumerate(accepted):
+            fields = {"m": one.message.id, "k": one.conversation.id, "o": "another-replica"}
+            shard = stream.shard_of(one.conversation.id)
+            await services.clients.redis.xadd(stream.stream_name(shard), fields, id=entry_id)
+            if n == 0:
+                await until(lambda: bool(llm.answer_requests()))
+        messages = services.clients.db.messages
+
+        async def both_answered() -> bool:
+            ids = [ObjectId(one.message.id) for one in accepted]
+            return await messages.count_documents({"_id": {"$in": ids}, "status": "answered"}) == 2
+
+        await until(both_answered, timeout_s=20)  # not left for the 60 s sweep of unfinished entries
