@@ -32,14 +32,17 @@ class ShardShare:
         self._leaving: set[int] = set()  # being handed over: no new reads, the running turns finish
         self._handing: set[asyncio.Task[None]] = set()
 
-    async def balance(self) -> None:
-        """One round: beat, renew, hand the surplus over or take a fair share of the free shards."""
+    async def balance(self, *, share: bool = True) -> None:
+        """One round: beat, renew, hand the surplus over or take a fair share of the free shards (not while
+        stopping, `share` False: the leases are only kept until the running turns are done)."""
         alive = sorted(await self._stream.beat(self._replica, self._lease_ms))
         for shard in sorted(self.owned | self._leaving):
             if not await self._stream.renew(shard, self._replica, self._lease_ms):
                 log.warning("lost the lease of turn shard %d (a stall longer than the lease)", shard)
                 self.owned.discard(shard)
                 self._leaving.discard(shard)
+        if not share:
+            return
         fair = math.ceil(self._stream.shards / max(1, len(alive)))
         for shard in sorted(self.owned)[fair:]:  # a replica joined
             self.owned.discard(shard)

@@ -66,6 +66,8 @@ class StreamTurnQueue:
         self._side: set[asyncio.Task[None]] = set()
         self._down = False
         self._retry_at = 0.0
+        self._stopping = False
+        self._reader: asyncio.Task[None] | None = None
 
     async def start(self, consume: bool) -> None:
         """Start adding and listening for results; with `consume`, also take a share of the shards."""
@@ -74,6 +76,7 @@ class StreamTurnQueue:
         if consume:
             loops += [self._balance_loop(), self._read_loop()]
         self._tasks = [asyncio.create_task(loop, name="turn-stream") for loop in loops]
+        self._reader = self._tasks[-1] if consume else None
 
     # -- accepting ---------------------------------------------------------------------------------------------
 
@@ -223,8 +226,9 @@ class StreamTurnQueue:
     async def _balance_loop(self) -> None:
         while True:
             try:
-                await self._share.balance()
-                await self._reclaim_stale()
+                await self._share.balance(share=not self._stopping)
+                if not self._stopping:
+                    await self._reclaim_stale()
             except (RedisError, OSError) as exc:
                 self._redis_down(exc)
             self._waiters.expire()
@@ -272,8 +276,9 @@ class StreamTurnQueue:
         deadline = time.monotonic() + timeout_s
         with contextlib.suppress(TimeoutError):  # what was accepted reaches the stream before this replica goes
             await asyncio.wait_for(self._adding.join(), timeout_s)
-        for task in self._tasks[2:]:
-            task.cancel()
+        self._stopping = True  # the leases are still renewed: nobody may take these turns while they run
+        if self._reader is not None:
+            self._reader.cancel()  # nothing new is read
         finished = await self._lanes.drain(max(0.0, deadline - time.monotonic()))
         if self._side:
             await asyncio.wait(set(self._side), timeout=max(0.1, deadline - time.monotonic()))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import time
 import uuid
 from contextlib import AsyncExitStack
@@ -151,3 +152,31 @@ async def test_entries_with_the_same_id_in_two_shards_are_both_answered(services
             return await messages.count_documents({"_id": {"$in": ids}, "status": "answered"}) == 2
 
         await until(both_answered, timeout_s=20)  # not left for the 60 s sweep of unfinished entries
+
+
+async def test_a_stopping_replica_keeps_its_leases_until_its_running_turns_are_done(
+    services_factory, redis_url, tmp_path, fake_openai
+):
+    """SIGTERM while the model is writing an answer, with leases shorter than the answer takes: the other
+    replica must not take the shard (and answer the same message) before the stopping one has finished."""
+    llm, base = fake_openai
+    async with AsyncExitStack() as stack:
+        db, replicas, _ = await two_replicas(
+            stack, services_factory, redis_url, tmp_path, openai_base_url=base, replica_timeout_s=1
+        )
+        stopping = replicas[1]
+        stream = TurnStream(stopping.clients.redis, db)
+        llm.call_s = 4.0  # four leases long
+        for i in range(40):  # a conversation on a shard the stopping replica reads
+            inbound = InboundMessage("web", f"stop-{i}", f"stop-{i}", text=f"Do you deliver to Lviv, house {i}?")
+            submitted = await stopping.hub.submit(inbound)
+            if await stream.holder(stream.shard_of(submitted.conversation_id)) == stopping.hub.worker:
+                break
+        marker = f"house {i}"
+        await until(lambda: any(marker in json.dumps(r) for r in llm.answer_requests()))
+        assert await stopping.hub.drain(10.0)
+        assert (await submitted.outcome).replies
+        await asyncio.sleep(2.0)  # the other replica has taken the shards by now
+        messages = replicas[0].clients.db.messages
+        conversation = submitted.conversation_id
+        assert await messages.count_documents({"conversation_id": conversation, "direction": "out"}) == 1
