@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.__main__ import free_port
+from bench.__main__ import free_port, stop
 
 
 @contextmanager
@@ -25,14 +25,14 @@ def shared_backends(workdir: Path, chroma: bool) -> Iterator[dict[str, str]]:
     with ExitStack() as stack:
         redis_port = free_port()
         redis = start_redis(_dir(workdir / "redis"), redis_port)
-        stack.callback(_end, redis)
+        stack.callback(stop, redis)
         mongo = EmbeddedMongoProcess(_dir(workdir / "mongo"))
         env = {"REDIS_URL": f"redis://127.0.0.1:{redis_port}/0", "MONGODB_URI": mongo.start(), "MONGODB_DB": "bench"}
         stack.callback(mongo.stop)
         if chroma:
             port = free_port()
             server = _start_chroma(_dir(workdir / "chroma"), port)
-            stack.callback(_end, server)
+            stack.callback(stop, server)
             env |= {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(port)}
         yield env
 
@@ -57,11 +57,3 @@ def _start_chroma(path: Path, port: int) -> subprocess.Popen:
 def _dir(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _end(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()

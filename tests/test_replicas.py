@@ -93,6 +93,19 @@ async def _eventually(condition, timeout_s: float = 60) -> bool:
     return condition()
 
 
+async def _ask_until_the_model_has_it(
+    client: httpx.AsyncClient, port: int, session: str, model: ScriptedOpenAI
+) -> asyncio.Task[httpx.Response]:
+    """Ask a replica about shipping to Lviv; returns the waiting request once its turn is at the model."""
+    asking = asyncio.create_task(
+        client.post(
+            f"http://127.0.0.1:{port}/api/v1/chat", json={"session_id": session, "text": "Do you ship to Lviv?"}
+        )
+    )
+    assert await _eventually(lambda: bool(model.answer_requests())), "the turn never reached the model"
+    return asking
+
+
 def _stop(replicas: list[tuple[subprocess.Popen, int]]) -> None:
     for proc, _ in replicas:
         if proc.poll() is None:
@@ -122,13 +135,7 @@ async def test_a_message_whose_replica_is_killed_mid_turn_is_answered_once_by_a_
         try:
             await _wait_up([doomed])
             async with httpx.AsyncClient(timeout=60) as client:
-                asking = asyncio.create_task(
-                    client.post(
-                        f"http://127.0.0.1:{doomed[1]}/api/v1/chat",
-                        json={"session_id": "crash-1", "text": "Do you ship to Lviv?"},
-                    )
-                )
-                assert await _eventually(lambda: bool(model.answer_requests())), "the turn never reached the model"
+                asking = await _ask_until_the_model_has_it(client, doomed[1], "crash-1", model)
                 doomed[0].kill()  # kill -9: no shutdown code runs
                 with pytest.raises(httpx.HTTPError):
                     await asking
@@ -183,13 +190,7 @@ async def test_a_turn_whose_answering_replica_is_killed_is_claimed_and_its_custo
             replicas.append(web)
             await _wait_up([web])
             async with httpx.AsyncClient(timeout=90) as client:
-                asking = asyncio.create_task(
-                    client.post(
-                        f"http://127.0.0.1:{web[1]}/api/v1/chat",
-                        json={"session_id": "claim-1", "text": "Do you ship to Lviv?"},
-                    )
-                )
-                assert await _eventually(lambda: bool(model.answer_requests())), "the turn never reached the model"
+                asking = await _ask_until_the_model_has_it(client, web[1], "claim-1", model)
                 pending = await redis.xpending(stream.stream_name(0), GROUP)
                 assert pending["pending"] == 1
                 assert [c["name"].split(":")[1] for c in pending["consumers"]] == [str(worker[0].pid)]
