@@ -106,6 +106,24 @@ async def _ask_until_the_model_has_it(
     return asking
 
 
+async def _messages_once_settled(mongo_uri: str, db: str, settle_s: float) -> tuple[list[dict], list[dict]]:
+    """Inbound and outbound messages, read once a reply exists and `settle_s` more seconds of sweeps and
+    rounds have passed (so a second answer would be there too)."""
+    mongo = AsyncMongoClient(mongo_uri, tz_aware=True)
+    try:
+        messages = mongo[db].messages
+        for _ in range(300):
+            if await messages.count_documents({"direction": "out"}):
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(settle_s)
+        inbound = [m async for m in messages.find({"direction": "in"})]
+        outbound = [m async for m in messages.find({"direction": "out"})]
+    finally:
+        await mongo.close()
+    return inbound, outbound
+
+
 def _stop(replicas: list[tuple[subprocess.Popen, int]]) -> None:
     for proc, _ in replicas:
         if proc.poll() is None:
@@ -147,18 +165,7 @@ async def test_a_message_whose_replica_is_killed_mid_turn_is_answered_once_by_a_
                 assert (await client.get("/metrics")).status_code == 200  # a worker answers its probes...
                 no_chat = await client.post("/api/v1/chat", json={"session_id": "w", "text": "hi"})
                 assert no_chat.status_code == 404  # ...and takes no customer traffic of its own
-            mongo = AsyncMongoClient(mongo_uri, tz_aware=True)
-            try:
-                messages = mongo["crash_test"].messages
-                for _ in range(300):
-                    if await messages.count_documents({"direction": "out"}):
-                        break
-                    await asyncio.sleep(0.2)
-                await asyncio.sleep(3)  # more sweeps: nothing is answered twice
-                inbound = [m async for m in messages.find({"direction": "in"})]
-                outbound = [m async for m in messages.find({"direction": "out"})]
-            finally:
-                await mongo.close()
+            inbound, outbound = await _messages_once_settled(mongo_uri, "crash_test", settle_s=3)
             assert [m["status"] for m in inbound] == ["answered"]
             assert len(outbound) == 1 and "Lviv" in outbound[0]["text"]
         finally:
@@ -198,14 +205,7 @@ async def test_a_turn_whose_answering_replica_is_killed_is_claimed_and_its_custo
                 model.call_s = 0.0
                 answered = await asyncio.wait_for(asking, 90)
             assert answered.status_code == 200 and "Lviv" in answered.json()["replies"][0]["text"]
-            mongo = AsyncMongoClient(mongo_uri, tz_aware=True)
-            try:
-                messages = mongo[db].messages
-                await asyncio.sleep(2)  # more rounds: nothing is answered twice
-                inbound = [m async for m in messages.find({"direction": "in"})]
-                outbound = [m async for m in messages.find({"direction": "out"})]
-            finally:
-                await mongo.close()
+            inbound, outbound = await _messages_once_settled(mongo_uri, db, settle_s=2)
             assert [m["status"] for m in inbound] == ["answered"]
             assert len(outbound) == 1
             assert (await redis.xpending(stream.stream_name(0), GROUP))["pending"] == 0
