@@ -23,7 +23,7 @@ from app.media import Media, build_media
 from app.playbook_parts import build_router, playbook_lead_examples
 from app.repositories import Repositories
 from app.settings import Settings
-from app.turn_queue import shared_turns
+from app.turn_queue import TurnRole, shared_turns
 from brain.answer_cache import AnswerCache
 from brain.flood import FloodPolicy
 from brain.insights import InsightMapper
@@ -227,10 +227,15 @@ def build_crm(settings: Settings, repos: Repositories, stack: AsyncExitStack) ->
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, seed_knowledge: bool = True, embedder: Embedder | None = None, answer_turns: bool = True
+    settings: Settings,
+    *,
+    seed_knowledge: bool = True,
+    embedder: Embedder | None = None,
+    turns: TurnRole = "local",
 ) -> AsyncIterator[Services]:
-    """Start every dependency in order; StorageUnavailable when one cannot be reached. With a shared turn queue,
-    `answer_turns` False makes a replica that only accepts (its turns are answered by the others)."""
+    """Start every dependency in order; StorageUnavailable when one cannot be reached. `turns`: "local" (the
+    tools: chat, eval, ingest) answers what it accepts and never joins the replicas' shared queue; a replica
+    of `closer serve` joins it to "accept" (its turns are answered by the others) or to "answer" as well."""
     async with AsyncExitStack() as stack:
         clients = await open_clients(settings, stack, embedder)
         repos = Repositories.on(clients.db)
@@ -265,11 +270,11 @@ async def open_services(
         flood = FloodGate(clients.cache, FloodPolicy(limits.flood_limit, limits.flood_window_s, limits.flood_silence_s))
         running = limits.max_running_turns or (256 if brain.llm_enabled else 32)
         replica = new_replica_id()
-        shared = shared_turns(settings, clients.redis, stores, replica)
+        shared = shared_turns(settings, clients.redis, stores, replica) if turns != "local" else None
         hub = Hub(stores, brain, outbox, events, clients.cache, replica, flood, running, distribute=shared)
         stack.push_async_callback(hub.drain)
         if shared is not None:
-            await shared.start(consume=answer_turns)
+            await shared.start(consume=turns == "answer")
         register_gauges(clients.registry, clients.cache, brain, hub, shared)
         ownership = Ownership(repos.conversations, repos.leads, events)
         mapper = InsightMapper(clients.openai, settings.llm.model_fast)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 async def serve(settings: Settings, role: Role = "all") -> None:
     duties = Duties.of(role)
-    async with open_services(settings, answer_turns=duties.turns) as services:
+    async with open_services(settings, turns="answer" if duties.turns else "accept") as services:
         telegram = build_customer_bot(settings, services)
         graph = httpx.AsyncClient(timeout=15)
         meta = build_meta_channels(settings, services, graph)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Literal
 
 import redis.asyncio as aioredis
 
@@ -10,10 +11,12 @@ from app.settings import Settings
 from channels.context import Accepted
 from channels.hub import Stores
 from channels.messages import TurnResult
-from channels.recovery import restore
+from channels.recovery import restore, unanswered
 from channels.stream_turns import StreamTurnQueue
 from channels.turns import InProcessTurnQueue
 from storage.turn_stream import TurnStream
+
+TurnRole = Literal["local", "accept", "answer"]  # what a process does with the replicas' shared turn queue
 
 
 class SharedTurns:
@@ -27,7 +30,14 @@ class SharedTurns:
         self.queue: StreamTurnQueue | None = None
 
     def __call__(self, lanes: InProcessTurnQueue[Accepted, TurnResult]) -> StreamTurnQueue:
-        self.queue = StreamTurnQueue(self._stream, lanes, partial(restore, self._stores), self._replica, self._lease_s)
+        self.queue = StreamTurnQueue(
+            self._stream,
+            lanes,
+            partial(restore, self._stores),
+            partial(unanswered, self._stores, self._replica),
+            self._replica,
+            self._lease_s,
+        )
         return self.queue
 
     async def start(self, consume: bool) -> None:

@@ -216,7 +216,10 @@ class Hub:
         history = [
             m for m in recent if m.id != message.id and (m.direction == "out" or m.created_at <= message.created_at)
         ]
-        handled = any(m.id == message.id and m.status != "received" for m in recent)
+        mine = next((m for m in recent if m.id == message.id), None)
+        if mine is None:  # further back than the memory (a long burst queued behind it): asked for itself
+            mine = await self._stores.messages.get(message.id)
+        handled = mine is None or mine.status != "received"
         return TurnContext(accepted, current or accepted.conversation, history, lead, started, handled)
 
     async def _pass_to_human(self, context: TurnContext) -> None:

@@ -31,6 +31,12 @@ async def adopt_orphans(hub: Hub, stores: Stores, alive: list[str], window: time
     return adopted
 
 
+async def unanswered(stores: Stores, worker: str, window: timedelta = ORPHAN_WINDOW) -> list[Accepted]:
+    """The messages `worker` accepted and nobody answered yet (to queue again when their entries were lost)."""
+    found = await stores.messages.unanswered_of(worker, datetime.now(UTC) - window)
+    return [accepted for message in found if (accepted := await restored(stores, message)) is not None]
+
+
 async def restore(stores: Stores, message_id: str) -> Accepted | None:
     """A message accepted by another replica, as its turn needs it; None when it is gone."""
     message = await stores.messages.get(message_id)

@@ -36,7 +36,7 @@ class ShardShare:
         """One round: beat, renew, hand the surplus over or take a fair share of the free shards (not while
         stopping, `share` False: the leases are only kept until the running turns are done)."""
         alive = sorted(await self._stream.beat(self._replica, self._lease_ms))
-        for shard in sorted(self.owned | self._leaving):
+        for shard in sorted(self.held):
             if not await self._stream.renew(shard, self._replica, self._lease_ms):
                 log.warning("lost the lease of turn shard %d (a stall longer than the lease)", shard)
                 self.owned.discard(shard)
@@ -68,11 +68,17 @@ class ShardShare:
         self._leaving.discard(shard)
         await self._stream.release(shard, self._replica)
 
-    async def give_up(self) -> None:
-        """A clean stop: release every shard and leave, so the others take them now, not when leases lapse."""
+    @property
+    def held(self) -> set[int]:
+        """Every shard whose lease this replica holds (read, or being handed over)."""
+        return self.owned | self._leaving
+
+    async def give_up(self, keep: frozenset[int] | set[int] = frozenset()) -> None:
+        """A clean stop: release the shards (but `keep`, whose leases lapse) and leave, so the others take
+        them now, not when leases lapse."""
         for task in self._handing:
             task.cancel()
-        held, self.owned, self._leaving = self.owned | self._leaving, set(), set()
-        for shard in sorted(held):
+        held, self.owned, self._leaving = self.held, set(), set()
+        for shard in sorted(held - keep):
             await self._stream.release(shard, self._replica)
         await self._stream.leave(self._replica)

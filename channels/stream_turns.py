@@ -5,7 +5,8 @@ waiter. The replica holding that shard's lease reads it and runs the turn in its
 (`InProcessTurnQueue`: order and burst merging as in one process), acknowledges it when the turn is done, and
 publishes the result to the accepting replica when that is another one. Shards are shared out evenly among the
 live replicas; one that dies stops renewing its leases, and whoever takes a shard claims what it had read but
-not finished. A turn is never answered twice: the hub skips a message that is no longer `received`.
+not finished (`TurnDispatch` turns entries into turns). A turn is never answered twice: the hub skips a
+message that is no longer `received`.
 
 While Redis is down the replica answers what it accepts itself (degraded: no order across replicas).
 """
@@ -17,9 +18,8 @@ import contextlib
 import json
 import logging
 import time
-from collections import defaultdict
+import uuid
 from collections.abc import Awaitable, Callable
-from functools import partial
 
 from redis.exceptions import RedisError
 
@@ -27,9 +27,10 @@ from channels.context import Accepted
 from channels.messages import TurnResult
 from channels.shard_share import ShardShare
 from channels.turn_codec import encode_result
+from channels.turn_dispatch import TurnDispatch
 from channels.turn_waiters import Waiters
-from channels.turns import InProcessTurnQueue, copy_outcome, forward
-from storage.turn_stream import Entry, TurnStream
+from channels.turns import InProcessTurnQueue, forward
+from storage.turn_stream import TurnStream
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +46,21 @@ class StreamTurnQueue:
         stream: TurnStream,
         lanes: InProcessTurnQueue[Accepted, TurnResult],
         restore: Callable[[str], Awaitable[Accepted | None]],
+        unanswered: Callable[[], Awaitable[list[Accepted]]],
         replica: str,
         lease_s: float,
     ) -> None:
         self._stream = stream
         self._lanes = lanes
-        self._restore = restore  # a message accepted by another replica, loaded from the database
+        self._unanswered = unanswered  # the messages this replica accepted that are not answered yet
         self._replica = replica
         self._lease_ms = int(lease_s * 1000)
         self._tick_s = min(lease_s / 3, 1.0)  # a replica that joins gets its share within seconds
         self._waiters = Waiters()  # customers waiting here, whichever replica answers their turn
         self._adding: asyncio.Queue[tuple[str, Accepted]] = asyncio.Queue()
         self._share = ShardShare(stream, replica, self._lease_ms, self._take, self._settle)
-        self._running: defaultdict[int, int] = defaultdict(int)  # shard -> turns read and not finished
-        self._idle: defaultdict[int, asyncio.Event] = defaultdict(asyncio.Event)  # set when that count is 0
-        # (shard, entry id) read here and not finished; ids alone repeat across shards (one millisecond's adds)
-        self._in_hand: set[tuple[int, str]] = set()
+        self._dispatch = TurnDispatch(lanes, self._waiters, restore, replica, self._acknowledge, self._report)
+        self._epoch: str | None = None  # the streams' marker when this replica last looked
         self._reading = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._side: set[asyncio.Task[None]] = set()
@@ -72,9 +72,9 @@ class StreamTurnQueue:
     async def start(self, consume: bool) -> None:
         """Start adding and listening for results; with `consume`, also take a share of the shards."""
         await self._stream.ensure_groups()
-        loops = [self._add_loop(), self._results_loop()]
+        loops = [self._add_loop(), self._results_loop(), self._watch_loop()]
         if consume:
-            loops += [self._balance_loop(), self._read_loop()]
+            loops += [self._dispatch.run(), self._balance_loop(), self._read_loop()]
         self._tasks = [asyncio.create_task(loop, name="turn-stream") for loop in loops]
         self._reader = self._tasks[-1] if consume else None
 
@@ -116,88 +116,18 @@ class StreamTurnQueue:
                 shards = sorted(self._share.owned)
                 if shards:
                     try:
-                        await self._dispatch(await self._stream.read(self._replica, shards, READ_BATCH, READ_BLOCK_MS))
+                        self._dispatch.submit(await self._stream.read(self._replica, shards, READ_BATCH, READ_BLOCK_MS))
                         self._redis_back()
                     except (RedisError, OSError) as exc:
                         self._redis_down(exc)
-                    except Exception:  # what was read stays pending and is read again by `_reclaim_stale`
-                        log.exception("reading turns failed")
-                        await asyncio.sleep(self._tick_s)
             if not shards or self._down:
                 await asyncio.sleep(self._tick_s)
-
-    async def _dispatch(self, entries: list[Entry]) -> None:
-        """Messages accepted elsewhere are loaded together; their turns are queued in stream order."""
-        fresh = [entry for entry in entries if entry[:2] not in self._in_hand]
-        loaded = await asyncio.gather(*(self._load(*entry) for entry in fresh))
-        for (shard, entry_id, fields), turn in zip(fresh, loaded, strict=True):
-            if turn is None:
-                continue
-            accepted, future = turn
-            self._in_hand.add((shard, entry_id))
-            self._running[shard] += 1
-            self._idle[shard].clear()
-            outcome = self._lanes.put(fields["k"], accepted)
-            outcome.add_done_callback(partial(self._finished, shard, entry_id, fields["o"], fields["m"], future))
-
-    async def _load(
-        self, shard: int, entry_id: str, fields: dict[str, str]
-    ) -> tuple[Accepted, asyncio.Future[TurnResult] | None] | None:
-        """The turn an entry names: the waiter kept here, or the message loaded (its result reported back)."""
-        if not {"m", "k", "o"} <= fields.keys():
-            log.error("turn entry %s is malformed (%s): dropped", entry_id, sorted(fields))
-            await self._stream.done(shard, entry_id)
-            return None
-        message_id, origin = fields["m"], fields["o"]
-        waiter = self._waiters.take(message_id) if origin == self._replica else None
-        if waiter is not None:
-            return waiter
-        restored = await self._restored(message_id)
-        if restored is None:
-            log.warning("turn entry %s names message %s, which is gone", entry_id, message_id)
-            await self._stream.done(shard, entry_id)
-            return None
-        restored.replied = asyncio.get_running_loop().create_future()
-        restored.replied.add_done_callback(partial(self._report, origin, message_id, "replied"))
-        return restored, None
-
-    async def _restored(self, message_id: str) -> Accepted | None:
-        """Retried while the database is down: the shard's later turns must wait behind this one anyway."""
-        attempt = 0
-        while True:
-            try:
-                return await self._restore(message_id)
-            except Exception:
-                if attempt == 0:
-                    log.exception("cannot load message %s for its turn; retrying", message_id)
-                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
-                attempt += 1
-
-    def _finished(
-        self,
-        shard: int,
-        entry_id: str,
-        origin: str,
-        message_id: str,
-        future: asyncio.Future[TurnResult] | None,
-        outcome: asyncio.Future[TurnResult],
-    ) -> None:
-        if future is not None:
-            copy_outcome(outcome, future)
-        else:
-            self._report(origin, message_id, "outcome", outcome)
-        self._spawn(self._acknowledge(shard, entry_id))
 
     async def _acknowledge(self, shard: int, entry_id: str) -> None:
         try:
             await self._stream.done(shard, entry_id)
         except (RedisError, OSError) as exc:  # stays pending: a later holder's claim finds it answered and skips it
             log.warning("could not acknowledge turn entry %s (%s)", entry_id, type(exc).__name__)
-        finally:
-            self._in_hand.discard((shard, entry_id))
-            self._running[shard] -= 1
-            if not self._running[shard]:
-                self._idle[shard].set()
 
     def _report(self, origin: str, message_id: str, stage: str, done: asyncio.Future[TurnResult]) -> None:
         if done.cancelled():
@@ -216,10 +146,40 @@ class StreamTurnQueue:
         while True:
             try:
                 async for payload in self._stream.results(self._replica):
-                    self._waiters.resolve(json.loads(payload))
+                    try:
+                        self._waiters.resolve(json.loads(payload))
+                    except (ValueError, KeyError, TypeError):  # one bad payload must not end the loop
+                        log.exception("a turn result from another replica is malformed: ignored")
             except (RedisError, OSError) as exc:
                 self._redis_down(exc)
                 await asyncio.sleep(self._tick_s)
+
+    async def _watch_loop(self) -> None:
+        """Expire waiters nobody answers, and notice Redis coming back without its data."""
+        while True:
+            self._waiters.expire()
+            try:
+                await self._check_epoch()
+            except (RedisError, OSError) as exc:
+                self._redis_down(exc)
+            except Exception:  # the database is away: the next round tries again
+                log.exception("re-adding this replica's unanswered messages failed")
+            await asyncio.sleep(self._tick_s)
+
+    async def _check_epoch(self) -> None:
+        """The streams carry a marker; a new one means Redis lost its data (restarted without persistence),
+        and with it the entries of this replica's unanswered messages: those are added again. Entries still
+        in hand somewhere are settled by the turn already running (`TurnDispatch`) or skipped as answered."""
+        epoch = await self._stream.epoch(uuid.uuid4().hex)
+        if self._epoch is None or epoch == self._epoch:
+            self._epoch = epoch
+            return
+        await self._stream.ensure_groups()
+        unanswered = await self._unanswered()
+        log.error("Redis lost the turn queue: %d unanswered messages of this replica are queued again", len(unanswered))
+        for accepted in unanswered:
+            self.put(accepted.conversation.id, accepted)
+        self._epoch = epoch
 
     # -- sharing the shards ------------------------------------------------------------------------------------
 
@@ -231,30 +191,26 @@ class StreamTurnQueue:
                     await self._reclaim_stale()
             except (RedisError, OSError) as exc:
                 self._redis_down(exc)
-            self._waiters.expire()
             await asyncio.sleep(self._tick_s)
 
     async def _reclaim_stale(self) -> None:
         """Entries of this replica's shards read long ago and not in hand here (a read cut short, an
         acknowledgement lost while Redis was away) are read again; the hub skips those already answered."""
         for shard in sorted(self._share.owned):
-            stale = await self._stream.claim_pending(self._replica, shard, STALE_MS)
+            stale = self._dispatch.submit(await self._stream.claim_pending(self._replica, shard, STALE_MS))
             if stale:
-                log.warning("turn shard %d: %d entries left unfinished are read again", shard, len(stale))
-                await self._dispatch(stale)
+                log.warning("turn shard %d: %d entries left unfinished are read again", shard, stale)
 
     async def _take(self, shard: int) -> None:
         """Claim what the shard's previous holder read and did not finish."""
-        claimed = await self._stream.claim_pending(self._replica, shard)
+        claimed = self._dispatch.submit(await self._stream.claim_pending(self._replica, shard))
         if claimed:
-            log.info("turn shard %d: took over %d unfinished turns", shard, len(claimed))
-        await self._dispatch(claimed)
+            log.info("turn shard %d: took over %d unfinished turns", shard, claimed)
 
     async def _settle(self, shard: int) -> None:
         async with self._reading:  # a read already under way may still bring this shard's entries
             pass
-        if self._running[shard] > 0:
-            await self._idle[shard].wait()
+        await self._dispatch.settle(shard)
 
     # -- the TurnQueue interface -----------------------------------------------------------------------------
 
@@ -279,11 +235,17 @@ class StreamTurnQueue:
         self._stopping = True  # the leases are still renewed: nobody may take these turns while they run
         if self._reader is not None:
             self._reader.cancel()  # nothing new is read
+        with contextlib.suppress(TimeoutError):  # what was read reaches the lanes
+            await asyncio.wait_for(self._dispatch.flushed(), max(0.0, deadline - time.monotonic()))
         finished = await self._lanes.drain(max(0.0, deadline - time.monotonic()))
+        await self._dispatch.quiet(deadline - time.monotonic())
         if self._side:
             await asyncio.wait(set(self._side), timeout=max(0.1, deadline - time.monotonic()))
+        busy = {shard for shard in self._share.held if self._dispatch.running(shard)}
+        if busy:  # released, another replica would answer them again while they still run here
+            log.warning("turn shards %s still have turns running: taken when their leases lapse", sorted(busy))
         try:
-            await self._share.give_up()
+            await self._share.give_up(keep=busy)
         except (RedisError, OSError) as exc:
             log.warning("could not give the turn shards up (%s): they are taken when the leases expire", exc)
         for task in self._tasks:

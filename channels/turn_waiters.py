@@ -22,6 +22,9 @@ class Waiters:
         return len(self._items)
 
     def add(self, accepted: Accepted) -> asyncio.Future[TurnResult]:
+        """The future of the customer waiting for this message; one already waiting keeps its own."""
+        if accepted.message.id in self._items:  # the message queued again (Redis lost its entry)
+            return self._items[accepted.message.id][1]
         future: asyncio.Future[TurnResult] = asyncio.get_running_loop().create_future()
         self._items[accepted.message.id] = (accepted, future, time.monotonic())
         return future

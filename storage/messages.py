@@ -150,6 +150,12 @@ class MessageRepository:
         cursor = self._col.find(query).sort("created_at", 1).limit(limit)
         return [_message(doc) async for doc in cursor]
 
+    async def unanswered_of(self, worker: str, newer_than: datetime, limit: int = 500) -> list[StoredMessage]:
+        """Inbound messages `worker` accepted and nobody has answered yet, oldest first."""
+        query = {"status": "received", "direction": "in", "created_at": {"$gte": newer_than}, "worker": worker}
+        cursor = self._col.find(query).sort("created_at", 1).limit(limit)
+        return [_message(doc) async for doc in cursor]
+
     async def adopt(self, message: StoredMessage, worker: str) -> bool:
         """Compare-and-set the worker: of replicas racing for one orphan, exactly one gets it."""
         result = await self._col.update_one(

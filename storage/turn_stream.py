@@ -66,6 +66,15 @@ class TurnStream:
             return []
         return [(_shard(name), entry_id, fields) for name, entries in replies for entry_id, fields in entries]
 
+    async def epoch(self, candidate: str) -> str:
+        """The streams' marker, set to `candidate` when there is none: it changes only when Redis loses its
+        data, and with it every entry not yet answered."""
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(f"{self._prefix}:epoch", candidate, nx=True)
+            pipe.get(f"{self._prefix}:epoch")
+            _, marker = await pipe.execute()
+        return str(marker)
+
     def lease_key(self, shard: int) -> str:
         return f"{self._prefix}:lease:{shard}"
 
@@ -75,9 +84,15 @@ class TurnStream:
         claimed: list[Entry] = []
         start = "0-0"
         while True:
-            reply = await self._redis.xautoclaim(
-                self.stream_name(shard), GROUP, consumer, min_idle_ms, start_id=start, count=100
-            )
+            try:
+                reply = await self._redis.xautoclaim(
+                    self.stream_name(shard), GROUP, consumer, min_idle_ms, start_id=start, count=100
+                )
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                await self.ensure_groups()  # Redis restarted without its data: nothing is pending
+                return claimed
             start, entries = reply[0], reply[1]
             claimed.extend((shard, entry_id, fields) for entry_id, fields in entries if fields)
             if start in ("0-0", b"0-0"):

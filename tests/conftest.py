@@ -15,6 +15,7 @@ import pytest
 from app.container import Services, open_services
 from app.http import create_app
 from app.settings import Settings
+from app.turn_queue import TurnRole
 from storage.embedded_mongo import EmbeddedMongoProcess
 from storage.embeddings import LocalEmbedder, QueryMemo
 from tests.fakes.openai_api import ScriptedOpenAI
@@ -76,10 +77,11 @@ def shared_embedder() -> Iterator[QueryMemo]:
 @pytest.fixture(scope="session")
 def services_factory(make_settings, shared_embedder):
     @asynccontextmanager
-    async def build(**overrides: Any) -> AsyncIterator[Services]:
+    async def build(turns: TurnRole = "answer", **overrides: Any) -> AsyncIterator[Services]:
         settings = make_settings(**overrides)
         local = settings.knowledge.embeddings == "local"
-        async with open_services(settings, embedder=shared_embedder if local else None) as services:
+        embedder = shared_embedder if local else None
+        async with open_services(settings, embedder=embedder, turns=turns) as services:
             try:
                 yield services
             finally:

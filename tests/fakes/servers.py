@@ -21,7 +21,11 @@ def free_port() -> int:
 async def serve_app(app: Any) -> AsyncIterator[str]:
     """Serve `app` over real HTTP; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
+    # A bounded shutdown: a test whose request never ends fails instead of hanging the suite.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, lifespan="off", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():
