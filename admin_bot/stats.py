@@ -11,17 +11,16 @@ from aiogram.utils.i18n import gettext
 
 from admin_bot.charts import activity_chart, funnel_chart
 from admin_bot.i18n import Translate
+from brain.insight_words import duration_parts
 from storage.stats import PERIOD_DAYS, StatsReport, StatsRepository
 
 
 def _duration(seconds: float | None, _: Translate) -> str:
     if seconds is None:
         return "—"
-    if seconds < 90:
-        return _("{n} s").format(n=round(seconds))
-    if seconds < 5400:
-        return _("{n} min").format(n=round(seconds / 60))
-    return _("{n} h").format(n=round(seconds / 3600, 1))
+    amount, unit = duration_parts(seconds)
+    worded = {"s": _("{n} s"), "min": _("{n} min"), "h": _("{n} h")}[unit]
+    return worded.format(n=f"{amount:g}")
 
 
 def period_name(period: str, _: Translate = gettext) -> str:

@@ -123,12 +123,18 @@ def formatted(value: float | None, unit: str, language: str) -> str:
     if unit == "rating":
         return f"{value:g} {_pick(UNITS['of5'], language)}"
     if unit == "seconds":
-        if value < 90:
-            return f"{round(value)} {_pick(UNITS['s'], language)}"
-        if value < 5400:
-            return f"{round(value / 60)} {_pick(UNITS['min'], language)}"
-        return f"{round(value / 3600, 1):g} {_pick(UNITS['h'], language)}"
+        amount, unit_key = duration_parts(value)
+        return f"{amount:g} {_pick(UNITS[unit_key], language)}"
     return f"{value:g}"
+
+
+def duration_parts(seconds: float) -> tuple[float, str]:
+    """A duration as a manager reads it: seconds under 90 s, minutes under 90 min, else hours (one decimal)."""
+    if seconds < 90:
+        return round(seconds), "s"
+    if seconds < 5400:
+        return round(seconds / 60), "min"
+    return round(seconds / 3600, 1), "h"
 
 
 def title(query: MetricQuery, language: str) -> str:

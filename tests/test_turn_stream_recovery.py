@@ -131,3 +131,35 @@ async def test_a_malformed_result_from_another_replica_does_not_stop_results(ser
         submitted = await web_replica.hub.submit(inbound)
         outcome = await asyncio.wait_for(submitted.outcome, 30)  # the result came back over pub/sub
         assert outcome.replies
+
+
+async def test_an_entry_whose_read_was_cut_short_is_read_again(services_factory, redis_url, tmp_path, monkeypatch):
+    """Redis delivered the entry but the reply never reached the replica (a dropped connection): the entry is
+    pending and in nobody's hand, so the shard's holder reads it again once it has been idle long enough."""
+    monkeypatch.setattr("channels.stream_turns.STALE_MS", 1_000)
+    real_read = TurnStream.read
+    cut: list[str] = []
+
+    async def cut_short(self, consumer, shards, count, block_ms):
+        entries = await real_read(self, consumer, shards, count, block_ms)
+        if entries and not cut:
+            cut.append(entries[0][1])
+            raise redis.ConnectionError("connection dropped before the reply arrived")
+        return entries
+
+    monkeypatch.setattr(TurnStream, "read", cut_short)
+    db = f"t_cut_{uuid.uuid4().hex[:8]}"
+    common = {"mongodb_db": db, "redis_url": redis_url, "data_dir": tmp_path, "replica_timeout_s": 3}
+    async with AsyncExitStack() as stack:
+        web_replica = await stack.enter_async_context(services_factory(turns="accept", **common))
+        worker = await stack.enter_async_context(services_factory(turns="answer", **common))
+
+        async def holds_all() -> bool:
+            return set(await leases(redis_url, db)) == {worker.hub.worker}
+
+        await until(holds_all)
+        inbound = InboundMessage("web", "cut-short", "cut-short-1", text="What is the warranty?")
+        submitted = await web_replica.hub.submit(inbound)
+        outcome = await asyncio.wait_for(submitted.outcome, 30)
+        assert cut and outcome.replies and outcome.replies[0].text
+        assert await answers_in(worker.clients.db.messages, submitted.conversation_id) == 1
