@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from brain.types import CONTACT_PAYLOAD, BrainReply, DraftSink, LeadAssessment, 
 from channels.context import Accepted, TurnContext
 from channels.events import ConversationListener
 from channels.flood import FloodGate
+from channels.intake import IntakeGate
 from channels.messages import InboundMessage, MediaItem, OutboundMessage, Submitted, TurnResult
 from channels.outbox import Outbox
 from channels.ports import ContactStore, ConversationStore, Decider, DedupeMarks, LeadStore, MessageStore
@@ -31,13 +31,6 @@ from storage.records import Conversation
 log = logging.getLogger(__name__)
 
 DEDUPE_TTL_S = 3 * 24 * 3600
-PARTNER_LINK = re.compile(r"^(partner|dealer|reseller)", re.IGNORECASE)  # t.me/bot?start=partner, m.me/page?ref=...
-
-
-def is_partner_link(referral: str | None) -> bool:
-    return bool(referral and PARTNER_LINK.match(referral))
-
-
 MEMORY_MESSAGES = 60  # messages loaded per turn; the older ones are condensed into a rolling summary
 SHUTDOWN_GRACE_S = 15.0
 
@@ -72,6 +65,7 @@ class Hub:
         self._dedupe = dedupe
         self.worker = worker  # this replica's id: stored on every message it accepts, until it is answered
         self._flood = flood
+        self._intake = IntakeGate()  # a burst is stored and acknowledged before its turns take the loop
         # This replica's own lanes; `distribute` puts a queue shared by several replicas in front of them.
         lanes = InProcessTurnQueue(self.respond, max_running)
         self._queue: TurnQueue[Accepted, TurnResult] = distribute(lanes) if distribute else lanes
@@ -112,42 +106,43 @@ class Hub:
 
     async def accept(self, inbound: InboundMessage) -> Accepted | None:
         """Dedupe, upsert the contact and conversation, persist the message; None for a redelivery."""
-        key = f"dedupe:{inbound.channel}:{inbound.channel_message_id}"
-        if await self._dedupe.get(key) is not None:
-            await self._events.duplicate_dropped(inbound)
-            return None
-        contact = await self._stores.contacts.upsert(
-            inbound.channel,
-            inbound.channel_user_id,
-            name=inbound.user_name,
-            username=inbound.username,
-            language=inbound.language_hint,
-            # A number the platform vouches for (WhatsApp) or one shared with the contact button is the customer's own.
-            phone=inbound.phone or (inbound.text.strip() if inbound.payload == CONTACT_PAYLOAD else None),
-        )
-        if is_partner_link(inbound.referral) and contact.audience != "partner":
-            await self._stores.contacts.set_audience(contact.id, "partner", "link")
-            contact.audience = "partner"
-        conversation = await self._stores.conversations.open(contact, None)
-        try:
-            stored = await self._stores.messages.add(
-                conversation.id,
+        with self._intake.intake():
+            key = f"dedupe:{inbound.channel}:{inbound.channel_message_id}"
+            if await self._dedupe.get(key) is not None:
+                await self._events.duplicate_dropped(inbound)
+                return None
+            contact = await self._stores.contacts.upsert(
                 inbound.channel,
-                "in",
-                inbound.text,
-                status="received",
-                channel_message_id=inbound.channel_message_id,
-                meta=inbound.stored_meta(),
-                worker=self.worker,
+                inbound.channel_user_id,
+                name=inbound.user_name,
+                username=inbound.username,
+                language=inbound.language_hint,
+                # A number the platform vouches for (WhatsApp) or shared with the contact button is their own.
+                phone=inbound.phone or (inbound.text.strip() if inbound.payload == CONTACT_PAYLOAD else None),
             )
-        except DuplicateMessage:
-            # The unique index is the authority; the mark only saves the next lookup.
+            if inbound.from_partner_link and contact.audience != "partner":
+                await self._stores.contacts.set_audience(contact.id, "partner", "link")
+                contact.audience = "partner"
+            conversation = await self._stores.conversations.open(contact, None)
+            try:
+                stored = await self._stores.messages.add(
+                    conversation.id,
+                    inbound.channel,
+                    "in",
+                    inbound.text,
+                    status="received",
+                    channel_message_id=inbound.channel_message_id,
+                    meta=inbound.stored_meta(),
+                    worker=self.worker,
+                )
+            except DuplicateMessage:
+                # The unique index is the authority; the mark only saves the next lookup.
+                await self._dedupe.set(key, "1", DEDUPE_TTL_S)
+                await self._events.duplicate_dropped(inbound)
+                return None
             await self._dedupe.set(key, "1", DEDUPE_TTL_S)
-            await self._events.duplicate_dropped(inbound)
-            return None
-        await self._dedupe.set(key, "1", DEDUPE_TTL_S)
-        await self._events.message_received(conversation, inbound)
-        return Accepted(inbound, contact, conversation, stored)
+            await self._events.message_received(conversation, inbound)
+            return Accepted(inbound, contact, conversation, stored)
 
     async def respond(self, accepted: Accepted) -> TurnResult:
         """One turn, in steps: the queue calls this once per accepted message, in conversation order."""
@@ -160,6 +155,7 @@ class Hub:
             raise
 
     async def _respond(self, accepted: Accepted) -> TurnResult:
+        await self._intake.quiet()
         context = await self._load_context(accepted)
         if context.handled:  # a redelivered queue entry (a replica died after answering, before acknowledging)
             result = TurnResult(duplicate=True, conversation_id=context.conversation.id)

@@ -3,6 +3,7 @@ an adapter is given: `Inbound` (hand a message in) and `OutboundChannel` (what i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -28,6 +29,9 @@ __all__ = [
 ]
 
 
+PARTNER_LINK = re.compile(r"^(partner|dealer|reseller)", re.IGNORECASE)
+
+
 @dataclass(slots=True)
 class Attachment:
     kind: str  # photo | video | document | audio | voice | sticker | location | other
@@ -51,6 +55,11 @@ class InboundMessage:
     referral: str | None = None  # where the customer came from (a deep link's or an ad's `ref`)
     phone: str | None = None  # a number the platform vouches for (WhatsApp's sender): the contact's phone
     raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def from_partner_link(self) -> bool:
+        """Came through a partner deep link (t.me/bot?start=partner, m.me/page?ref=dealer...)."""
+        return bool(self.referral and PARTNER_LINK.match(self.referral))
 
     def stored_meta(self) -> dict[str, object]:
         """What is kept with the stored message besides its text: attachment kinds, payload, referral."""
