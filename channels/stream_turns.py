@@ -61,6 +61,7 @@ class StreamTurnQueue:
         self._share = ShardShare(stream, replica, self._lease_ms, self._take, self._settle)
         self._dispatch = TurnDispatch(lanes, self._waiters, restore, replica, self._acknowledge, self._report)
         self._epoch: str | None = None  # the streams' marker when this replica last looked
+        self._here: set[str] = set()  # messages answered in this replica's lanes while Redis was down
         self._reading = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._side: set[asyncio.Task[None]] = set()
@@ -103,10 +104,17 @@ class StreamTurnQueue:
                 for key, turn in batch:  # answered here, unordered across replicas, until Redis is back
                     waiter = self._waiters.take(turn.message.id)
                     if waiter is not None:
-                        forward(self._lanes.put(key, turn), waiter[1])
+                        self._answer_here(key, turn, waiter[1])
             finally:
                 for _ in batch:
                     self._adding.task_done()
+
+    def _answer_here(self, key: str, turn: Accepted, waiter: asyncio.Future[TurnResult]) -> None:
+        message_id = turn.message.id
+        self._here.add(message_id)
+        outcome = self._lanes.put(key, turn)
+        outcome.add_done_callback(lambda _: self._here.discard(message_id))
+        forward(outcome, waiter)
 
     # -- reading and answering -----------------------------------------------------------------------------------
 
@@ -120,6 +128,9 @@ class StreamTurnQueue:
                         self._redis_back()
                     except (RedisError, OSError) as exc:
                         self._redis_down(exc)
+                    except Exception:  # what was read stays pending and is read again by `_reclaim_stale`
+                        log.exception("reading turns failed")
+                        await asyncio.sleep(self._tick_s)
             if not shards or self._down:
                 await asyncio.sleep(self._tick_s)
 
@@ -175,11 +186,15 @@ class StreamTurnQueue:
             self._epoch = epoch
             return
         await self._stream.ensure_groups()
-        unanswered = await self._unanswered()
+        # Not those whose turn is queued or running here: an entry queued behind its own turn would make it give way.
+        unanswered = [a for a in await self._unanswered() if not self._in_hand(a.message.id)]
         log.error("Redis lost the turn queue: %d unanswered messages of this replica are queued again", len(unanswered))
         for accepted in unanswered:
             self.put(accepted.conversation.id, accepted)
         self._epoch = epoch
+
+    def _in_hand(self, message_id: str) -> bool:
+        return message_id in self._here or self._dispatch.has(message_id)
 
     # -- sharing the shards ------------------------------------------------------------------------------------
 

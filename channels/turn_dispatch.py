@@ -63,6 +63,10 @@ class TurnDispatch:
             self._batches.put_nowait(fresh)
         return len(fresh)
 
+    def has(self, message_id: str) -> bool:
+        """Whether this message's turn is queued or running here."""
+        return message_id in self._turns
+
     def running(self, shard: int) -> int:
         return self._running[shard]
 
@@ -80,9 +84,12 @@ class TurnDispatch:
         while True:
             batch = await self._batches.get()
             try:
-                loaded = await asyncio.gather(*(self._load(*entry) for entry in batch))
+                loaded = await asyncio.gather(*(self._load(*entry) for entry in batch), return_exceptions=True)
                 for (shard, entry_id, fields), turn in zip(batch, loaded, strict=True):
-                    if turn is None:
+                    if isinstance(turn, BaseException):  # left pending: the stale sweep reads it again
+                        log.error("turn entry %s could not be loaded", entry_id, exc_info=turn)
+                        self._release(shard, entry_id)
+                    elif turn is None:
                         self._release(shard, entry_id)
                     else:
                         self._start(shard, entry_id, fields, turn)

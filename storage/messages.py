@@ -128,6 +128,8 @@ class MessageRepository:
         return result.modified_count == 1
 
     async def get(self, message_id: str) -> StoredMessage | None:
+        if not ObjectId.is_valid(message_id):  # a forged or corrupt queue entry names no message
+            return None
         doc = await self._col.find_one({"_id": ObjectId(message_id)})
         return _message(doc) if doc else None
 

@@ -15,7 +15,8 @@ from app.http import create_app
 from channels.messages import InboundMessage
 from channels.recovery import adopt_orphans
 from storage.turn_stream import TurnStream
-from tests.fakes.servers import serve_app
+from tests.fakes.servers import free_port, serve_app
+from tests.redis_server import start_redis
 from tests.test_turn_stream import leases, until
 
 
@@ -163,3 +164,46 @@ async def test_an_entry_whose_read_was_cut_short_is_read_again(services_factory,
         outcome = await asyncio.wait_for(submitted.outcome, 30)
         assert cut and outcome.replies and outcome.replies[0].text
         assert await answers_in(worker.clients.db.messages, submitted.conversation_id) == 1
+
+
+async def test_a_turn_answered_while_redis_was_down_is_not_queued_again_when_it_returns_empty(
+    services_factory, tmp_path, fake_openai
+):
+    """Accepted while Redis is down, the turn runs in this replica's lanes; Redis comes back without its data
+    in the middle of it. Queued again, its entry would wait behind the running turn and make it give way."""
+    llm, base = fake_openai
+    llm.call_s = 5.0
+    port = free_port()
+    redis_proc = start_redis(tmp_path, port)
+    try:
+        async with services_factory(redis_url=f"redis://127.0.0.1:{port}/0", openai_base_url=base) as services:
+            await asyncio.sleep(1.5)  # the replica has seen the streams' marker
+            redis_proc.kill()
+            redis_proc.wait()
+            inbound = InboundMessage("web", "down-then-empty", "down-then-empty-1", text="Do you deliver to Poltava?")
+            submitted = await services.hub.submit(inbound)
+            await until(lambda: any("Poltava" in json.dumps(r) for r in llm.answer_requests()))
+            redis_proc = start_redis(tmp_path, port)  # back, empty: a new marker
+            outcome = await asyncio.wait_for(submitted.outcome, 30)
+            assert not outcome.superseded and outcome.replies and outcome.replies[0].text
+            await asyncio.sleep(2.0)  # any entry queued again would have been read by now
+            assert await answers_in(services.clients.db.messages, submitted.conversation_id) == 1
+    finally:
+        redis_proc.kill()
+        redis_proc.wait()
+
+
+async def test_an_entry_naming_no_valid_message_is_dropped_at_once(services_factory, redis_url, tmp_path):
+    db = f"t_badid_{uuid.uuid4().hex[:8]}"
+    common = {"mongodb_db": db, "redis_url": redis_url, "data_dir": tmp_path, "replica_timeout_s": 3}
+    async with services_factory(turns="answer", **common) as replica:
+        stream = TurnStream(replica.clients.redis, db)
+        await stream.add_many([("forged", {"m": "not-an-object-id", "k": "forged", "o": "elsewhere"})])
+
+        async def dropped() -> bool:
+            return await stream.depth() == 0
+
+        await until(dropped, timeout_s=10)  # not retried for half a minute, not left for the 60 s sweep
+        inbound = InboundMessage("web", "after-forged", "after-forged-1", text="What is the warranty?")
+        submitted = await replica.hub.submit(inbound)
+        assert (await asyncio.wait_for(submitted.outcome, 30)).replies
