@@ -67,7 +67,7 @@ class Hub:
         self._flood = flood
         self._intake = IntakeGate()  # a burst is stored and acknowledged before its turns take the loop
         # This replica's own lanes; `distribute` puts a queue shared by several replicas in front of them.
-        lanes = InProcessTurnQueue(self.respond, max_running, ready=self._intake.quiet)
+        lanes = InProcessTurnQueue(self.respond, max_running)
         self._queue: TurnQueue[Accepted, TurnResult] = distribute(lanes) if distribute else lanes
 
     async def handle(self, message: InboundMessage) -> TurnResult:
@@ -155,6 +155,7 @@ class Hub:
             raise
 
     async def _respond(self, accepted: Accepted) -> TurnResult:
+        await self._intake.quiet()  # inside the running slot: while intake goes on, few turns start (below)
         context = await self._load_context(accepted)
         if context.handled:  # a redelivered queue entry (a replica died after answering, before acknowledging)
             result = TurnResult(duplicate=True, conversation_id=context.conversation.id)

@@ -43,14 +43,8 @@ class TurnQueue(Protocol[T, R]):
 class InProcessTurnQueue(Generic[T, R]):
     """Per-key FIFO lanes, each worked by one task that exists only while its lane has turns."""
 
-    def __init__(
-        self,
-        worker: Callable[[T], Awaitable[R]],
-        max_running: int = 32,
-        ready: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
+    def __init__(self, worker: Callable[[T], Awaitable[R]], max_running: int = 32) -> None:
         self._worker = worker
-        self._ready = ready  # awaited before a turn takes a running slot (the hub's intake-first gate)
         # Turns beyond this many wait their turn: hundreds running at once would starve the event loop that must
         # also accept (persist and acknowledge) new messages; waiting on a model, 32 at once keep it busy.
         self._running = asyncio.Semaphore(max_running)
@@ -75,8 +69,6 @@ class InProcessTurnQueue(Generic[T, R]):
             while lane:
                 turn, future = lane[0]
                 try:
-                    if self._ready is not None:
-                        await self._ready()
                     async with self._running:
                         result = await self._worker(turn)
                 except Exception as exc:  # logged here (a webhook turn may have no waiter), handed to any waiter
