@@ -77,3 +77,38 @@ async def test_with_oos_examples_they_are_used_and_a_fixed_threshold_stays_fixed
     with_oos = IntentClassifier(shared_embedder)
     await with_oos.fit(texts + OFF_TOPIC[:3], labels + [OUT_OF_SCOPE] * 3)
     assert OUT_OF_SCOPE not in with_oos.labels  # oos rows calibrate; they are not an intent
+
+
+class CountingLatent:
+    """The shared embedder, counting the texts sent to the second (latent terms) model pass."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        self.name = inner.name
+        self.latent_texts = 0
+
+    async def embed_queries(self, texts):
+        return await self._inner.embed_queries(texts)
+
+    async def embed_passages(self, texts):
+        return await self._inner.embed_passages(texts)
+
+    async def latent_terms(self, texts):
+        self.latent_texts += len(texts)
+        return await self._inner.latent_terms(texts)
+
+
+async def test_a_message_the_router_is_sure_of_skips_the_second_model_pass_and_keeps_its_label(shared_embedder):
+    embedder = CountingLatent(shared_embedder)
+    classifier = IntentClassifier(embedder)
+    await classifier.load_negatives()
+    await classifier.fit([t for ex in TRAIN.values() for t in ex], [label for label, ex in TRAIN.items() for _ in ex])
+    texts = [text for text, _ in IN_SCOPE] + OFF_TOPIC
+    embedder.latent_texts = 0
+    quick = await classifier.predict(texts)
+    skipped = len(texts) - embedder.latent_texts
+    vectors = await shared_embedder.embed_queries(texts)
+    full = classifier.predict_vectors(vectors, texts, await shared_embedder.latent_terms(texts))
+    assert [p.label for p in quick] == [p.label for p in full]  # the same routes, every view or not
+    assert 0 < skipped < len(texts)  # the sure ones skip it; the off-topic ones still take every view
+    assert all(p.label == OUT_OF_SCOPE for p in quick[len(IN_SCOPE) :])
