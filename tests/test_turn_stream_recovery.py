@@ -24,6 +24,13 @@ async def answers_in(messages, conversation_id: str) -> int:
     return await messages.count_documents({"conversation_id": conversation_id, "direction": "out"})
 
 
+async def until_it_holds_every_shard(redis_url: str, db: str, replica) -> None:
+    async def holds_all() -> bool:
+        return set(await leases(redis_url, db)) == {replica.hub.worker}
+
+    await until(holds_all)
+
+
 async def test_a_message_queued_again_while_its_turn_runs_is_answered_once(services_factory, redis_url, fake_openai):
     """The orphan sweep adopts a message whose accepting replica is gone, though its entry is still being
     answered by the shard's holder: the second entry must not make the first turn give way to it."""
@@ -88,10 +95,7 @@ async def test_redis_losing_its_data_loses_no_turn(services_factory, redis_url, 
         assert answered["replies"] and answered["replies"][0]["text"]
 
         # Lost again while the worker holds every shard: it takes them back and reads the new streams.
-        async def holds_all() -> bool:
-            return set(await leases(redis_url, db)) == {worker.hub.worker}
-
-        await until(holds_all)
+        await until_it_holds_every_shard(redis_url, db, worker)
         await forget_turn_queue(redis_url, db)
         again = await asyncio.wait_for(ask("lost-2"), 30)
         assert again["replies"] and again["replies"][0]["text"]
@@ -105,11 +109,7 @@ async def test_a_tool_started_against_the_shared_redis_takes_no_shards(services_
     db = f"t_tool_{uuid.uuid4().hex[:8]}"
     common = {"mongodb_db": db, "redis_url": redis_url, "data_dir": tmp_path, "replica_timeout_s": 3}
     async with services_factory(turns="answer", **common) as replica, services_factory(turns="local", **common) as tool:
-
-        async def shared_out() -> bool:
-            return set(await leases(redis_url, db)) == {replica.hub.worker}
-
-        await until(shared_out)
+        await until_it_holds_every_shard(redis_url, db, replica)
         inbound = InboundMessage("web", "tool-chat", "tool-chat-1", text="What is the warranty?")
         submitted = await tool.hub.submit(inbound)
         outcome = await asyncio.wait_for(submitted.outcome, 30)
@@ -154,11 +154,7 @@ async def test_an_entry_whose_read_was_cut_short_is_read_again(services_factory,
     async with AsyncExitStack() as stack:
         web_replica = await stack.enter_async_context(services_factory(turns="accept", **common))
         worker = await stack.enter_async_context(services_factory(turns="answer", **common))
-
-        async def holds_all() -> bool:
-            return set(await leases(redis_url, db)) == {worker.hub.worker}
-
-        await until(holds_all)
+        await until_it_holds_every_shard(redis_url, db, worker)
         inbound = InboundMessage("web", "cut-short", "cut-short-1", text="What is the warranty?")
         submitted = await web_replica.hub.submit(inbound)
         outcome = await asyncio.wait_for(submitted.outcome, 30)
