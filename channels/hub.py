@@ -208,9 +208,13 @@ class Hub:
             self._stores.leads.by_conversation(conversation_id),
         )
         # Customer messages that arrived after this one (a burst waiting in the queue) belong to their own
-        # turns; replies sent meanwhile (to the earlier ones) are history.
+        # turns; replies sent meanwhile (to the earlier ones) are history. A later one that gave way to this
+        # turn (queued again out of order, after Redis lost its streams) is this turn's to answer too.
         history = [
-            m for m in recent if m.id != message.id and (m.direction == "out" or m.created_at <= message.created_at)
+            m
+            for m in recent
+            if m.id != message.id
+            and (m.direction == "out" or m.created_at <= message.created_at or m.status == "superseded")
         ]
         mine = next((m for m in recent if m.id == message.id), None)
         if mine is None:  # further back than the memory (a long burst queued behind it): asked for itself

@@ -8,6 +8,7 @@ import asyncio
 import httpx
 
 from app.http import create_app
+from channels.messages import InboundMessage
 from tests.fakes.servers import serve_app
 
 
@@ -45,3 +46,26 @@ async def test_a_burst_gets_one_answer_covering_every_message(services_factory, 
 
         lone = await say("What is the warranty on the Barista Pro?", 0.0)  # nothing else queued: answered
         assert not lone["superseded"] and lone["replies"]
+
+
+async def test_an_older_message_queued_after_a_newer_one_answers_both(services_factory, fake_openai):
+    """Out of order (Redis lost its streams and an older message was queued again behind a newer one): the
+    newer turn gives way, and the older one's answer covers the newer message too, so neither goes unanswered."""
+    llm, base = fake_openai
+    async with services_factory(openai_base_url=base) as services:
+        hub = services.hub
+        older = await hub.accept(InboundMessage("web", "out-of-order", "ooo-1", text="Do you deliver to Lviv?"))
+        newer = await hub.accept(InboundMessage("web", "out-of-order", "ooo-2", text="and to Uzhhorod"))
+        assert older is not None and newer is not None
+        hub.requeue(newer)
+        hub.requeue(older)
+        assert await hub.drain(30)
+        prompt = llm.answer_requests()[-1]["messages"][-1]["content"]
+        assert "Lviv" in prompt and "Uzhhorod" in prompt
+        messages = services.clients.db.messages
+        conversation = older.conversation.id
+        assert await messages.count_documents({"conversation_id": conversation, "direction": "out"}) == 1
+        inbound = {
+            m["text"]: m["status"] async for m in messages.find({"conversation_id": conversation, "direction": "in"})
+        }
+        assert inbound == {"Do you deliver to Lviv?": "answered", "and to Uzhhorod": "superseded"}
