@@ -177,7 +177,11 @@ async def run(
                     port = free_port()
                     proc, _ = await asyncio.to_thread(start_server, Path(tmp) / f"r{i}", port, env)
                     servers.append((proc, port))
-                limits = httpx.Limits(max_connections=conversations, max_keepalive_connections=conversations)
+                # Idle connections are dropped before uvicorn's 5 s keep-alive closes them: at the same 5 s
+                # (httpx's default) a post can go out on a socket the server is closing (a ReadError).
+                limits = httpx.Limits(
+                    max_connections=conversations, max_keepalive_connections=conversations, keepalive_expiry=2.0
+                )
                 async with AsyncExitStack() as clients:
                     webs = [
                         await clients.enter_async_context(
