@@ -214,13 +214,16 @@ class IntentClassifier:
         vectors = await self._embedder.embed_queries(texts)
         if self._latent is None:
             return self.predict_vectors(vectors, texts)
-        predictions = self._predict(vectors, texts)
+        views = self._view_scores(vectors, texts)
+        if views is None:
+            return self.predict_vectors(vectors, texts)
+        predictions = self._ranked(views)
         sure = max(SURE_WITHOUT_LATENT, self.threshold)
         unsure = [i for i, prediction in enumerate(predictions) if prediction.score < sure]
         if unsure:
             latent = await self._embedder.latent_terms([texts[i] for i in unsure])
             if latent is not None:
-                refined = self._predict(vectors[unsure], [texts[i] for i in unsure], latent)
+                refined = self._ranked(views[unsure] + LATENT_WEIGHT * self._latent.log_proba(latent))
                 for i, prediction in zip(unsure, refined, strict=True):
                     predictions[i] = prediction
         return [self._rejected(prediction) for prediction in predictions]
@@ -239,13 +242,22 @@ class IntentClassifier:
     def _predict(
         self, vectors: np.ndarray, texts: list[str], latent: sparse.csr_matrix | None = None
     ) -> list[Prediction]:
-        if self._dense is None or self._char is None or self._tfidf is None:
+        log_p = self._view_scores(vectors, texts)
+        if log_p is None:
             label = self._labels[0] if self._labels else OUT_OF_SCOPE
             return [Prediction(label, 1.0) for _ in texts]
-        log_p = self._dense.log_proba(vectors) + CHAR_WEIGHT * self._char.log_proba(self._tfidf.transform(texts))
         if self._latent is not None and latent is not None:
             log_p += LATENT_WEIGHT * self._latent.log_proba(latent)
-        log_p -= log_p.max(axis=1, keepdims=True)
+        return self._ranked(log_p)
+
+    def _view_scores(self, vectors: np.ndarray, texts: list[str]) -> np.ndarray | None:
+        """The embedding and character views' weighted log-probabilities; None before training."""
+        if self._dense is None or self._char is None or self._tfidf is None:
+            return None
+        return self._dense.log_proba(vectors) + CHAR_WEIGHT * self._char.log_proba(self._tfidf.transform(texts))
+
+    def _ranked(self, log_p: np.ndarray) -> list[Prediction]:
+        log_p = log_p - log_p.max(axis=1, keepdims=True)
         probs = np.exp(log_p)
         probs /= probs.sum(axis=1, keepdims=True)
         order = np.argsort(-probs, axis=1)

@@ -142,19 +142,15 @@ class MessageRepository:
     async def orphans(self, alive: list[str], newer_than: datetime, limit: int = 100) -> list[StoredMessage]:
         """Inbound messages accepted but never answered whose worker is not among the `alive` replicas (it
         died mid-turn, or stopped before reaching them); oldest first, adopted at most MAX_ADOPTIONS times."""
-        query = {
-            "status": "received",
-            "direction": "in",
-            "created_at": {"$gte": newer_than},
-            "worker": {"$nin": alive},
-            "adoptions": {"$not": {"$gte": MAX_ADOPTIONS}},
-        }
-        cursor = self._col.find(query).sort("created_at", 1).limit(limit)
-        return [_message(doc) async for doc in cursor]
+        unadopted = {"worker": {"$nin": alive}, "adoptions": {"$not": {"$gte": MAX_ADOPTIONS}}}
+        return await self._unanswered(unadopted, newer_than, limit)
 
     async def unanswered_of(self, worker: str, newer_than: datetime, limit: int = 500) -> list[StoredMessage]:
         """Inbound messages `worker` accepted and nobody has answered yet, oldest first."""
-        query = {"status": "received", "direction": "in", "created_at": {"$gte": newer_than}, "worker": worker}
+        return await self._unanswered({"worker": worker}, newer_than, limit)
+
+    async def _unanswered(self, match: dict, newer_than: datetime, limit: int) -> list[StoredMessage]:
+        query = {"status": "received", "direction": "in", "created_at": {"$gte": newer_than}, **match}
         cursor = self._col.find(query).sort("created_at", 1).limit(limit)
         return [_message(doc) async for doc in cursor]
 
