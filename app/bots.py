@@ -49,6 +49,7 @@ def build_customer_bot(settings: Settings, services: Services) -> TelegramRuntim
         business=business,
         webhook_secret=telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None,
         public_base_url=settings.http.public_base_url,
+        intake=services.hub.intake,
     )
     services.outbox.register(TelegramOutbound(runtime.bot, services.media.library.assets))
     if services.outbox.media is not None:  # a file_id belongs to one bot: cached under this bot's id

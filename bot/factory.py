@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.base import BaseStorage
 
 from bot.business import BusinessChats
 from bot.handlers import get_routers
 from bot.inflight import InFlightUpdates
+from bot.session import PinnedResponseSession
 from bot.transport import TelegramRuntime, UpdateInbox
+from channels.intake import IntakeGate
 from channels.messages import Inbound
 
 
 def create_bot(token: str, api_base: str) -> Bot:
     """A Bot talking to `api_base` (Telegram's cloud, a local Bot API server, or a test server)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
+    session = PinnedResponseSession(api=TelegramAPIServer.from_base(api_base.rstrip("/")))
     return Bot(token=token, session=session)
 
 
@@ -45,7 +46,10 @@ def create_customer_bot(
     business: BusinessChats | None = None,
     webhook_secret: str | None = None,
     public_base_url: str | None = None,
+    intake: IntakeGate | None = None,
 ) -> TelegramRuntime:
     bot = create_bot(token, api_base)
     dispatcher = create_customer_dispatcher(inbound, storage, business)
-    return TelegramRuntime(bot, dispatcher, updates, webhook_secret=webhook_secret, public_base_url=public_base_url)
+    return TelegramRuntime(
+        bot, dispatcher, updates, webhook_secret=webhook_secret, public_base_url=public_base_url, intake=intake
+    )

@@ -12,6 +12,8 @@ from aiogram import Bot, Dispatcher
 from fastapi import APIRouter, HTTPException, Request
 from pymongo.errors import PyMongoError
 
+from channels.intake import IntakeGate
+
 log = logging.getLogger(__name__)
 
 SOURCE = "telegram"
@@ -36,12 +38,15 @@ class TelegramRuntime:
         *,
         webhook_secret: str | None = None,
         public_base_url: str | None = None,
+        intake: IntakeGate | None = None,
     ) -> None:
         self.bot = bot
         self.dispatcher = dispatcher
         self._inbox = inbox
         self._secret = webhook_secret
         self._public_url = public_base_url
+        # Webhook updates are stored and acknowledged first; their handling gives way while more are arriving.
+        self._intake = intake or IntakeGate()
         self._polling: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -88,6 +93,7 @@ class TelegramRuntime:
         task.add_done_callback(self._tasks.discard)
 
     async def _process(self, key: str, payload: dict[str, Any]) -> None:
+        await self._intake.settled()
         try:
             await self.dispatcher.feed_raw_update(self.bot, payload)
         except Exception as exc:  # one bad update must not stop the others; it stays visible as failed
@@ -113,7 +119,8 @@ class TelegramRuntime:
                 raise HTTPException(status_code=400, detail="not a Telegram update")
             key = str(update["update_id"])
             try:
-                fresh = await self._inbox.store(SOURCE, key, update)
+                with self._intake.intake():
+                    fresh = await self._inbox.store(SOURCE, key, update)
             except PyMongoError as exc:
                 # Not persisted: answer 5xx so Telegram delivers it again.
                 log.error("cannot persist Telegram update %s: %s", key, type(exc).__name__)

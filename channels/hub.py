@@ -65,7 +65,8 @@ class Hub:
         self._dedupe = dedupe
         self.worker = worker  # this replica's id: stored on every message it accepts, until it is answered
         self._flood = flood
-        self._intake = IntakeGate()  # a burst is stored and acknowledged before its turns take the loop
+        # A burst is stored and acknowledged before its turns take the loop; Telegram's webhook joins the gate.
+        self.intake = IntakeGate()
         # This replica's own lanes; `distribute` puts a queue shared by several replicas in front of them.
         lanes = InProcessTurnQueue(self.respond, max_running)
         self._queue: TurnQueue[Accepted, TurnResult] = distribute(lanes) if distribute else lanes
@@ -106,7 +107,7 @@ class Hub:
 
     async def accept(self, inbound: InboundMessage) -> Accepted | None:
         """Dedupe, upsert the contact and conversation, persist the message; None for a redelivery."""
-        with self._intake.intake():
+        with self.intake.intake():
             key = f"dedupe:{inbound.channel}:{inbound.channel_message_id}"
             if await self._dedupe.get(key) is not None:
                 await self._events.duplicate_dropped(inbound)
@@ -155,7 +156,7 @@ class Hub:
             raise
 
     async def _respond(self, accepted: Accepted) -> TurnResult:
-        await self._intake.quiet()  # inside the running slot: while intake goes on, few turns start (below)
+        await self.intake.quiet()  # inside the running slot: while intake goes on, few turns start (below)
         context = await self._load_context(accepted)
         if context.handled:  # a redelivered queue entry (a replica died after answering, before acknowledging)
             result = TurnResult(duplicate=True, conversation_id=context.conversation.id)

@@ -48,6 +48,43 @@ async def test_under_a_steady_stream_a_turn_goes_on_after_its_hold():
         assert gate.accepting == 1
 
 
+async def test_acknowledged_work_waits_for_the_burst_to_be_over():
+    gate = IntakeGate(settle_s=0.2)
+    started: list[int] = []
+
+    async def work(n: int) -> None:
+        await gate.settled(hold_s=30.0)
+        started.append(n)
+
+    tasks = []
+    for n in range(5):  # five webhooks acknowledged back to back
+        with gate.intake():
+            await asyncio.sleep(0.01)
+        tasks.append(asyncio.create_task(work(n)))
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.05)
+    assert started == [0]  # the first was alone when it came: it went on at once; the rest wait
+    await asyncio.wait_for(asyncio.gather(*tasks), 5.0)
+    assert sorted(started) == [0, 1, 2, 3, 4]
+
+
+async def test_acknowledged_work_is_not_held_past_its_hold_by_a_stream_that_never_stops():
+    gate = IntakeGate(settle_s=30.0)
+    with gate.intake():
+        pass
+    with gate.intake():  # a second acceptance, still going
+        await asyncio.wait_for(gate.settled(hold_s=0.1), 5.0)
+
+
+async def test_a_lone_acknowledged_update_is_never_held():
+    gate = IntakeGate(settle_s=0.3)
+    for _ in range(2):  # each alone: the previous burst (of one) was over before it came
+        with gate.intake():
+            pass
+        await asyncio.wait_for(gate.settled(hold_s=30.0), 0.1)  # held, it would wait the settle time
+        await asyncio.sleep(0.4)
+
+
 async def test_a_failed_acceptance_does_not_hold_turns():
     gate = IntakeGate(hold_s=30.0)
     try:
