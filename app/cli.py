@@ -63,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--conversations", type=int, help="load: this many conversations at once (bench.load)")
     bench.add_argument("--messages", type=int, default=3, help="load: messages per conversation")
     bench.add_argument("--model-latency", type=float, help="load: a scripted model taking this long a call")
-    bench.add_argument("--via", choices=("web", "webhooks"), default="web", help="load: web API or signed webhooks")
+    bench.add_argument(
+        "--via", choices=("web", "webhooks", "telegram"), default="web", help="load: web API, Meta or Telegram webhooks"
+    )
     bench.add_argument("--replicas", type=int, default=1, help="load: replicas sharing Redis, MongoDB and Chroma")
     bench.add_argument("--redis", action="store_true", help="load: one replica with Redis (the shared turn queue)")
     bench.add_argument("--json", type=Path)

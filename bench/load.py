@@ -1,5 +1,6 @@
 """Load: N conversations × M messages through the web chat API (or, with `--via webhooks`, signed Meta
-webhooks: Messenger, Instagram and WhatsApp in turn, the replies caught by a Graph API server played here) of
+webhooks: Messenger, Instagram and WhatsApp in turn, the replies caught by a Graph API server played here;
+with `--via telegram`, Telegram webhook updates, the replies caught by a Bot API server played here) of
 a real `closer serve` process, all conversations at once, each sending its next message when the previous one
 is answered; with `--model-latency S` the service talks to a scripted OpenAI-compatible model (served here)
 whose every call takes S seconds. Prints a table and writes JSON: throughput, end-to-end p50/p95/p99, the
@@ -8,7 +9,7 @@ from the service's metrics), answers lost, peak RSS. `--redis` gives the service
 turn queue); `--replicas N` starts N replicas sharing Redis, the embedded MongoDB server and a Chroma server,
 and sends each customer's messages to the replicas in turn, as a round-robin load balancer would.
 
-python -m bench.load [--conversations 200] [--messages 3] [--model-latency 1.0] [--via web|webhooks]
+python -m bench.load [--conversations 200] [--messages 3] [--model-latency 1.0] [--via web|webhooks|telegram]
                      [--redis] [--replicas 2] [--json bench/results/load.json]
 (`closer bench --conversations N ...` runs it too.)
 """
@@ -23,6 +24,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
 from typing import Any
@@ -87,17 +89,19 @@ SHARDS = 16  # TURN_SHARDS' default
 
 
 class ReplyWatch:
-    """Replies the Graph API server received, counted per recipient as they arrive."""
+    """Replies a platform server played here received (`sent`, growing), counted per recipient as they arrive;
+    `recipient` names an item's recipient, or None for what is not a reply."""
 
-    def __init__(self, graph: Any) -> None:
-        self._graph, self._seen, self.count = graph, 0, Counter[str]()
+    def __init__(self, sent: list[Any], recipient: Callable[[Any], str | None]) -> None:
+        self._sent, self._recipient, self._seen, self.count = sent, recipient, 0, Counter[str]()
 
     async def wait(self, recipient: str, count: int, wait_s: float) -> bool:
         deadline = time.perf_counter() + wait_s
         while time.perf_counter() < deadline:
-            for sent in self._graph.sent[self._seen :]:
-                self.count[sent["recipient"]] += 1
-            self._seen = len(self._graph.sent)
+            for sent in self._sent[self._seen :]:
+                if (to := self._recipient(sent)) is not None:
+                    self.count[to] += 1
+            self._seen = len(self._sent)
             if self.count[recipient] >= count:
                 return True
             await asyncio.sleep(0.02)
@@ -142,6 +146,31 @@ async def webhook_conversation(
         timings.append(time.perf_counter() - started)
 
 
+async def telegram_conversation(
+    replicas: list[httpx.AsyncClient],
+    fake: Any,
+    watch: ReplyWatch,
+    n: int,
+    messages: int,
+    timings: list[float],
+    lost: list[str],
+) -> None:
+    from bench.telegram_webhooks import HEADERS
+
+    chat = 700_000 + n
+    for m in range(messages):
+        http = replicas[(n + m) % len(replicas)]
+        update = fake.message_update(chat, message_text(n, m))
+        started = time.perf_counter()
+        try:
+            (await http.post("/webhooks/telegram", json=update, headers=HEADERS)).raise_for_status()
+            if not await watch.wait(str(chat), m + 1, wait_s=120):
+                lost.append(f"telegram {update['update_id']}: no reply")
+        except httpx.HTTPError as exc:
+            lost.append(f"telegram {update['update_id']}: {type(exc).__name__}")
+        timings.append(time.perf_counter() - started)
+
+
 async def run(
     conversations: int,
     messages: int,
@@ -152,11 +181,13 @@ async def run(
 ) -> dict[str, Any]:
     from bench.cluster import shared_backends
     from bench.meta_webhooks import meta_env
+    from bench.telegram_webhooks import telegram_env
     from tests.fakes.graph_api import FakeGraph
     from tests.fakes.openai_api import ScriptedOpenAI
     from tests.fakes.servers import serve_app
+    from tests.fakes.telegram_api import FakeTelegram
 
-    model, graph = ScriptedOpenAI(), FakeGraph()
+    model, graph, telegram = ScriptedOpenAI(), FakeGraph(), FakeTelegram()
     model.call_s = model_latency or 0.0
     results: dict[str, Any] = {
         "conversations": conversations,
@@ -168,9 +199,13 @@ async def run(
     }
     with tempfile.TemporaryDirectory(prefix="closer-load-") as tmp, ExitStack() as stack:
         shared = stack.enter_context(shared_backends(Path(tmp), replicas > 1)) if results["redis"] else {}
-        async with serve_app(model.app) as model_url, serve_app(graph.app) as graph_url:
+        async with (
+            serve_app(model.app) as model_url,
+            serve_app(graph.app) as graph_url,
+            serve_app(telegram.app) as telegram_url,
+        ):
             env = {"OPENAI_BASE_URL": model_url + "/v1", "OPENAI_API_KEY": "bench"} if model_latency else {}
-            env |= meta_env(graph_url) | shared
+            env |= meta_env(graph_url) | shared | (telegram_env(telegram_url) if via == "telegram" else {})
             servers = []
             try:
                 for i in range(replicas):  # one after the other: the first seeds the knowledge
@@ -196,13 +231,16 @@ async def run(
                     before = await _counters(webs)
                     timings: list[float] = []
                     lost: list[str] = []
-                    watch = ReplyWatch(graph)
+                    watch = ReplyWatch(graph.sent, lambda sent: sent["recipient"])
+                    telegram_watch = ReplyWatch(telegram.calls, _telegram_recipient)
                     with PeakRss([proc.pid for proc, _ in servers]) as rss:
                         started = time.perf_counter()
                         await asyncio.gather(
                             *(
                                 webhook_conversation(webs, watch, n, messages, timings, lost)
                                 if via == "webhooks"
+                                else telegram_conversation(webs, telegram, telegram_watch, n, messages, timings, lost)
+                                if via == "telegram"
                                 else conversation(webs, n, messages, timings, lost)
                                 for n in range(conversations)
                             )
@@ -250,6 +288,10 @@ async def _shards_shared(webs: list[httpx.AsyncClient], timeout_s: float = 60) -
     raise RuntimeError(f"the turn shards were not shared out within {timeout_s} s")
 
 
+def _telegram_recipient(call: Any) -> str | None:
+    return str(call.params["chat_id"]) if call.method == "sendMessage" else None
+
+
 def _errors(log: Path) -> list[str]:
     """What a replica logged at ERROR or above (its log file goes with the temporary folder)."""
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
@@ -270,7 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=200)
     parser.add_argument("--messages", type=int, default=3)
     parser.add_argument("--model-latency", type=float, default=None, help="seconds per model call (unset: offline)")
-    parser.add_argument("--via", choices=("web", "webhooks"), default="web", help="web chat API or signed webhooks")
+    parser.add_argument(
+        "--via", choices=("web", "webhooks", "telegram"), default="web", help="web chat API, Meta or Telegram webhooks"
+    )
     parser.add_argument("--replicas", type=int, default=1, help="replicas behind a round-robin balancer")
     parser.add_argument("--redis", action="store_true", help="one replica with Redis (the shared turn queue)")
     parser.add_argument("--json", type=Path, default=Path("bench/results/load.json"))

@@ -57,18 +57,22 @@ def deliveries(fake: FakeTelegram, updates: int, redelivered: float, seed: int =
     return order
 
 
+def telegram_env(api_base: str) -> dict[str, str]:
+    """The service's settings for the customer bot in webhook mode, pointed at a Bot API server played here."""
+    return {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE": api_base,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "PUBLIC_BASE_URL": "https://closer.example",
+    }
+
+
 async def measure(updates: int, redelivered: float, concurrency: int) -> dict[str, Any]:
     fake = FakeTelegram()
     with tempfile.TemporaryDirectory(prefix="closer-tg-bench-") as tmp:
         async with serve_app(fake.app) as api_base:
             port = free_port()
-            env = {
-                "TELEGRAM_BOT_TOKEN": TOKEN,
-                "TELEGRAM_API_BASE": api_base,
-                "TELEGRAM_WEBHOOK_SECRET": SECRET,
-                "PUBLIC_BASE_URL": "https://closer.example",
-            }
-            proc, _ = await asyncio.to_thread(start_server, Path(tmp), port, env)
+            proc, _ = await asyncio.to_thread(start_server, Path(tmp), port, telegram_env(api_base))
             try:
                 async with httpx.AsyncClient(
                     base_url=f"http://127.0.0.1:{port}",
