@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -77,17 +78,18 @@ TOOLS: dict[str, type[BaseModel]] = {
 
 
 def tool_specs(allowed: list[str]) -> list[dict[str, Any]]:
-    """OpenAI tool definitions for the tools a playbook category allows."""
-    specs = []
-    for name in allowed:
-        model = TOOLS.get(name)
-        if model is None:
-            continue
-        schema = model.model_json_schema()
-        schema.pop("title", None)
-        description = (model.__doc__ or "").strip().replace("\n    ", " ")
-        specs.append({"type": "function", "function": {"name": name, "description": description, "parameters": schema}})
-    return specs
+    """OpenAI tool definitions for the tools a playbook category allows (shared: read, never changed)."""
+    return [_tool_spec(name) for name in allowed if name in TOOLS]
+
+
+@cache
+def _tool_spec(name: str) -> dict[str, Any]:
+    """Built once per tool: pydantic's JSON schema costs about half a millisecond a model, every LLM turn."""
+    model = TOOLS[name]
+    schema = model.model_json_schema()
+    schema.pop("title", None)
+    description = (model.__doc__ or "").strip().replace("\n    ", " ")
+    return {"type": "function", "function": {"name": name, "description": description, "parameters": schema}}
 
 
 @dataclass(slots=True)

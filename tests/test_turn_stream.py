@@ -169,13 +169,13 @@ async def test_a_stopping_replica_keeps_its_leases_until_its_running_turns_are_d
         llm.call_s = 4.0  # four leases long
         for i in range(40):  # a conversation on a shard the stopping replica reads
             inbound = InboundMessage("web", f"stop-{i}", f"stop-{i}", text=f"Do you deliver to Lviv, house {i}?")
-            submitted = await stopping.hub.submit(inbound)
+            submitted = await asyncio.wait_for(stopping.hub.submit(inbound), 20)
             if await stream.holder(stream.shard_of(submitted.conversation_id)) == stopping.hub.worker:
                 break
         marker = f"house {i}"
         await until(lambda: any(marker in json.dumps(r) for r in llm.answer_requests()))
-        assert await stopping.hub.drain(10.0)
-        assert (await submitted.outcome).replies
+        assert await asyncio.wait_for(stopping.hub.drain(10.0), 30)
+        assert (await asyncio.wait_for(submitted.outcome, 30)).replies
         await asyncio.sleep(2.0)  # the other replica has taken the shards by now
         messages = replicas[0].clients.db.messages
         conversation = submitted.conversation_id
