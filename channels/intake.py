@@ -12,7 +12,7 @@ turn slipped through the first quiet instant between two webhooks, and acknowled
 was without the gate (20.5 against 26 webhooks/s).
 
 Work acknowledged before it is even accepted (a Telegram webhook update: stored raw, then 200) waits with
-`settled()` instead: until no acceptance began for SETTLE_S, so that the short gaps between webhooks do not
+`settled()` instead: until no acceptance was in flight for SETTLE_S, so that the short gaps between webhooks do not
 let it through (measured on the Telegram webhook benchmark: 80 → 386 acknowledgements/s, 8 in flight).
 """
 
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 INTAKE_FIRST_S = 1.0  # the longest a turn gives way, so a steady stream of acceptances never starves turns
-SETTLE_S = 0.05  # a burst is over once no acceptance began for this long
+SETTLE_S = 0.05  # a burst is over once no acceptance was in flight for this long
 BURST_HOLD_S = 2.0  # the longest work acknowledged before it is done (a Telegram webhook update) waits
 
 
@@ -74,7 +74,7 @@ class IntakeGate:
                 await asyncio.wait_for(self._quiet.wait(), self._hold_s)
 
     async def settled(self, hold_s: float = BURST_HOLD_S) -> None:
-        """Return once a burst of acceptances is over (none began for SETTLE_S), or after `hold_s` at most.
+        """Return once a burst of acceptances is over (none in flight for SETTLE_S), or after `hold_s` at most.
 
         For work that was acknowledged before it was done: a burst is then acknowledged at the pace of
         storing alone, and its work follows. A lone acceptance (the only one since the last burst ended)

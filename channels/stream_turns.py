@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 READ_BATCH = 64
 READ_BLOCK_MS = 500
 STALE_MS = 60_000  # a pending entry idle this long and not in hand here is read again
+STOP_TASKS_S = 5.0  # how long a stop waits for its cancelled reading, renewing and results loops
 REDIS_RETRY_S = 5.0  # while Redis is down, accepted turns try it again after this long
 
 
@@ -265,9 +266,12 @@ class StreamTurnQueue:
             log.warning("could not give the turn shards up (%s): they are taken when the leases expire", exc)
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        done, stuck = await asyncio.wait(self._tasks, timeout=STOP_TASKS_S)  # a stop never hangs on one of them
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                log.error("turn queue task %s had failed", task.get_name(), exc_info=task.exception())
+        if stuck:
+            log.warning("%d turn queue tasks did not stop within %s s", len(stuck), STOP_TASKS_S)
         self._tasks = []
         return finished
 
