@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 
 from app.bots import build_customer_bot
 from app.container import open_services
 from app.http import create_app
 from app.meta_channels import build_meta_channels
 from app.settings import Settings
-from bench.report import report
+from bench.report import pct, report
 from channels.meta.signature import sign
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.servers import serve_app
@@ -100,7 +99,7 @@ async def _run(n: int, fake: FakeTelegram, graph: FakeGraph, web: httpx.AsyncCli
     return {
         "n": n,
         "file_bytes": len(VIDEO),
-        "channels": {k: {"p50_ms": _pct(v, 50), "p95_ms": _pct(v, 95)} for k, v in times.items()},
+        "channels": {k: {"p50_ms": pct(v, 50), "p95_ms": pct(v, 95)} for k, v in times.items()},
     }
 
 
@@ -122,10 +121,6 @@ async def _post(web: httpx.AsyncClient, channel: str, user: str, mid: str) -> No
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
-
-
-def _pct(values: list[float], q: float) -> float:
-    return round(float(np.percentile(values, q)), 1)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 
 from bench.__main__ import free_port, rss_mb, start_server, stop
-from bench.report import report
+from bench.report import pct, report
 from channels.meta.signature import sign
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.servers import serve_app
@@ -128,7 +127,7 @@ async def reply_latency(web: httpx.AsyncClient, graph: FakeGraph, rounds: int = 
             await post(web, channel, body(channel, [(user, f"lat.{channel}.{i}", QUESTIONS[i % len(QUESTIONS)])]))
             await graph.wait_for(user, wait_s=60)
             times.append((time.perf_counter() - started) * 1000)
-        result[channel] = {"p50_ms": _pct(times, 50), "p95_ms": _pct(times, 95)}
+        result[channel] = {"p50_ms": pct(times, 50), "p95_ms": pct(times, 95)}
     return result
 
 
@@ -160,15 +159,11 @@ async def burst(web: httpx.AsyncClient, graph: FakeGraph, posts: int, batch: int
         "events": len(users),
         "acks_per_s": round(posts / acked_s, 1),
         "events_acked_per_s": round(len(users) / acked_s, 1),
-        "ack_p50_ms": _pct(acks, 50),
-        "ack_p99_ms": _pct(acks, 99),
+        "ack_p50_ms": pct(acks, 50),
+        "ack_p99_ms": pct(acks, 99),
         "all_answered_s": round(answered_s, 1),
         "customers_answered": len(replies & set(users)),
     }
-
-
-def _pct(values: list[float], q: float) -> float:
-    return round(float(np.percentile(values, q)), 1)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100, numpy's interpolation), rounded to one decimal."""
+    return round(float(np.percentile(values, q)), 1)
+
 
 def report(rows: list[tuple[str, str]], results: dict[str, Any], path: Path) -> None:
     width = max(len(name) for name, _ in rows)

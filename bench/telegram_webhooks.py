@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 
 from bench.__main__ import free_port, rss_mb, start_server, stop
-from bench.report import report
+from bench.report import pct, report
 from tests.fakes.servers import serve_app
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -108,7 +107,7 @@ async def reply_latency(web: httpx.AsyncClient, fake: FakeTelegram, rounds: int 
         await fake.wait_for("sendMessage", chat_id=chat, wait_s=60)
         times.append((time.perf_counter() - started) * 1000)
         await asyncio.sleep(0.2)  # apart: each one alone
-    return {"p50_ms": _pct(times, 50), "p95_ms": _pct(times, 95)}
+    return {"p50_ms": pct(times, 50), "p95_ms": pct(times, 95)}
 
 
 async def burst(
@@ -137,8 +136,8 @@ async def burst(
         "posts": len(order),
         "customers": len(customers),
         "acks_per_s": round(len(order) / acked_s, 1),
-        "ack_p50_ms": _pct(acks, 50),
-        "ack_p99_ms": _pct(acks, 99),
+        "ack_p50_ms": pct(acks, 50),
+        "ack_p99_ms": pct(acks, 99),
         "all_answered_s": round(answered_s, 1),
         "customers_answered": len(customers & answered.keys()),
         "customers_answered_twice": sum(1 for chat in customers if answered[chat] > 1),
@@ -148,10 +147,6 @@ async def burst(
 def _answers(fake: FakeTelegram) -> Counter[int]:
     """Answers per chat (form fields arrive as strings)."""
     return Counter(int(call.params["chat_id"]) for call in fake.sent() if call.token == TOKEN)
-
-
-def _pct(values: list[float], q: float) -> float:
-    return round(float(np.percentile(values, q)), 1)
 
 
 def main(argv: list[str] | None = None) -> int:
