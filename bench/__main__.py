@@ -43,6 +43,14 @@ def rss_mb(pid: int) -> float:
 
 
 def start_server(data_dir: Path, port: int, extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, float]:
+    started = time.perf_counter()
+    proc, log_path = launch_server(data_dir, port, extra)
+    wait_healthy(proc, port, log_path)
+    return proc, time.perf_counter() - started
+
+
+def launch_server(data_dir: Path, port: int, extra: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
+    """A `closer serve` process on `port`, not yet waited for; its log goes to `data_dir/serve.log`."""
     env = {
         **os.environ,
         "DATA_DIR": str(data_dir),
@@ -54,25 +62,46 @@ def start_server(data_dir: Path, port: int, extra: dict[str, str] | None = None)
     for key in ("MONGODB_URI", "REDIS_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL", "TELEGRAM_BOT_TOKEN"):
         env.pop(key, None)  # the machine's own services are not the benchmark's; `extra` may set them
     env.update(extra or {})
-    started = time.perf_counter()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "serve.log"  # a file, not a pipe: a pipe nobody reads fills up and stalls the server
     with log_path.open("wb") as log_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve"], env=env, stdout=subprocess.DEVNULL, stderr=log_file
         )
-    deadline = started + 180
+    return proc, log_path
+
+
+def wait_healthy(proc: subprocess.Popen, port: int, log_path: Path, timeout_s: float = 180) -> None:
+    deadline = time.perf_counter() + timeout_s
     while time.perf_counter() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"closer serve exited: {log_path.read_text(errors='replace')[-500:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc, time.perf_counter() - started
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
     proc.kill()
-    raise RuntimeError("closer serve did not answer /healthz within 180 s")
+    raise RuntimeError(f"closer serve did not answer /healthz within {timeout_s:.0f} s")
+
+
+def start_together(workdir: Path, replicas: int = 2) -> float:
+    """Seconds until `replicas` fresh `closer serve` processes, started at the same moment on one MongoDB and
+    one Redis, all answer /healthz (they race for the example knowledge's seed and share the CPU)."""
+    from bench.cluster import shared_backends
+
+    with shared_backends(workdir / "backends", chroma=False) as env:
+        started = time.perf_counter()
+        ports = [free_port() for _ in range(replicas)]
+        servers = [launch_server(workdir / f"replica{i}", port, env) for i, port in enumerate(ports)]
+        try:
+            for (proc, log_path), port in zip(servers, ports, strict=True):
+                wait_healthy(proc, port, log_path, timeout_s=300)
+            return time.perf_counter() - started
+        finally:
+            for proc, _ in servers:
+                stop(proc)
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -114,7 +143,12 @@ def run(turns: int) -> dict:
             busy = rss_mb(proc.pid)
         finally:
             stop(proc)
-    results["start"] = {"cold_s": round(cold, 2), "warm_s": round(warm, 2)}
+        together = start_together(data_dir / "together")
+    results["start"] = {
+        "cold_s": round(cold, 2),
+        "warm_s": round(warm, 2),
+        "two_replicas_together_s": round(together, 2),
+    }
     results["memory"] = {"idle_rss_mb": round(idle, 1), "after_turns_rss_mb": round(busy, 1)}
     results["web_chat_turn_ms"] = {
         "n": turns,
@@ -135,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("cold start to /healthz (fresh DATA_DIR, seeds example KB)", f"{results['start']['cold_s']} s"),
         ("warm start to /healthz", f"{results['start']['warm_s']} s"),
+        ("two fresh replicas started together, one database", f"{results['start']['two_replicas_together_s']} s"),
         ("idle RSS", f"{results['memory']['idle_rss_mb']} MB"),
         (f"RSS after {args.turns} turns", f"{results['memory']['after_turns_rss_mb']} MB"),
         ("web chat turn p50 (offline brain)", f"{results['web_chat_turn_ms']['p50']} ms"),
