@@ -14,7 +14,8 @@ from app.container import Services
 from app.settings import Settings
 from channels.meta.comments import CommentResponder
 from channels.meta.graph import GraphSender
-from channels.meta.routes import meta_router
+from channels.meta.intake import MetaIntake
+from channels.meta.routes import event_handler, meta_router, parse_body
 from channels.meta.whatsapp_send import WhatsAppSender
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ Downloader = Callable[[str], Awaitable[bytes]]
 @dataclass(slots=True)
 class MetaChannels:
     router: APIRouter | None = None
+    intake: MetaIntake | None = None  # stores webhook bodies, handles their events after the 200
+    webhooks: list[str] = field(default_factory=list)  # the channels whose webhooks are served
     downloaders: dict[str, Downloader] = field(default_factory=dict)  # channel → attachment id or URL → bytes
 
 
@@ -72,13 +75,12 @@ def build_meta_channels(settings: Settings, services: Services, http: httpx.Asyn
         if senders or meta.whatsapp_token is not None:
             log.warning("Meta tokens are set but META_APP_SECRET / META_VERIFY_TOKEN are not: webhooks are off")
         return built
+    comments = _comment_responder(services, senders.get("instagram")) if meta.comment_replies else None
+    handle = event_handler(services.hub, services.repos.messages, comments)
+    built.intake = MetaIntake(services.repos.inbox, services.hub.intake, parse_body, handle)
+    built.webhooks = [*senders, *(["whatsapp"] if "whatsapp" in built.downloaders else [])]
     built.router = meta_router(
-        services.hub,
-        services.repos.messages,
-        meta.app_secret.get_secret_value(),
-        meta.verify_token.get_secret_value(),
-        [*senders, *(["whatsapp"] if "whatsapp" in built.downloaders else [])],
-        comments=_comment_responder(services, senders.get("instagram")) if meta.comment_replies else None,
+        built.intake, meta.app_secret.get_secret_value(), meta.verify_token.get_secret_value(), built.webhooks
     )
     return built
 

@@ -42,6 +42,8 @@ async def serve(settings: Settings, role: Role = "all") -> None:
             await telegram.start()
         if admin is not None and duties.bots:
             await admin.telegram.start()
+        if meta.intake is not None and duties.web:
+            await meta.intake.recover(meta.webhooks)
         scheduler = Jobs(services, admin.notifier if admin else None).scheduler(cluster_jobs=duties.scheduler)
         scheduler.start()
         reloader = PlaybookReloader(settings.playbook, services.brain, services.clients.embedder)
@@ -63,6 +65,8 @@ async def serve(settings: Settings, role: Role = "all") -> None:
             for task in (watcher, recovery):
                 if task is not None:
                     task.cancel()
+            if meta.intake is not None:
+                await meta.intake.stop()
             await replica.leave(SHUTDOWN_GRACE_S)
             if admin is not None:
                 await admin.telegram.stop()

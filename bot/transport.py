@@ -93,9 +93,9 @@ class TelegramRuntime:
         task.add_done_callback(self._tasks.discard)
 
     async def _process(self, key: str, payload: dict[str, Any]) -> None:
-        await self._intake.settled()
         try:
-            await self.dispatcher.feed_raw_update(self.bot, payload)
+            async with self._intake.settled():
+                await self.dispatcher.feed_raw_update(self.bot, payload)
         except Exception as exc:  # one bad update must not stop the others; it stays visible as failed
             log.exception("Telegram update %s failed", key)
             await self._inbox.mark(SOURCE, key, "failed", error=f"{type(exc).__name__}: {exc}"[:300])

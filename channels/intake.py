@@ -11,17 +11,18 @@ turns (MAX_RUNNING_TURNS) start per hold. Waiting before the slot was measured a
 turn slipped through the first quiet instant between two webhooks, and acknowledgement fell back to where it
 was without the gate (20.5 against 26 webhooks/s).
 
-Work acknowledged before it is even accepted (a Telegram webhook update: stored raw, then 200) waits with
-`settled()` instead: until no acceptance was in flight for SETTLE_S, so that the short gaps between webhooks do not
-let it through (measured on the Telegram webhook benchmark: 80 → 386 acknowledgements/s, 8 in flight).
+Work acknowledged before it is even accepted (a Telegram update or a Meta webhook body: stored raw, then 200)
+is done inside `settled()` instead, which first waits until no acceptance was in flight for SETTLE_S, so that
+the short gaps between webhooks do not let it through (measured on the Telegram webhook benchmark: 80 → 386
+acknowledgements/s, 8 in flight). Work that finds nothing else in flight, held or being done goes on at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 INTAKE_FIRST_S = 1.0  # the longest a turn gives way, so a steady stream of acceptances never starves turns
 SETTLE_S = 0.05  # a burst is over once no acceptance was in flight for this long
@@ -37,7 +38,8 @@ class IntakeGate:
         self._quiet.set()
         self._settled = asyncio.Event()
         self._settled.set()
-        self._since_settled = 0  # acceptances begun since the last burst was over
+        self._held = 0  # acknowledged work waiting in `settled()`
+        self._doing = 0  # acknowledged work being done inside `settled()`
         self._settle_timer: asyncio.TimerHandle | None = None
 
     @property
@@ -48,7 +50,6 @@ class IntakeGate:
     def intake(self) -> Iterator[None]:
         """Around one acceptance."""
         self._accepting += 1
-        self._since_settled += 1
         self._quiet.clear()
         self._settled.clear()
         if self._settle_timer is not None:
@@ -64,7 +65,6 @@ class IntakeGate:
 
     def _settle(self) -> None:
         self._settle_timer = None
-        self._since_settled = 0
         self._settled.set()
 
     async def quiet(self) -> None:
@@ -73,13 +73,22 @@ class IntakeGate:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._quiet.wait(), self._hold_s)
 
-    async def settled(self, hold_s: float = BURST_HOLD_S) -> None:
-        """Return once a burst of acceptances is over (none in flight for SETTLE_S), or after `hold_s` at most.
-
-        For work that was acknowledged before it was done: a burst is then acknowledged at the pace of
-        storing alone, and its work follows. A lone acceptance (the only one since the last burst ended)
-        does not wait.
+    @asynccontextmanager
+    async def settled(self, hold_s: float = BURST_HOLD_S) -> AsyncIterator[None]:
+        """Around work that was acknowledged before it was done: it starts once a burst of acceptances is over
+        (none in flight for SETTLE_S), or after `hold_s` at most, so a burst is acknowledged at the pace of
+        storing alone and its work follows. Work that comes alone (no acceptance in flight, no other
+        acknowledged work waiting or being done) starts at once, also right after an earlier one was done.
         """
-        if self._accepting or self._since_settled > 1:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._settled.wait(), hold_s)
+        if not self._settled.is_set() and (self._accepting or self._held or self._doing):
+            self._held += 1
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._settled.wait(), hold_s)
+            finally:
+                self._held -= 1
+        self._doing += 1
+        try:
+            yield
+        finally:
+            self._doing -= 1

@@ -14,6 +14,7 @@ from pymongo.errors import PyMongoError
 log = logging.getLogger(__name__)
 
 Database = AsyncDatabase[dict[str, Any]]
+INBOX_KEPT_S = 7 * 24 * 3600  # how long a handled webhook payload is kept (redeliveries come within hours)
 
 
 class StorageUnavailable(RuntimeError):
@@ -119,7 +120,13 @@ async def ensure_indexes(db: Database) -> None:
             ),
         ]
     )
-    await db.inbox.create_indexes([IndexModel([("source", ASCENDING), ("key", ASCENDING)], unique=True)])
+    await db.inbox.create_indexes(
+        [
+            IndexModel([("source", ASCENDING), ("key", ASCENDING)], unique=True),
+            # Handled webhook payloads go after a week (long after any redelivery); pending ones have no done_at.
+            IndexModel([("done_at", ASCENDING)], expireAfterSeconds=INBOX_KEPT_S, name="handled_expire"),
+        ]
+    )
     await db.events.create_indexes([IndexModel([("created_at", DESCENDING)])])
     await db.documents.create_indexes([IndexModel([("sha256", ASCENDING)]), IndexModel([("name", ASCENDING)])])
     await db.examples.create_indexes(

@@ -16,6 +16,7 @@ from app.bots import AdminBot, build_admin_bot
 from app.container import Services
 from app.http import create_app
 from app.meta_channels import build_meta_channels
+from channels.meta.intake import MetaIntake
 from channels.meta.signature import sign
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.servers import serve_app
@@ -36,7 +37,12 @@ class MetaApp:
     web: httpx.AsyncClient
     graph: FakeGraph
     services: Services
+    intake: MetaIntake
     admin: AdminBot | None = None
+
+    async def handled(self) -> None:
+        """Wait until the webhooks acknowledged so far have been handled (they are handled after their 200)."""
+        await self.intake.idle()
 
 
 @asynccontextmanager
@@ -61,7 +67,9 @@ async def meta_app(services_factory, telegram_base: str | None = None, **overrid
         services = await stack.enter_async_context(services_factory(**{**settings, **overrides}))
         graph_http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
         channels = build_meta_channels(services.settings, services, graph_http)
-        assert channels.router is not None
+        assert channels.router is not None and channels.intake is not None
+        await channels.intake.recover(channels.webhooks)
+        stack.push_async_callback(channels.intake.stop)
         admin = None
         if telegram_base is not None:
             admin = build_admin_bot(services.settings, services, None, channels.downloaders)
@@ -70,7 +78,7 @@ async def meta_app(services_factory, telegram_base: str | None = None, **overrid
             stack.push_async_callback(admin.telegram.stop)
         base = await stack.enter_async_context(serve_app(create_app(services, [channels.router])))
         web = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=20))
-        yield MetaApp(web, graph, services, admin)
+        yield MetaApp(web, graph, services, channels.intake, admin)
 
 
 async def post_signed(web: httpx.AsyncClient, channel: str, body: dict | bytes, signature: str | None = "ok"):

@@ -53,8 +53,9 @@ async def test_acknowledged_work_waits_for_the_burst_to_be_over():
     started: list[int] = []
 
     async def work(n: int) -> None:
-        await gate.settled(hold_s=30.0)
-        started.append(n)
+        async with gate.settled(hold_s=30.0):
+            started.append(n)
+            await asyncio.sleep(0.2)  # storing the update's message, say
 
     tasks = []
     for n in range(5):  # five webhooks acknowledged back to back
@@ -73,16 +74,25 @@ async def test_acknowledged_work_is_not_held_past_its_hold_by_a_stream_that_neve
     with gate.intake():
         pass
     with gate.intake():  # a second acceptance, still going
-        await asyncio.wait_for(gate.settled(hold_s=0.1), 5.0)
+
+        async def held() -> None:
+            async with gate.settled(hold_s=0.1):
+                pass
+
+        await asyncio.wait_for(held(), 5.0)
 
 
 async def test_a_lone_acknowledged_update_is_never_held():
-    gate = IntakeGate(settle_s=0.3)
-    for _ in range(2):  # each alone: the previous burst (of one) was over before it came
+    gate = IntakeGate(settle_s=30.0)
+
+    async def alone() -> None:
+        async with gate.settled(hold_s=30.0):
+            await asyncio.sleep(0.01)
+
+    for _ in range(3):  # one after another, each once the one before was done: none is held
         with gate.intake():
             pass
-        await asyncio.wait_for(gate.settled(hold_s=30.0), 0.1)  # held, it would wait the settle time
-        await asyncio.sleep(0.4)
+        await asyncio.wait_for(alone(), 1.0)  # held, it would wait the settle time (30 s)
 
 
 async def test_a_failed_acceptance_does_not_hold_turns():

@@ -34,6 +34,7 @@ async def test_a_flooding_messenger_customer_gets_one_notice_then_silence(servic
             assert response.status_code == 200
             if i < 3:
                 await meta.graph.wait_for("psid-flood", count=i + 1)
+        await meta.handled()  # a webhook is handled after its 200
         await meta.services.hub.drain(10)
         sent = meta.graph.texts("psid-flood")
         assert len(sent) == 3 and "быстрее" in sent[2]  # two answers, one notice, then nothing

@@ -90,6 +90,7 @@ async def test_instagram_text_postback_and_unsend(services_factory):
         unsend["entry"][0]["messaging"][0]["message"]["mid"] = mid
         unsend["entry"][0]["messaging"][0]["sender"]["id"] = igsid
         assert (await post_signed(web, "instagram", unsend)).status_code == 200
+        await app.handled()  # a webhook is handled after its 200
         stored = await services.clients.db.messages.find_one({"channel": "instagram", "channel_message_id": mid})
         assert stored is not None and stored["deleted"] is True and stored["text"]  # kept, marked deleted
 
@@ -148,7 +149,7 @@ async def test_every_messenger_and_instagram_fixture_is_read_into_the_right_mess
             for name in names:
                 assert (await post_signed(app.web, channel, fixture(name))).json() == {"accepted": 1}, name
         assert (await post_signed(app.web, "instagram", fixture("instagram_seen"))).json() == {"accepted": 0}
-        await app.graph.wait_for("{SENDER_ID}")
+        await app.handled()
         stored = {d["channel_message_id"]: d async for d in db.messages.find({"direction": "in"})}
         assert stored["m_postback_1"]["meta"]["payload"] == "USER_DEFINED_PAYLOAD"
         assert stored["m_postback_1"]["text"] == "Talk to a manager"
@@ -162,6 +163,7 @@ async def test_every_messenger_and_instagram_fixture_is_read_into_the_right_mess
         event["message"] = {"mid": "mid.REF1", "text": "Hi!"}
         event["referral"] = {"ref": "spring_sale", "source": "SHORTLINK", "type": "OPEN_THREAD"}
         assert (await post_signed(app.web, "messenger", referral)).json() == {"accepted": 1}
+        await app.handled()
         doc = await db.messages.find_one({"channel_message_id": "mid.REF1"})
         assert doc["meta"]["referral"] == "spring_sale"
 
@@ -186,6 +188,7 @@ async def test_a_reply_that_failed_for_a_passing_reason_goes_out_in_a_later_roun
 
         graph.fail(10, 2018278)  # a permanent refusal elsewhere is never retried
         await post_signed(web, "messenger", messenger_text("PSID-P", "mid.P1", "Do you deliver to Kyiv?"))
+        await app.handled()
         await services.hub.drain(10)
         failed = await db.messages.find_one({"direction": "out", "status": "failed", "retryable": True})
         assert failed is not None

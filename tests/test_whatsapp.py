@@ -50,6 +50,7 @@ async def test_every_fixture_type_is_read_and_statuses_are_never_answered(servic
             body = fixture(name)
             body["entry"][0]["changes"][0]["value"]["messages"][0]["id"] = f"wamid.{name}"
             assert (await post_signed(app.web, "whatsapp", body)).json() == {"accepted": 1}, name
+        await app.handled()  # a webhook is handled after its 200
         stored = {
             d["channel_message_id"]: d async for d in db.messages.find({"channel": "whatsapp", "direction": "in"})
         }
@@ -77,6 +78,7 @@ async def test_every_fixture_type_is_read_and_statuses_are_never_answered(servic
         failed = fixture("whatsapp_status_failed")
         failed["entry"][0]["changes"][0]["value"]["statuses"][0]["id"] = out["platform_message_id"]
         assert (await post_signed(app.web, "whatsapp", failed)).json() == {"accepted": 0}
+        await app.handled()
         after = await db.messages.find_one({"_id": out["_id"]})
         assert after["status"] == "failed" and after["error"].startswith("130472")
         await asyncio.sleep(0.3)

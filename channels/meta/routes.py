@@ -2,13 +2,13 @@
 then signed events.
 
 Thin: check the signature over the raw bytes (403 when missing or wrong, never 200), parse every entry and
-event (400 for a signed body that is not an envelope), persist each customer message through the hub and
-only then answer 200; the turns run after the answer. MongoDB down → the app's 503, so Meta redelivers.
+event (400 for a signed body that is not an envelope), store the body (`MetaIntake`) and only then answer 200
+with the number of customer messages it brought (0 for a body delivered again); the events are handled after
+the answer. MongoDB down → the app's 503, so Meta redelivers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
@@ -20,6 +20,7 @@ from fastapi.responses import PlainTextResponse
 from channels.hub import Hub
 from channels.messages import InboundMessage
 from channels.meta.events import Comment, Event, MalformedWebhook, Skipped, Status, Unsent
+from channels.meta.intake import MetaIntake
 from channels.meta.messaging import parse
 from channels.meta.signature import signature_ok
 from channels.meta.whatsapp import parse_whatsapp
@@ -30,30 +31,28 @@ log = logging.getLogger(__name__)
 CommentHandler = Callable[[Comment], Awaitable[None]]
 
 
-def meta_router(
-    hub: Hub,
-    messages: MessageRepository,
-    app_secret: str,
-    verify_token: str,
-    channels: list[str],
-    comments: CommentHandler | None = None,
-) -> APIRouter:
+def meta_router(intake: MetaIntake, app_secret: str, verify_token: str, channels: list[str]) -> APIRouter:
     router = APIRouter(tags=["webhooks"])
     for channel in channels:
-        on_event = _event_handler(channel, hub, messages, comments)
-        _add_routes(router, channel, on_event, app_secret.encode(), verify_token)
+        _add_routes(router, channel, intake, app_secret.encode(), verify_token)
     return router
 
 
-def _event_handler(
-    channel: str, hub: Hub, messages: MessageRepository, comments: CommentHandler | None
-) -> Callable[[Event], Awaitable[bool]]:
-    """What each parsed event does; True when a customer message was accepted (not a redelivery)."""
+def parse_body(channel: str, decoded: object) -> list[Event]:
+    """The events of a decoded webhook body; MalformedWebhook (or a TypeError, AttributeError or KeyError
+    from a field of the wrong shape) when it is not the channel's envelope."""
+    return parse_whatsapp(decoded) if channel == "whatsapp" else parse(channel, decoded)
 
-    async def on_event(event: Event) -> bool:
+
+def event_handler(
+    hub: Hub, messages: MessageRepository, comments: CommentHandler | None = None
+) -> Callable[[str, Event], Awaitable[None]]:
+    """What each parsed event does: customer messages go to the hub (which drops one it already has)."""
+
+    async def on_event(channel: str, event: Event) -> None:
         if isinstance(event, InboundMessage):
-            return not (await hub.submit(event)).duplicate
-        if isinstance(event, Unsent):
+            await hub.submit(event)
+        elif isinstance(event, Unsent):
             await messages.mark_deleted(channel, event.channel_message_id)
         elif isinstance(event, Status):
             await messages.record_platform_status(channel, event.platform_message_id, event.status, event.error)
@@ -63,18 +62,11 @@ def _event_handler(
             await comments(event)
         elif isinstance(event, Skipped | Comment):
             log.debug("%s webhook: %s event, not answered", channel, getattr(event, "kind", "comment"))
-        return False
 
     return on_event
 
 
-def _add_routes(
-    router: APIRouter,
-    channel: str,
-    on_event: Callable[[Event], Awaitable[bool]],
-    secret: bytes,
-    verify_token: str,
-) -> None:
+def _add_routes(router: APIRouter, channel: str, intake: MetaIntake, secret: bytes, verify_token: str) -> None:
     """One channel's two routes; the channel is fixed here, never read from the request."""
 
     @router.get(f"/webhooks/{channel}", response_class=PlainTextResponse, include_in_schema=False)
@@ -95,18 +87,9 @@ def _add_routes(
             raise HTTPException(403, "bad signature")
         try:
             decoded = json.loads(body)
-            events = parse_whatsapp(decoded) if channel == "whatsapp" else parse(channel, decoded)
+            events = parse_body(channel, decoded)
         except (ValueError, MalformedWebhook) as exc:
             raise HTTPException(400, f"malformed webhook: {exc}") from exc
         except (TypeError, AttributeError, KeyError) as exc:  # a field of the wrong shape deep in a signed body
             raise HTTPException(400, f"malformed webhook: unexpected {type(exc).__name__}") from exc
-        # Each sender's events in order; different senders' concurrently (a batch is many customers).
-        by_sender: dict[str, list[Event]] = {}
-        for event in events:
-            by_sender.setdefault(getattr(event, "channel_user_id", None) or "", []).append(event)
-
-        async def in_order(group: list[Event]) -> int:
-            return sum([await on_event(event) for event in group])
-
-        accepted = sum(await asyncio.gather(*(in_order(group) for group in by_sender.values())))
-        return {"accepted": accepted}
+        return {"accepted": await intake.accept(channel, decoded, events)}

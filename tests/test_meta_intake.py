@@ -1,0 +1,99 @@
+"""Meta webhook bodies are stored before their 200 and handled after it (`channels.meta.intake`): each sender's
+events in the order their webhooks came, another sender never waiting behind them; storage away for a moment
+is ridden out; a body left pending by a crash is answered at the next start, once."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from pymongo.errors import AutoReconnect
+
+from channels.intake import IntakeGate
+from channels.messages import InboundMessage
+from channels.meta.events import Event
+from channels.meta.intake import MetaIntake
+from channels.meta.routes import parse_body
+from storage.inbox import InboxRepository
+from tests.meta_support import messenger_text, meta_app, post_signed
+
+
+@pytest.fixture
+async def inbox(services) -> AsyncIterator[InboxRepository]:
+    db = services.clients.mongo[f"intake_{uuid.uuid4().hex[:8]}"]
+    await db.inbox.create_index([("source", 1), ("key", 1)], unique=True)
+    yield InboxRepository(db)
+    await services.clients.mongo.drop_database(db.name)
+
+
+async def _accept(intake: MetaIntake, body: dict) -> int:
+    return await intake.accept("messenger", body, parse_body("messenger", body))
+
+
+async def test_a_senders_events_keep_their_order_and_other_senders_do_not_wait_behind_them(inbox):
+    handled: list[str] = []
+
+    async def handle(channel: str, event: Event) -> None:
+        assert isinstance(event, InboundMessage)
+        if event.text == "first":
+            await asyncio.sleep(0.3)  # the first message of PSID-A is slow to store
+        handled.append(f"{event.channel_user_id}:{event.text}")
+
+    intake = MetaIntake(inbox, IntakeGate(), parse_body, handle)
+    assert await _accept(intake, messenger_text("PSID-A", "mid.1", "first")) == 1
+    both = messenger_text("PSID-A", "mid.2", "second")
+    other = copy.deepcopy(both["entry"][0])
+    other["messaging"][0]["sender"]["id"] = "PSID-B"
+    other["messaging"][0]["message"] = {"mid": "mid.3", "text": "other"}
+    both["entry"].append(other)
+    assert await _accept(intake, both) == 2
+    assert await _accept(intake, both) == 0  # the same body delivered again: stored once, handled once
+    await intake.idle()
+    assert handled == ["PSID-B:other", "PSID-A:first", "PSID-A:second"]
+    assert await inbox.pending("messenger") == []
+
+
+async def test_storage_away_after_the_200_is_ridden_out_and_a_bad_event_is_kept_as_failed(inbox):
+    refusals = 2
+    handled: list[str] = []
+
+    async def handle(channel: str, event: Event) -> None:
+        nonlocal refusals
+        assert isinstance(event, InboundMessage)
+        if event.text == "boom":
+            raise ValueError("a bug somewhere")
+        if refusals:
+            refusals -= 1
+            raise AutoReconnect("connection refused")
+        handled.append(event.text)
+
+    intake = MetaIntake(inbox, IntakeGate(), parse_body, handle)
+    await _accept(intake, messenger_text("PSID-C", "mid.4", "boom"))
+    await _accept(intake, messenger_text("PSID-C", "mid.5", "after storage is back"))
+    await intake.idle()
+    assert handled == ["after storage is back"]  # retried twice, then stored; the bug did not stop it
+    docs = [doc async for doc in inbox._col.find({}, {"status": 1, "error": 1})]
+    assert sorted(doc["status"] for doc in docs) == ["done", "failed"]
+    assert any(doc["error"] == "ValueError: a bug somewhere" for doc in docs)
+
+
+async def test_a_body_acknowledged_before_a_crash_is_answered_once_at_the_next_start(services, services_factory):
+    body = messenger_text("PSID-CRASH", "mid.CRASH1", "Do you deliver to Lviv?")
+    db = f"crash_{uuid.uuid4().hex[:8]}"
+    # What the webhook stored before its 200, in a process killed before it handled it (and a corrupt one).
+    stored = InboxRepository(services.clients.mongo[db])
+    await stored.store("messenger", "crashed-body", {"body": json.dumps(body)})
+    await stored.store("messenger", "corrupt-body", {"body": "{not json"})
+    async with meta_app(services_factory, mongodb_db=db) as restarted:  # the next start, on that database
+        [sent] = await restarted.graph.wait_for("PSID-CRASH")
+        assert sent["body"]["message"]["text"]
+        assert (await post_signed(restarted.web, "messenger", body)).status_code == 200  # Meta redelivers too
+        await restarted.handled()
+        await restarted.services.hub.drain(10)
+        assert len(restarted.graph.texts("PSID-CRASH")) == 1  # answered once
+        statuses = {doc["key"]: doc["status"] async for doc in restarted.services.clients.db.inbox.find({})}
+        assert statuses["crashed-body"] == "done" and statuses["corrupt-body"] == "failed"
