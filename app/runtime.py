@@ -43,7 +43,7 @@ async def serve(settings: Settings, role: Role = "all") -> None:
         if admin is not None and duties.bots:
             await admin.telegram.start()
         if meta.intake is not None and duties.web:
-            await meta.intake.recover(meta.webhooks)
+            await meta.intake.start(meta.webhooks)
         scheduler = Jobs(services, admin.notifier if admin else None).scheduler(cluster_jobs=duties.scheduler)
         scheduler.start()
         reloader = PlaybookReloader(settings.playbook, services.brain, services.clients.embedder)

@@ -68,7 +68,7 @@ async def meta_app(services_factory, telegram_base: str | None = None, **overrid
         graph_http = await stack.enter_async_context(httpx.AsyncClient(timeout=10))
         channels = build_meta_channels(services.settings, services, graph_http)
         assert channels.router is not None and channels.intake is not None
-        await channels.intake.recover(channels.webhooks)
+        await channels.intake.start(channels.webhooks)
         stack.push_async_callback(channels.intake.stop)
         admin = None
         if telegram_base is not None:

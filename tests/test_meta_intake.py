@@ -81,6 +81,32 @@ async def test_storage_away_after_the_200_is_ridden_out_and_a_bad_event_is_kept_
     assert any(doc["error"] == "ValueError: a bug somewhere" for doc in docs)
 
 
+async def test_a_body_whose_handling_gave_up_is_picked_up_by_the_sweep(inbox):
+    handled: list[str] = []
+
+    async def handle(channel: str, event: Event) -> None:
+        assert isinstance(event, InboundMessage)
+        handled.append(event.text)
+
+    intake = MetaIntake(inbox, IntakeGate(), parse_body, handle, sweep_every_s=0.1, stuck_after_s=0.3)
+    await intake.start(["messenger"])
+    try:
+        # Stored and acknowledged, then storage stayed away longer than the retries: still pending.
+        body = messenger_text("PSID-S", "mid.S1", "still there?")
+        await inbox.store("messenger", "given-up", {"body": json.dumps(body)})
+        await asyncio.sleep(0.2)
+        assert handled == []  # not yet stuck for long enough: it may be in hand on another replica
+        for _ in range(50):
+            if handled:
+                break
+            await asyncio.sleep(0.05)
+        await intake.idle()
+        assert handled == ["still there?"]
+        assert await inbox.pending("messenger") == []
+    finally:
+        await intake.stop()
+
+
 async def test_a_body_acknowledged_before_a_crash_is_answered_once_at_the_next_start(services, services_factory):
     body = messenger_text("PSID-CRASH", "mid.CRASH1", "Do you deliver to Lviv?")
     db = f"crash_{uuid.uuid4().hex[:8]}"

@@ -5,7 +5,9 @@ contact, conversation, message, three MongoDB commands each) held a body of five
 commands, 27 acknowledgements/s (`bench.meta_webhooks`). The events are handled once the burst of webhooks has
 settled (`IntakeGate.settled`), each sender's in the order their webhooks were stored, different senders'
 concurrently. A body still pending after a crash is handled again at start; handling twice is harmless
-(the hub drops messages it already has, statuses and deletions are idempotent, comments are claimed once).
+(the hub drops messages it already has, statuses and deletions are idempotent, comments are claimed once),
+and so is a body that storage kept from being handled for longer than the retries last: a sweep every minute
+picks up what has been pending for STUCK_AFTER_S, on whichever replica runs it.
 """
 
 from __future__ import annotations
@@ -31,16 +33,31 @@ EventHandler = Callable[[str, Event], Awaitable[None]]
 BodyParser = Callable[[str, Any], list[Event]]
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # MongoDB away for about a minute is ridden out
 STOP_GRACE_S = 15.0
+SWEEP_EVERY_S = 60.0
+STUCK_AFTER_S = 300.0  # pending this long: its handling gave up (storage away) or its replica died
 
 
 class MetaIntake:
-    def __init__(self, inbox: UpdateInbox, gate: IntakeGate, parse: BodyParser, handle: EventHandler) -> None:
+    def __init__(
+        self,
+        inbox: UpdateInbox,
+        gate: IntakeGate,
+        parse: BodyParser,
+        handle: EventHandler,
+        *,
+        sweep_every_s: float = SWEEP_EVERY_S,
+        stuck_after_s: float = STUCK_AFTER_S,
+    ) -> None:
         self._inbox = inbox
         self._gate = gate
         self._parse = parse
         self._handle = handle
         self._tails: dict[str, asyncio.Future[None]] = {}  # sender → when its latest scheduled events are done
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_hand: set[str] = set()  # keys of the bodies this process is handling
+        self._sweep_every_s = sweep_every_s
+        self._stuck_after_s = stuck_after_s
+        self._sweeper: asyncio.Task[None] | None = None
 
     async def accept(self, channel: str, decoded: Any, events: list[Event]) -> int:
         """Store a verified, parsed body (PyMongoError when it cannot be: the caller answers 5xx and Meta
@@ -54,11 +71,19 @@ class MetaIntake:
         self._schedule(channel, key, events, hold=True)
         return sum(isinstance(event, InboundMessage) for event in events)
 
-    async def recover(self, channels: list[str]) -> int:
-        """Handle the bodies stored but not handled before the last stop (or crash); how many there were."""
+    async def start(self, channels: list[str]) -> None:
+        """Handle what the last run left pending, then sweep for bodies whose handling got stuck."""
+        await self.recover(channels)
+        self._sweeper = asyncio.create_task(self._sweep(channels))
+
+    async def recover(self, channels: list[str], older_than_s: float | None = None) -> int:
+        """Handle the bodies stored but not handled (before the last stop or crash, or for `older_than_s`);
+        how many there were."""
         recovered = 0
         for channel in channels:
-            for key, payload in await self._inbox.pending(channel):
+            for key, payload in await self._inbox.pending(channel, older_than_s=older_than_s):
+                if key in self._in_hand:
+                    continue
                 try:
                     events = self._parse(channel, json.loads(payload["body"]))
                 except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body an older version accepted
@@ -67,8 +92,16 @@ class MetaIntake:
                 self._schedule(channel, key, events, hold=False)
                 recovered += 1
         if recovered:
-            log.info("handling %d Meta webhook bodies left pending by the last run", recovered)
+            log.info("handling %d Meta webhook bodies left pending", recovered)
         return recovered
+
+    async def _sweep(self, channels: list[str]) -> None:
+        while True:
+            await asyncio.sleep(self._sweep_every_s)
+            try:
+                await self.recover(channels, older_than_s=self._stuck_after_s)
+            except PyMongoError as exc:  # storage still away: the next sweep tries again
+                log.warning("Meta webhook sweep skipped: %s", type(exc).__name__)
 
     async def idle(self) -> None:
         """Return once every stored body has been handled (or given up on until the next start)."""
@@ -77,6 +110,9 @@ class MetaIntake:
 
     async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """Let the bodies being handled finish (bounded); what is left stays pending for the next start."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         if not self._tasks:
             return
         _, unfinished = await asyncio.wait(set(self._tasks), timeout=grace_s)
@@ -99,7 +135,9 @@ class MetaIntake:
             turns.append(self._in_turn(channel, sender, group, before, done))
         task = asyncio.create_task(self._body(channel, key, turns, hold))
         self._tasks.add(task)
+        self._in_hand.add(key)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda _: self._in_hand.discard(key))
 
     async def _body(self, channel: str, key: str, turns: list[Coroutine[Any, Any, None]], hold: bool) -> None:
         try:
