@@ -13,6 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pymongo.errors import PyMongoError
 
 from channels.intake import IntakeGate
+from channels.storage_retry import with_storage_retries
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,10 @@ class TelegramRuntime:
     async def _process(self, key: str, payload: dict[str, Any]) -> None:
         try:
             async with self._intake.settled():
-                await self.dispatcher.feed_raw_update(self.bot, payload)
+                await with_storage_retries(f"update {key}", self.dispatcher.feed_raw_update, self.bot, payload)
+        except PyMongoError:  # acknowledged already: kept pending, handled again at the next start
+            log.error("Telegram update %s left pending: storage unavailable", key)
+            return
         except Exception as exc:  # one bad update must not stop the others; it stays visible as failed
             log.exception("Telegram update %s failed", key)
             await self._inbox.mark(SOURCE, key, "failed", error=f"{type(exc).__name__}: {exc}"[:300])

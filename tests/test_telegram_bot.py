@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from aiogram.methods import SendMessage
+from pymongo.errors import AutoReconnect
 
 from app.bots import build_customer_bot
 from app.container import Services, open_services
@@ -173,6 +174,36 @@ async def test_webhook_burst_is_acknowledged_then_each_customer_answered_once(se
             await fake.wait_until(lambda: all(fake.texts(520 + n) for n in range(8)))
             await asyncio.sleep(0.3)  # a second answer, if any, would have been sent by now
             assert all(len(fake.texts(520 + n)) == 1 for n in range(8))
+
+
+async def test_an_update_acknowledged_before_a_crash_or_a_storage_hiccup_is_still_answered(
+    services_factory, fake_telegram
+):
+    fake, base = fake_telegram
+    webhook = bot_settings(base, public_base_url="https://closer.example", telegram_webhook_secret="later")
+    async with services_factory(**webhook) as services:
+        # Stored and acknowledged by a process that was killed before it handled it.
+        await services.repos.inbox.store("telegram", "9001", fake.message_update(530, "Do you deliver to Lviv?"))
+        async with running_bot(services) as runtime:
+            await fake.wait_for("sendMessage", chat_id=530)  # handled at start
+
+            refusals = [AutoReconnect("MongoDB went away for a moment")]
+
+            async def storage_hiccup(handler, event, data):
+                if refusals:
+                    raise refusals.pop()
+                return await handler(event, data)
+
+            runtime.dispatcher.update.outer_middleware(storage_hiccup)
+            app = create_app(services, [runtime.webhook_router()])
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "later"}
+            async with serve_app(app) as url, httpx.AsyncClient(base_url=url) as http:
+                update = fake.message_update(531, "How much is the Compact 80?")
+                assert (await http.post("/webhooks/telegram", json=update, headers=headers)).status_code == 200
+                await fake.wait_for("sendMessage", chat_id=531)  # retried after the hiccup, not dropped
+            assert not refusals and len(fake.texts(530)) == 1 and len(fake.texts(531)) == 1
+        statuses = {doc["key"]: doc["status"] async for doc in services.clients.db.inbox.find({"source": "telegram"})}
+        assert statuses["9001"] == "done" and statuses[str(update["update_id"])] == "done"
 
 
 async def test_webhook_that_cannot_be_persisted_answers_5xx(make_settings, fake_telegram, tmp_path, shared_embedder):

@@ -26,12 +26,12 @@ from bot.transport import UpdateInbox
 from channels.intake import BURST_HOLD_S, IntakeGate
 from channels.messages import InboundMessage
 from channels.meta.events import Event
+from channels.storage_retry import with_storage_retries
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[str, Event], Awaitable[None]]
 BodyParser = Callable[[str, Any], list[Event]]
-RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)  # MongoDB away for about a minute is ridden out
 STOP_GRACE_S = 15.0
 SWEEP_EVERY_S = 60.0
 STUCK_AFTER_S = 300.0  # pending this long: its handling gave up (storage away) or its replica died
@@ -169,7 +169,7 @@ class MetaIntake:
                 await asyncio.shield(before)
             for event in group:
                 try:
-                    await self._handle_with_retries(channel, event)
+                    await with_storage_retries(f"{channel} event", self._handle, channel, event)
                 except PyMongoError:
                     raise  # storage is still away: the rest of this sender's events wait for the next start
                 except Exception as exc:  # one bad event does not stop the sender's next one
@@ -181,14 +181,3 @@ class MetaIntake:
             done.set_result(None)
             if self._tails.get(sender) is done:
                 del self._tails[sender]
-
-    async def _handle_with_retries(self, channel: str, event: Event) -> None:
-        for delay in (*RETRY_DELAYS_S, None):
-            try:
-                await self._handle(channel, event)
-                return
-            except PyMongoError as exc:
-                if delay is None:
-                    raise
-                log.warning("%s event waits for storage (%s); retrying in %.1f s", channel, type(exc).__name__, delay)
-                await asyncio.sleep(delay)

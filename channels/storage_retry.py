@@ -1,0 +1,27 @@
+"""Work that was acknowledged before it was done (a webhook's events, a Telegram update) cannot be handed back
+to the platform: while MongoDB is away, it is retried for about a minute before it is left for later."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from pymongo.errors import PyMongoError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+
+
+async def with_storage_retries(what: str, call: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """`call(*args)`, again after each delay while it fails with PyMongoError; the last failure is raised."""
+    for delay in RETRY_DELAYS_S:
+        try:
+            return await call(*args)
+        except PyMongoError as exc:
+            log.warning("%s waits for storage (%s); retrying in %.1f s", what, type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+    return await call(*args)
