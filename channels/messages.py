@@ -114,6 +114,9 @@ class ChannelCapabilities:
     # Instagram, 7 days, when the app has the permission and the setting is on); None = not at all.
     human_agent_hours: float | None = None
     templates: bool = False  # WhatsApp: approved templates can be sent outside the window
+    # Nothing leaves the process (web chat: the reply travels back in the HTTP response), so a piece is stored
+    # as sent in one write instead of "sending", then "sent".
+    in_process: bool = False
 
 
 class DeliveryError(Exception):

@@ -162,9 +162,12 @@ class Outbox:
             message = await self.media.prepare(conversation.channel, message, conversation.language)
         ok = True
         for piece in fit_to_channel(message, channel.capabilities):
+            status = "sent" if channel.capabilities.in_process else "sending"
             stored = await self._messages.add(
-                conversation.id, conversation.channel, "out", piece.text, status="sending", meta=meta
+                conversation.id, conversation.channel, "out", piece.text, status=status, meta=meta
             )
+            if channel.capabilities.in_process:
+                continue
             try:
                 platform_id = await self._send_paced(channel, conversation, piece)
             except DeliveryError as exc:

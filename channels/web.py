@@ -34,7 +34,7 @@ class WebOutbound:
     """Web replies travel back in the HTTP response; sending only records them."""
 
     name = "web"
-    capabilities = ChannelCapabilities(max_text=4000, max_buttons=5, button_title_max=40)
+    capabilities = ChannelCapabilities(max_text=4000, max_buttons=5, button_title_max=40, in_process=True)
 
     async def send(self, recipient_id: str, message: OutboundMessage) -> str | None:
         return None

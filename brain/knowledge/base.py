@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], Awaitable[None] | None]
 EMBED_BATCH = 32
 CANDIDATES = 20  # from each retriever, before fusion
+VERSION_FRESH_S = 1.0
 
 
 class KnowledgeBase:
@@ -48,13 +50,21 @@ class KnowledgeBase:
         self._meta = meta
         self._lexical = LexicalMirror(collection, documents)
         self.lexical_weight = LEXICAL_WEIGHT  # 0 = dense only (benchmarks compare the two)
+        self._version: tuple[int, float] | None = None  # the last version read, and when (monotonic)
 
     async def version(self) -> int:
-        """Raised on every change of the knowledge; cached answers are keyed by it."""
-        return await self._meta.knowledge_version()
+        """Raised on every change of the knowledge; cached answers are keyed by it. Read at most once per
+        VERSION_FRESH_S (a turn used to read it every time): another replica's change is seen that much later,
+        this process's own at once."""
+        now = time.monotonic()
+        if self._version is None or now - self._version[1] > VERSION_FRESH_S:
+            self._version = (await self._meta.knowledge_version(), now)
+        return self._version[0]
 
     async def _bump_version(self) -> None:
-        self._lexical.own_change(await self._meta.bump_knowledge_version())
+        version = await self._meta.bump_knowledge_version()
+        self._version = (version, time.monotonic())
+        self._lexical.own_change(version)
 
     async def prepare(self) -> asyncio.Task[None]:
         """Start loading the lexical index in the background (start-up is not held up by a large one)."""
