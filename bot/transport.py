@@ -6,13 +6,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from typing import Any, Protocol
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from fastapi import APIRouter, HTTPException, Request
 from pymongo.errors import PyMongoError
 
 from channels.intake import IntakeGate
+from channels.ports import UpdateInbox
 from channels.storage_retry import with_storage_retries
 
 log = logging.getLogger(__name__)
@@ -20,16 +21,6 @@ log = logging.getLogger(__name__)
 SOURCE = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SHUTDOWN_GRACE_S = 15.0
-
-
-class UpdateInbox(Protocol):
-    """Raw webhook payloads, stored before acknowledging (`storage.inbox.InboxRepository`)."""
-
-    async def store(self, source: str, key: str, payload: dict[str, Any]) -> bool: ...
-    async def mark(self, source: str, key: str, status: str, error: str | None = None) -> None: ...
-    async def pending(
-        self, source: str, limit: int = 500, older_than_s: float | None = None
-    ) -> list[tuple[str, dict[str, Any]]]: ...
 
 
 class TelegramRuntime:

@@ -50,6 +50,11 @@ def test_the_brain_knows_no_channel_or_framework():
     assert importing(modules("brain"), ("aiogram", "fastapi", "channels", "bot", "admin_bot", "app")) == {}
 
 
+def test_the_channels_core_never_imports_telegrams_bot_or_aiogram():
+    """aiogram costs seconds and ~120 MB at start-up: only a process with a Telegram token imports it."""
+    assert importing(modules("channels"), ("aiogram", "bot", "admin_bot")) == {}
+
+
 def test_storage_imports_nothing_of_ours_but_storage():
     assert importing(modules("storage"), ("brain", "channels", "bot", "admin_bot", "app")) == {}
 

@@ -22,10 +22,10 @@ from typing import Any
 
 from pymongo.errors import PyMongoError
 
-from bot.transport import UpdateInbox
 from channels.intake import BURST_HOLD_S, IntakeGate
 from channels.messages import InboundMessage
 from channels.meta.events import Event
+from channels.ports import UpdateInbox
 from channels.storage_retry import with_storage_retries
 
 log = logging.getLogger(__name__)
@@ -151,9 +151,12 @@ class MetaIntake:
         failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         if any(isinstance(failure, PyMongoError) for failure in failures):
             log.error("%s webhook body %s left pending: storage unavailable", channel, key[:12])
-            return  # handled again at the next start
+            return  # handled again by the sweep or at the next start
         error = next((f"{type(f).__name__}: {f}"[:300] for f in failures), None)
-        await self._inbox.mark(channel, key, "failed" if error else "done", error=error)
+        try:
+            await self._inbox.mark(channel, key, "failed" if error else "done", error=error)
+        except PyMongoError as exc:  # still pending: handled once more later, which answers nobody twice
+            log.warning("%s webhook body %s not marked handled: %s", channel, key[:12], type(exc).__name__)
 
     async def _in_turn(
         self,
