@@ -42,8 +42,6 @@ async def serve(settings: Settings, role: Role = "all") -> None:
             await telegram.start()
         if admin is not None and duties.bots:
             await admin.telegram.start()
-        if meta.intake is not None and duties.web:
-            await meta.intake.start(meta.webhooks)
         scheduler = Jobs(services, admin.notifier if admin else None).scheduler(cluster_jobs=duties.scheduler)
         scheduler.start()
         reloader = PlaybookReloader(settings.playbook, services.brain, services.clients.embedder)
@@ -53,6 +51,8 @@ async def serve(settings: Settings, role: Role = "all") -> None:
             services.hub, services.stores, services.repos.replicas, settings.reliability.replica_timeout_s
         )
         await replica.join()
+        if meta.intake is not None and duties.web:
+            await meta.intake.start(meta.webhooks)  # after joining: what it takes up is never another's orphan
         recovery = asyncio.create_task(replica.run())
         if duties.web:
             log.info("Closer is up (role %s): web chat at http://%s:%d", role, http.host, http.port)

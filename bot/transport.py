@@ -10,7 +10,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from fastapi import APIRouter, HTTPException, Request
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from channels.intake import IntakeGate
 from channels.ports import UpdateInbox
@@ -90,14 +90,20 @@ class TelegramRuntime:
         try:
             async with self._intake.settled():
                 await with_storage_retries(f"update {key}", self.dispatcher.feed_raw_update, self.bot, payload)
-        except PyMongoError:  # acknowledged already: kept pending, handled again at the next start
+        except ConnectionFailure:  # acknowledged already: kept pending, handled again at the next start
             log.error("Telegram update %s left pending: storage unavailable", key)
             return
         except Exception as exc:  # one bad update must not stop the others; it stays visible as failed
             log.exception("Telegram update %s failed", key)
-            await self._inbox.mark(SOURCE, key, "failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            await self._mark(key, "failed", error=f"{type(exc).__name__}: {exc}"[:300])
             return
-        await self._inbox.mark(SOURCE, key, "done")
+        await self._mark(key, "done")
+
+    async def _mark(self, key: str, status: str, error: str | None = None) -> None:
+        try:
+            await self._inbox.mark(SOURCE, key, status, error=error)
+        except PyMongoError as exc:  # still pending: handled once more at the next start, which answers nobody twice
+            log.warning("Telegram update %s not marked %s: %s", key, status, type(exc).__name__)
 
     def webhook_router(self) -> APIRouter:
         router = APIRouter()

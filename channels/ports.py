@@ -115,3 +115,12 @@ class UpdateInbox(Protocol):
     async def pending(
         self, source: str, limit: int = 500, older_than_s: float | None = None
     ) -> list[tuple[str, dict[str, Any]]]: ...
+
+
+class HeldInbox(UpdateInbox, Protocol):
+    """An inbox whose payloads are held by the process handling them; stale ones are reclaimed by one process."""
+
+    async def stale(
+        self, source: str, held_for_s: float, limit: int = 500
+    ) -> list[tuple[str, dict[str, Any], Any]]: ...
+    async def reclaim(self, source: str, key: str, held_at: Any) -> bool: ...

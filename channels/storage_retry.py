@@ -1,5 +1,6 @@
 """Work that was acknowledged before it was done (a webhook's events, a Telegram update) cannot be handed back
-to the platform: while MongoDB is away, it is retried for about a minute before it is left for later."""
+to the platform: while MongoDB cannot be reached, it is retried for about a minute before it is left for later.
+Other database errors (a refused write, a document too large) are not retried: waiting would not change them."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure
 
 log = logging.getLogger(__name__)
 
@@ -17,11 +18,11 @@ RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 
 
 async def with_storage_retries(what: str, call: Callable[..., Awaitable[T]], *args: Any) -> T:
-    """`call(*args)`, again after each delay while it fails with PyMongoError; the last failure is raised."""
+    """`call(*args)`, again after each delay while MongoDB cannot be reached; the last failure is raised."""
     for delay in RETRY_DELAYS_S:
         try:
             return await call(*args)
-        except PyMongoError as exc:
+        except ConnectionFailure as exc:
             log.warning("%s waits for storage (%s); retrying in %.1f s", what, type(exc).__name__, delay)
             await asyncio.sleep(delay)
     return await call(*args)

@@ -16,10 +16,19 @@ class InboxRepository:
         self._col = db.inbox
 
     async def store(self, source: str, key: str, payload: dict[str, Any]) -> bool:
-        """False when this (source, key) was stored before: a redelivery."""
+        """False when this (source, key) was stored before: a redelivery. The storing process holds it
+        (`held_at`) until it is marked or another process reclaims it as stale."""
+        now = utcnow()
         try:
             await self._col.insert_one(
-                {"source": source, "key": key, "payload": payload, "status": "pending", "created_at": utcnow()}
+                {
+                    "source": source,
+                    "key": key,
+                    "payload": payload,
+                    "status": "pending",
+                    "created_at": now,
+                    "held_at": now,
+                }
             )
         except DuplicateKeyError:
             return False
@@ -39,3 +48,16 @@ class InboxRepository:
             query["created_at"] = {"$lte": utcnow() - timedelta(seconds=older_than_s)}
         cursor = self._col.find(query).sort("created_at", 1).limit(limit)
         return [(doc["key"], doc["payload"]) async for doc in cursor]
+
+    async def stale(self, source: str, held_for_s: float, limit: int = 500) -> list[tuple[str, dict[str, Any], Any]]:
+        """Pending payloads nobody has held for `held_for_s` (key, payload, held_at), oldest first."""
+        query = {"source": source, "status": "pending", "held_at": {"$lte": utcnow() - timedelta(seconds=held_for_s)}}
+        cursor = self._col.find(query).sort("created_at", 1).limit(limit)
+        return [(doc["key"], doc["payload"], doc["held_at"]) async for doc in cursor]
+
+    async def reclaim(self, source: str, key: str, held_at: Any) -> bool:
+        """Hold a stale payload; True for the one process (of several racing) that got it."""
+        taken = await self._col.update_one(
+            {"source": source, "key": key, "status": "pending", "held_at": held_at}, {"$set": {"held_at": utcnow()}}
+        )
+        return taken.modified_count == 1

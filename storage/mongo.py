@@ -123,6 +123,12 @@ async def ensure_indexes(db: Database) -> None:
     await db.inbox.create_indexes(
         [
             IndexModel([("source", ASCENDING), ("key", ASCENDING)], unique=True),
+            # The sweep's query: pending payloads nobody holds (a few at any time).
+            IndexModel(
+                [("source", ASCENDING), ("held_at", ASCENDING)],
+                partialFilterExpression={"status": "pending"},
+                name="pending",
+            ),
             # Handled webhook payloads go after a week (long after any redelivery); pending ones have no done_at.
             IndexModel([("done_at", ASCENDING)], expireAfterSeconds=INBOX_KEPT_S, name="handled_expire"),
         ]

@@ -9,16 +9,19 @@ import copy
 import json
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
-from pymongo.errors import AutoReconnect
+from pymongo.errors import AutoReconnect, OperationFailure
 
+from channels import storage_retry
 from channels.intake import IntakeGate
 from channels.messages import InboundMessage
 from channels.meta.events import Event
 from channels.meta.intake import MetaIntake
 from channels.meta.routes import parse_body
 from storage.inbox import InboxRepository
+from storage.repositories import utcnow
 from tests.meta_support import messenger_text, meta_app, post_signed
 
 
@@ -60,12 +63,16 @@ async def test_a_senders_events_keep_their_order_and_other_senders_do_not_wait_b
 async def test_storage_away_after_the_200_is_ridden_out_and_a_bad_event_is_kept_as_failed(inbox):
     refusals = 2
     handled: list[str] = []
+    refused_writes = 0
 
     async def handle(channel: str, event: Event) -> None:
-        nonlocal refusals
+        nonlocal refusals, refused_writes
         assert isinstance(event, InboundMessage)
         if event.text == "boom":
             raise ValueError("a bug somewhere")
+        if event.text == "refused":
+            refused_writes += 1
+            raise OperationFailure("document failed validation")  # waiting would not change it
         if refusals:
             refusals -= 1
             raise AutoReconnect("connection refused")
@@ -74,11 +81,33 @@ async def test_storage_away_after_the_200_is_ridden_out_and_a_bad_event_is_kept_
     intake = MetaIntake(inbox, IntakeGate(), parse_body, handle)
     await _accept(intake, messenger_text("PSID-C", "mid.4", "boom"))
     await _accept(intake, messenger_text("PSID-C", "mid.5", "after storage is back"))
+    await _accept(intake, messenger_text("PSID-D", "mid.6", "refused"))
     await intake.idle()
     assert handled == ["after storage is back"]  # retried twice, then stored; the bug did not stop it
+    assert refused_writes == 1  # not retried
     docs = [doc async for doc in inbox._col.find({}, {"status": 1, "error": 1})]
-    assert sorted(doc["status"] for doc in docs) == ["done", "failed"]
-    assert any(doc["error"] == "ValueError: a bug somewhere" for doc in docs)
+    assert sorted(doc["status"] for doc in docs) == ["done", "failed", "failed"]
+    refused = "OperationFailure: document failed validation"
+    assert {doc["error"] for doc in docs} == {None, "ValueError: a bug somewhere", refused}
+
+
+async def test_a_senders_later_bodies_wait_while_an_earlier_one_waits_for_storage(inbox, monkeypatch):
+    monkeypatch.setattr(storage_retry, "RETRY_DELAYS_S", (0.01, 0.01))  # storage away longer than the retries
+    handled: list[str] = []
+
+    async def handle(channel: str, event: Event) -> None:
+        assert isinstance(event, InboundMessage)
+        if event.text == "first":
+            raise AutoReconnect("connection refused")
+        handled.append(f"{event.channel_user_id}:{event.text}")
+
+    intake = MetaIntake(inbox, IntakeGate(), parse_body, handle)
+    await _accept(intake, messenger_text("PSID-E", "mid.7", "first"))
+    await _accept(intake, messenger_text("PSID-E", "mid.8", "second"))
+    await _accept(intake, messenger_text("PSID-F", "mid.9", "another customer"))
+    await intake.idle()
+    assert handled == ["PSID-F:another customer"]  # "second" is not answered before "first"
+    assert len(await inbox.pending("messenger")) == 2  # both left for a sweep, in their order
 
 
 async def test_a_body_whose_handling_gave_up_is_picked_up_by_the_sweep(inbox):
@@ -88,15 +117,15 @@ async def test_a_body_whose_handling_gave_up_is_picked_up_by_the_sweep(inbox):
         assert isinstance(event, InboundMessage)
         handled.append(event.text)
 
-    intake = MetaIntake(inbox, IntakeGate(), parse_body, handle, sweep_every_s=0.1, stuck_after_s=0.3)
+    intake = MetaIntake(inbox, IntakeGate(), parse_body, handle, sweep_every_s=0.1, stuck_after_s=1.0)
     await intake.start(["messenger"])
     try:
-        # Stored and acknowledged, then storage stayed away longer than the retries: still pending.
+        # Stored and acknowledged by another replica, whose handling then gave up: still pending.
         body = messenger_text("PSID-S", "mid.S1", "still there?")
         await inbox.store("messenger", "given-up", {"body": json.dumps(body)})
-        await asyncio.sleep(0.2)
-        assert handled == []  # not yet stuck for long enough: it may be in hand on another replica
-        for _ in range(50):
+        await asyncio.sleep(0.3)
+        assert handled == []  # not held by anybody for long enough yet: it may be in hand on that replica
+        for _ in range(100):
             if handled:
                 break
             await asyncio.sleep(0.05)
@@ -114,6 +143,8 @@ async def test_a_body_acknowledged_before_a_crash_is_answered_once_at_the_next_s
     stored = InboxRepository(services.clients.mongo[db])
     await stored.store("messenger", "crashed-body", {"body": json.dumps(body)})
     await stored.store("messenger", "corrupt-body", {"body": "{not json"})
+    crashed_at = utcnow() - timedelta(minutes=2)  # the process died two minutes ago: nobody holds them now
+    await services.clients.mongo[db].inbox.update_many({}, {"$set": {"held_at": crashed_at}})
     async with meta_app(services_factory, mongodb_db=db) as restarted:  # the next start, on that database
         [sent] = await restarted.graph.wait_for("PSID-CRASH")
         assert sent["body"]["message"]["text"]

@@ -58,7 +58,8 @@ class KnowledgeBase:
         this process's own at once."""
         now = time.monotonic()
         if self._version is None or now - self._version[1] > VERSION_FRESH_S:
-            self._version = (await self._meta.knowledge_version(), now)
+            read = await self._meta.knowledge_version()  # (never older than a change made here meanwhile)
+            self._version = (max(read, self._version[0] if self._version else 0), now)
         return self._version[0]
 
     async def _bump_version(self) -> None:

@@ -4,10 +4,13 @@ One document is all a webhook costs before it is acknowledged: handling its even
 contact, conversation, message, three MongoDB commands each) held a body of five customer messages for fifteen
 commands, 27 acknowledgements/s (`bench.meta_webhooks`). The events are handled once the burst of webhooks has
 settled (`IntakeGate.settled`), each sender's in the order their webhooks were stored, different senders'
-concurrently. A body still pending after a crash is handled again at start; handling twice is harmless
-(the hub drops messages it already has, statuses and deletions are idempotent, comments are claimed once),
-and so is a body that storage kept from being handled for longer than the retries last: a sweep every minute
-picks up what has been pending for STUCK_AFTER_S, on whichever replica runs it.
+concurrently; a sender's bodies after one that storage kept from being handled wait with it.
+
+The process that stored a body holds it (`held_at`). A body nobody has held for STUCK_AFTER_S (its process died,
+or storage stayed away longer than the retries last) is reclaimed by one replica, at its start or by its sweep
+every SWEEP_EVERY_S, and handled there; a live replica's bodies are never taken from it. Handling a body twice
+is harmless anyway (the hub drops messages it already has, statuses and deletions are idempotent, comments
+are claimed once).
 """
 
 from __future__ import annotations
@@ -20,27 +23,32 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from pymongo.errors import PyMongoError
+from pymongo.errors import ConnectionFailure, PyMongoError
 
 from channels.intake import BURST_HOLD_S, IntakeGate
 from channels.messages import InboundMessage
 from channels.meta.events import Event
-from channels.ports import UpdateInbox
+from channels.ports import HeldInbox
 from channels.storage_retry import with_storage_retries
 
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[str, Event], Awaitable[None]]
 BodyParser = Callable[[str, Any], list[Event]]
-STOP_GRACE_S = 15.0
-SWEEP_EVERY_S = 60.0
-STUCK_AFTER_S = 300.0  # pending this long: its handling gave up (storage away) or its replica died
+STOP_GRACE_S = 10.0
+SWEEP_EVERY_S = 30.0
+STUCK_AFTER_S = 90.0  # held this long without being handled: longer than the retries and the hold together
+Turn = tuple[Coroutine[Any, Any, None], "asyncio.Future[bool]"]  # one sender's events, and when they are done
+
+
+class LeftPending(Exception):
+    """An earlier body of the same sender is waiting for storage: this one waits with it, in order."""
 
 
 class MetaIntake:
     def __init__(
         self,
-        inbox: UpdateInbox,
+        inbox: HeldInbox,
         gate: IntakeGate,
         parse: BodyParser,
         handle: EventHandler,
@@ -52,7 +60,8 @@ class MetaIntake:
         self._gate = gate
         self._parse = parse
         self._handle = handle
-        self._tails: dict[str, asyncio.Future[None]] = {}  # sender → when its latest scheduled events are done
+        # sender → resolves when its latest scheduled events are done: True when they were left pending
+        self._tails: dict[str, asyncio.Future[bool]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_hand: set[str] = set()  # keys of the bodies this process is handling
         self._sweep_every_s = sweep_every_s
@@ -72,17 +81,16 @@ class MetaIntake:
         return sum(isinstance(event, InboundMessage) for event in events)
 
     async def start(self, channels: list[str]) -> None:
-        """Handle what the last run left pending, then sweep for bodies whose handling got stuck."""
+        """Reclaim what a stopped or dead process left, then sweep for it every SWEEP_EVERY_S."""
         await self.recover(channels)
         self._sweeper = asyncio.create_task(self._sweep(channels))
 
-    async def recover(self, channels: list[str], older_than_s: float | None = None) -> int:
-        """Handle the bodies stored but not handled (before the last stop or crash, or for `older_than_s`);
-        how many there were."""
+    async def recover(self, channels: list[str]) -> int:
+        """Handle the bodies nobody has held for STUCK_AFTER_S (each reclaimed by one process); how many."""
         recovered = 0
         for channel in channels:
-            for key, payload in await self._inbox.pending(channel, older_than_s=older_than_s):
-                if key in self._in_hand:
+            for key, payload, held_at in await self._inbox.stale(channel, self._stuck_after_s):
+                if key in self._in_hand or not await self._inbox.reclaim(channel, key, held_at):
                     continue
                 try:
                     events = self._parse(channel, json.loads(payload["body"]))
@@ -92,24 +100,24 @@ class MetaIntake:
                 self._schedule(channel, key, events, hold=False)
                 recovered += 1
         if recovered:
-            log.info("handling %d Meta webhook bodies left pending", recovered)
+            log.info("handling %d Meta webhook bodies another run left pending", recovered)
         return recovered
 
     async def _sweep(self, channels: list[str]) -> None:
         while True:
             await asyncio.sleep(self._sweep_every_s)
             try:
-                await self.recover(channels, older_than_s=self._stuck_after_s)
-            except PyMongoError as exc:  # storage still away: the next sweep tries again
-                log.warning("Meta webhook sweep skipped: %s", type(exc).__name__)
+                await self.recover(channels)
+            except Exception:  # storage away, or a bug: logged, and the next sweep tries again
+                log.exception("Meta webhook sweep failed")
 
     async def idle(self) -> None:
-        """Return once every stored body has been handled (or given up on until the next start)."""
+        """Return once every stored body has been handled (or left pending for a later sweep)."""
         while self._tasks:
             await asyncio.wait(set(self._tasks))
 
     async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
-        """Let the bodies being handled finish (bounded); what is left stays pending for the next start."""
+        """Let the bodies being handled finish (bounded); what is left stays pending for a sweep."""
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
@@ -123,35 +131,44 @@ class MetaIntake:
             await asyncio.wait(unfinished, timeout=1)
 
     def _schedule(self, channel: str, key: str, events: list[Event], *, hold: bool) -> None:
-        """Queue each sender's events behind that sender's earlier ones, now, in the order bodies are stored."""
+        """Queue each sender's events behind that sender's earlier ones, now, in the order bodies are stored.
+        Events without a sender (statuses, deletions, comments) have no order to keep and wait for nobody."""
+        groups: list[tuple[str | None, list[Event]]] = []
         by_sender: dict[str, list[Event]] = {}
         for event in events:
-            by_sender.setdefault(f"{channel}:{getattr(event, 'channel_user_id', None) or ''}", []).append(event)
-        turns: list[Coroutine[Any, Any, None]] = []
-        for sender, group in by_sender.items():
-            before = self._tails.get(sender)
-            done = asyncio.get_running_loop().create_future()
-            self._tails[sender] = done
-            turns.append(self._in_turn(channel, sender, group, before, done))
+            user = getattr(event, "channel_user_id", None)
+            if user:
+                by_sender.setdefault(f"{channel}:{user}", []).append(event)
+            else:
+                groups.append((None, [event]))
+        turns: list[Turn] = []
+        for sender, group in [*by_sender.items(), *groups]:
+            before = self._tails.get(sender) if sender else None
+            done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+            if sender:
+                self._tails[sender] = done
+            turns.append((self._in_turn(channel, sender, group, before, done), done))
         task = asyncio.create_task(self._body(channel, key, turns, hold))
         self._tasks.add(task)
         self._in_hand.add(key)
         task.add_done_callback(self._tasks.discard)
         task.add_done_callback(lambda _: self._in_hand.discard(key))
 
-    async def _body(self, channel: str, key: str, turns: list[Coroutine[Any, Any, None]], hold: bool) -> None:
+    async def _body(self, channel: str, key: str, turns: list[Turn], hold: bool) -> None:
         try:
             async with self._gate.settled(hold_s=BURST_HOLD_S if hold else 0):
-                outcomes = await asyncio.gather(*turns, return_exceptions=True)
-        except asyncio.CancelledError:  # stopping: the body stays pending for the next start
-            for turn in turns:
+                outcomes = await asyncio.gather(*(turn for turn, _ in turns), return_exceptions=True)
+        except asyncio.CancelledError:  # stopping: the body stays pending for a sweep
+            for turn, done in turns:
                 if inspect.getcoroutinestate(turn) == inspect.CORO_CREATED:
                     turn.close()  # never started: nothing to clean up, no "never awaited" warning
+                if not done.done():
+                    done.set_result(True)  # the sender's later bodies wait for the sweep too
             raise
         failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
-        if any(isinstance(failure, PyMongoError) for failure in failures):
+        if any(isinstance(failure, ConnectionFailure | LeftPending) for failure in failures):
             log.error("%s webhook body %s left pending: storage unavailable", channel, key[:12])
-            return  # handled again by the sweep or at the next start
+            return  # reclaimed by a sweep once nobody has held it for STUCK_AFTER_S
         error = next((f"{type(f).__name__}: {f}"[:300] for f in failures), None)
         try:
             await self._inbox.mark(channel, key, "failed" if error else "done", error=error)
@@ -161,26 +178,30 @@ class MetaIntake:
     async def _in_turn(
         self,
         channel: str,
-        sender: str,
+        sender: str | None,
         group: list[Event],
-        before: asyncio.Future[None] | None,
-        done: asyncio.Future[None],
+        before: asyncio.Future[bool] | None,
+        done: asyncio.Future[bool],
     ) -> None:
         failed: Exception | None = None
+        left_pending = False
         try:
-            if before is not None:
-                await asyncio.shield(before)
+            if before is not None and await asyncio.shield(before):
+                left_pending = True
+                raise LeftPending(f"an earlier body of {sender} is waiting for storage")
             for event in group:
                 try:
                     await with_storage_retries(f"{channel} event", self._handle, channel, event)
-                except PyMongoError:
-                    raise  # storage is still away: the rest of this sender's events wait for the next start
+                except ConnectionFailure:
+                    left_pending = True  # the rest of this sender's events (and bodies) wait, in order
+                    raise
                 except Exception as exc:  # one bad event does not stop the sender's next one
                     log.exception("%s webhook event failed", channel)
                     failed = failed or exc
             if failed is not None:
                 raise failed
         finally:
-            done.set_result(None)
-            if self._tails.get(sender) is done:
+            if not done.done():
+                done.set_result(left_pending)
+            if sender and self._tails.get(sender) is done:
                 del self._tails[sender]
