@@ -30,7 +30,7 @@ INTAKE_FIRST_S = 1.0  # the longest a turn gives way, so a steady stream of acce
 # longer than a client's turnaround between two posts of a burst (a few ms). 50 ms made the load through Meta
 # webhooks 22.7 turns/s, 15 ms 24.0.
 SETTLE_S = 0.015
-BURST_HOLD_S = 2.0  # the longest work acknowledged before it is done (a Telegram webhook update) waits
+BURST_HOLD_S = 2.0  # the longest work acknowledged before it is done (a webhook stored raw) waits
 
 
 class IntakeGate:

@@ -55,7 +55,7 @@ class _Lane:
             self._omp.omp_set_num_threads(count)  # per calling thread: only this lane's
 
     def _call(self, batch: bool, fn: Callable[..., T], *args: Any) -> T:
-        self._threads(len(os.sched_getaffinity(0)) if batch else 1)
+        self._threads(_usable_cores() if batch else 1)
         return fn(*args)
 
     async def run(self, batch: bool, fn: Callable[..., T], *args: Any) -> T:
@@ -66,6 +66,12 @@ class _Lane:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False)
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set), or all of them where that is not known."""
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux only
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def _passive_openmp_waits() -> None:
