@@ -39,14 +39,9 @@ class InboxRepository:
             {"source": source, "key": key}, {"$set": {"status": status, "error": error, "done_at": utcnow()}}
         )
 
-    async def pending(
-        self, source: str, limit: int = 500, older_than_s: float | None = None
-    ) -> list[tuple[str, dict[str, Any]]]:
-        """Payloads stored but not handled, oldest first (only those stored `older_than_s` ago or more)."""
-        query: dict[str, Any] = {"source": source, "status": "pending"}
-        if older_than_s is not None:
-            query["created_at"] = {"$lte": utcnow() - timedelta(seconds=older_than_s)}
-        cursor = self._col.find(query).sort("created_at", 1).limit(limit)
+    async def pending(self, source: str, limit: int = 500) -> list[tuple[str, dict[str, Any]]]:
+        """Payloads stored but not handled, oldest first."""
+        cursor = self._col.find({"source": source, "status": "pending"}).sort("created_at", 1).limit(limit)
         return [(doc["key"], doc["payload"]) async for doc in cursor]
 
     async def stale(self, source: str, held_for_s: float, limit: int = 500) -> list[tuple[str, dict[str, Any], Any]]:
