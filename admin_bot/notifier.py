@@ -4,8 +4,10 @@ person, the guard stopping a reply, an SLA re-alert), and the customer's words i
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from aiogram import Bot
@@ -59,6 +61,10 @@ class ManagerNotifier(ConversationListener):
         self._cards = cards
         self._managers = managers
         self._downloaders = dict(downloaders or {})
+        # conversation → its card's edit lock and how many hold or wait for it. Edits of one card go one at a
+        # time, each rendering the state it finds: two at once, the one that read the older state could reach
+        # Telegram last and the card would stay stale.
+        self._editing: dict[str, tuple[asyncio.Lock, int]] = {}
 
     @property
     def board(self) -> CardBoard:
@@ -101,20 +107,36 @@ class ManagerNotifier(ConversationListener):
             await self._cards.add_posts(conversation_id, posts)
             await self.refresh(conversation_id)  # another replica may have changed it while this one posted
             return
-        card = await self._cards.add_reason(conversation_id, reason)
-        if card is None:
-            return
-        await self._board.edit(card.posts, self._render(await self._view(conversation_id, card.reasons)))
+        async with self._one_edit_at_a_time(conversation_id):
+            card = await self._cards.add_reason(conversation_id, reason)
+            if card is None:
+                return
+            await self._board.edit(card.posts, self._render(await self._view(conversation_id, card.reasons)))
         quiet = timedelta(0) if always else PING_QUIET
         if notify and await self._cards.claim_ping(conversation_id, quiet):
             await self._board.ping(card.posts, lambda _: "🔔 " + worded(reason, _))
 
     async def refresh(self, conversation_id: str) -> None:
         """The card shows the conversation as it is now (no card yet: nothing to do)."""
-        card = await self._cards.get(conversation_id)
-        if card is None or not card.posts:
-            return
-        await self._board.edit(card.posts, self._render(await self._view(conversation_id, card.reasons)))
+        async with self._one_edit_at_a_time(conversation_id):
+            card = await self._cards.get(conversation_id)
+            if card is None or not card.posts:
+                return
+            await self._board.edit(card.posts, self._render(await self._view(conversation_id, card.reasons)))
+
+    @asynccontextmanager
+    async def _one_edit_at_a_time(self, conversation_id: str) -> AsyncIterator[None]:
+        lock, users = self._editing.get(conversation_id, (asyncio.Lock(), 0))
+        self._editing[conversation_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._editing[conversation_id]
+            if users == 1:
+                del self._editing[conversation_id]
+            else:
+                self._editing[conversation_id] = (lock, users - 1)
 
     async def reannounce(self, after: timedelta) -> int:
         """The SLA re-alert: hot leads nobody took and requests for a person still waiting after `after` are
