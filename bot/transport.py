@@ -14,7 +14,7 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 
 from channels.intake import IntakeGate
 from channels.ports import UpdateInbox
-from channels.storage_retry import with_storage_retries
+from channels.storage_retry import failure_text, with_storage_retries
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class TelegramRuntime:
             return
         except Exception as exc:  # one bad update must not stop the others; it stays visible as failed
             log.exception("Telegram update %s failed", key)
-            await self._mark(key, "failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            await self._mark(key, "failed", error=failure_text(exc))
             return
         await self._mark(key, "done")
 

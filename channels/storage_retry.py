@@ -14,6 +14,7 @@ from pymongo.errors import ConnectionFailure
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+FAILURE_TEXT_MAX = 300
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 
 
@@ -26,3 +27,8 @@ async def with_storage_retries(what: str, call: Callable[..., Awaitable[T]], *ar
             log.warning("%s waits for storage (%s); retrying in %.1f s", what, type(exc).__name__, delay)
             await asyncio.sleep(delay)
     return await call(*args)
+
+
+def failure_text(error: BaseException) -> str:
+    """What is recorded on acknowledged work that failed: the error's kind and message, bounded."""
+    return f"{type(error).__name__}: {error}"[:FAILURE_TEXT_MAX]

@@ -29,7 +29,7 @@ from channels.intake import BURST_HOLD_S, IntakeGate
 from channels.messages import InboundMessage
 from channels.meta.events import Event
 from channels.ports import HeldInbox
-from channels.storage_retry import with_storage_retries
+from channels.storage_retry import failure_text, with_storage_retries
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +62,7 @@ class MetaIntake:
         self._handle = handle
         # sender → resolves when its latest scheduled events are done: True when they were left pending
         self._tails: dict[str, asyncio.Future[bool]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._in_hand: set[str] = set()  # keys of the bodies this process is handling
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # the bodies this process is handling, by key
         self._sweep_every_s = sweep_every_s
         self._stuck_after_s = stuck_after_s
         self._sweeper: asyncio.Task[None] | None = None
@@ -90,12 +89,12 @@ class MetaIntake:
         recovered = 0
         for channel in channels:
             for key, payload, held_at in await self._inbox.stale(channel, self._stuck_after_s):
-                if key in self._in_hand or not await self._inbox.reclaim(channel, key, held_at):
+                if key in self._tasks or not await self._inbox.reclaim(channel, key, held_at):
                     continue
                 try:
                     events = self._parse(channel, json.loads(payload["body"]))
                 except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body an older version accepted
-                    await self._inbox.mark(channel, key, "failed", error=f"{type(exc).__name__}: {exc}"[:300])
+                    await self._inbox.mark(channel, key, "failed", error=failure_text(exc))
                     continue
                 self._schedule(channel, key, events, hold=False)
                 recovered += 1
@@ -114,7 +113,7 @@ class MetaIntake:
     async def idle(self) -> None:
         """Return once every stored body has been handled (or left pending for a later sweep)."""
         while self._tasks:
-            await asyncio.wait(set(self._tasks))
+            await asyncio.wait(list(self._tasks.values()))
 
     async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """Let the bodies being handled finish (bounded); what is left stays pending for a sweep."""
@@ -123,7 +122,7 @@ class MetaIntake:
             await asyncio.gather(self._sweeper, return_exceptions=True)
         if not self._tasks:
             return
-        _, unfinished = await asyncio.wait(set(self._tasks), timeout=grace_s)
+        _, unfinished = await asyncio.wait(list(self._tasks.values()), timeout=grace_s)
         for task in unfinished:
             task.cancel()
         if unfinished:
@@ -149,10 +148,8 @@ class MetaIntake:
                 self._tails[sender] = done
             turns.append((self._in_turn(channel, sender, group, before, done), done))
         task = asyncio.create_task(self._body(channel, key, turns, hold))
-        self._tasks.add(task)
-        self._in_hand.add(key)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(lambda _: self._in_hand.discard(key))
+        self._tasks[key] = task
+        task.add_done_callback(lambda _: self._tasks.pop(key, None))
 
     async def _body(self, channel: str, key: str, turns: list[Turn], hold: bool) -> None:
         try:
@@ -169,7 +166,7 @@ class MetaIntake:
         if any(isinstance(failure, ConnectionFailure | LeftPending) for failure in failures):
             log.error("%s webhook body %s left pending: storage unavailable", channel, key[:12])
             return  # reclaimed by a sweep once nobody has held it for STUCK_AFTER_S
-        error = next((f"{type(f).__name__}: {f}"[:300] for f in failures), None)
+        error = next((failure_text(f) for f in failures), None)
         try:
             await self._inbox.mark(channel, key, "failed" if error else "done", error=error)
         except PyMongoError as exc:  # still pending: handled once more later, which answers nobody twice
