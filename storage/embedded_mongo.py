@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from storage.mongo import EMBEDDED_NOT_INSTALLED, StorageUnavailable
+from storage.mongo import EMBEDDED_NOT_INSTALLED, EMBEDDED_URI_OPTIONS, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,12 @@ class EmbeddedMongoProcess:
 
     def start(self) -> str:
         try:
-            import secantus  # noqa: F401  (installed: the child can run it)
+            import secantus  # noqa: F401  (installed: the child can run it, with our fix)
         except ImportError as exc:
             raise StorageUnavailable(EMBEDDED_NOT_INSTALLED) from exc
         self._path.mkdir(parents=True, exist_ok=True)
         port = self._port or _free_port()
-        command = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port)]
+        command = [sys.executable, "-m", "storage.secantus_fixes", "--host", "127.0.0.1", "--port", str(port)]
         command += ["--storage-path", str(self._path), "--log-level", "WARNING"]
         log_path = self._path.parent / f"{self._path.name}-server.log"  # a pipe nobody reads would fill and block it
         with log_path.open("ab") as server_log:
@@ -77,7 +77,7 @@ class EmbeddedMongoProcess:
             self.stop()
             raise StorageUnavailable("the embedded database server did not start in time")
         log.info("embedded MongoDB-compatible server started on 127.0.0.1:%d (pid %d)", port, self._proc.pid)
-        return f"mongodb://127.0.0.1:{port}/"
+        return f"mongodb://127.0.0.1:{port}/{EMBEDDED_URI_OPTIONS}"
 
     def stop(self) -> None:
         if self._proc is None:

@@ -27,6 +27,13 @@ EMBEDDED_NOT_INSTALLED = (
 )
 
 
+# The embedded server keeps every retryable write's reply for 30 minutes (up to 10,000) and walks them all on
+# each write: at a few writes a turn that was a tenth of its CPU. A driver's retry of a write only helps when a
+# connection drops while the server lives on, which a server on this machine's loopback all but never does
+# (and a restarted one has forgotten its replies anyway); so clients of the embedded server do not ask for it.
+EMBEDDED_URI_OPTIONS = "?retryWrites=false"
+
+
 class EmbeddedMongo:
     """An in-process MongoDB-compatible server (SecantusDB) storing its data under `path`.
 
@@ -43,11 +50,14 @@ class EmbeddedMongo:
             from secantus import SecantusDBServer
         except ImportError as exc:
             raise StorageUnavailable(EMBEDDED_NOT_INSTALLED) from exc
+        from storage import secantus_fixes
+
+        secantus_fixes.apply()
         self._path.mkdir(parents=True, exist_ok=True)
         self._server = SecantusDBServer(storage_path=str(self._path), port=self._port)
         self._server.start()
         log.info("embedded MongoDB-compatible server started on %s", self._server.address)
-        return str(self._server.uri)
+        return str(self._server.uri) + EMBEDDED_URI_OPTIONS
 
     def stop(self) -> None:
         if self._server is not None:
