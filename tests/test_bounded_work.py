@@ -50,3 +50,26 @@ def test_the_embedder_reads_at_most_its_window():
     assert embedder.token_count(fitted, True) <= QUERY_WINDOW
     assert fitted.startswith("Опишу") and fitted.endswith("Office 200?")  # the opening and the question stay
     assert embedder.fit_window("How much is it?", is_query=True) == "How much is it?"
+
+
+async def test_short_questions_at_once_use_both_model_instances_and_get_the_same_vectors():
+    import numpy as np
+
+    embedder = LocalEmbedder()
+    used: list[str] = []
+    for name, lane in (("fast", embedder._fast), ("bulk", embedder._bulk)):
+        run = lane.run
+
+        async def recording(*args, name=name, run=run):
+            used.append(name)
+            return await run(*args)
+
+        lane.run = recording  # type: ignore[method-assign]
+    alone = await embedder.embed_queries(["Do you deliver to Lviv?"])
+    together = await asyncio.gather(
+        *(embedder.embed_queries([text]) for text in ("Do you deliver to Lviv?", "Скільки коштує Office 200?"))
+    )
+    assert used == ["fast", "fast", "bulk"]  # alone on the fast lane; the second at once on the idle one
+    assert np.allclose(together[0], alone, atol=1e-6)
+    assert np.allclose(together[1], await embedder.embed_queries(["Скільки коштує Office 200?"]), atol=1e-6)
+    embedder.close()
