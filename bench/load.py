@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import sys
 import tempfile
@@ -68,6 +69,45 @@ class PeakRss:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_pids(pid: int) -> list[int]:
+    """A process's children (the embedded MongoDB server of a `closer serve`)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        found += [int(child) for child in task.read_text().split()]
+    return found
+
+
+class CpuSplit:
+    """CPU seconds spent during the load by the services, their children (the database) and this benchmark."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids, self.children = pids, [child for pid in pids for child in child_pids(pid)]
+
+    def _now(self) -> dict[str, float]:
+        return {
+            "service": sum(map(cpu_s, self.pids)),
+            "database": sum(map(cpu_s, self.children)),
+            "benchmark": sum(os.times()[:2]),
+        }
+
+    def __enter__(self) -> CpuSplit:
+        self._start = self._now()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        end = self._now()
+        self.spent = {name: end[name] - self._start[name] for name in end}
 
 
 def metric_sum(metrics_text: str, name: str) -> float:
@@ -233,7 +273,8 @@ async def run(
                     lost: list[str] = []
                     watch = ReplyWatch(graph.sent, lambda sent: sent["recipient"])
                     telegram_watch = ReplyWatch(telegram.calls, _telegram_recipient)
-                    with PeakRss([proc.pid for proc, _ in servers]) as rss:
+                    pids = [proc.pid for proc, _ in servers]
+                    with PeakRss(pids) as rss, CpuSplit(pids) as cpu:
                         started = time.perf_counter()
                         await asyncio.gather(
                             *(
@@ -271,6 +312,7 @@ async def run(
             # Replies beyond one per answered message (a burst merge makes fewer, never more).
             "duplicates": max(0, int(delta["replies"]) - (turns - len(lost))),
             "peak_rss_mb": round(rss.peak, 1),  # the largest replica's
+            "cpu_ms_per_turn": {name: round(1000 * spent / turns, 1) for name, spent in cpu.spent.items()},
             "service_errors": errors[:20],
         }
     )
@@ -322,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     results = asyncio.run(
         run(args.conversations, args.messages, args.model_latency, args.via, args.replicas, args.redis)
     )
-    e2e = results["e2e_s"]
+    e2e, cpu = results["e2e_s"], results["cpu_ms_per_turn"]
     brain = f"scripted model, {args.model_latency} s a call" if args.model_latency else "offline brain"
     rows = [
         ("load", f"{args.conversations} conversations × {args.messages} messages via {args.via}, {brain}"),
@@ -337,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
         ("model calls", str(results["model_calls"])),
         ("storage round-trips per message", str(results["storage_commands_per_message"])),
         ("peak RSS", f"{results['peak_rss_mb']} MB"),
+        ("CPU per turn: service / its database / benchmark", " / ".join(f"{ms} ms" for ms in cpu.values())),
     ]
     report(rows, results, args.json)
     return 0
