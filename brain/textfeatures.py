@@ -36,13 +36,18 @@ class CharTfidf:
         return self
 
     def transform(self, texts: list[str]) -> sparse.csr_matrix:
-        rows, cols, vals = [], [], []
-        for r, text in enumerate(texts):
+        """Rows of L2-normalised TF-IDF, built as CSR arrays at once: the router calls it for every message,
+        and going through scipy's COO constructor, `multiply` and `diags` cost ~1.5 ms a text."""
+        indptr, indices, counts = [0], [], []
+        for text in texts:
             grams = Counter(j for g in char_ngrams(text) if (j := self.vocabulary.get(g)) is not None)
-            rows += [r] * len(grams)
-            cols += list(grams)
-            vals += list(grams.values())
+            columns = sorted(grams)
+            indices += columns
+            counts += [grams[j] for j in columns]
+            indptr.append(len(indices))
+        columns_array = np.array(indices, np.int32)
+        values = np.array(counts, np.float32) * self.idf[columns_array]
         matrix = sparse.csr_matrix(
-            (np.array(vals, np.float32), (rows, cols)), shape=(len(texts), len(self.vocabulary)), dtype=np.float32
+            (values, columns_array, np.array(indptr, np.int32)), shape=(len(texts), len(self.vocabulary))
         )
-        return normalise_rows(matrix.multiply(self.idf).tocsr())
+        return normalise_rows(matrix)

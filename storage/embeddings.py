@@ -195,8 +195,13 @@ class LocalEmbedder:
 
 
 def normalise_rows(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
-    return sparse.diags(1 / np.maximum(norms, 1e-9)).dot(matrix).tocsr()
+    """Each row scaled to unit length (an empty row stays empty), on the CSR arrays: scipy's own route
+    (`multiply`, `diags`, `dot`) builds four matrices and cost about a millisecond a message."""
+    matrix = matrix.tocsr()
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=np.square(matrix.data, dtype=np.float64), minlength=matrix.shape[0]))
+    data = (matrix.data / np.maximum(norms, 1e-9)[rows]).astype(matrix.dtype, copy=False)
+    return sparse.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
 
 
 class OpenAIEmbedder:

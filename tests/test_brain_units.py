@@ -76,3 +76,26 @@ def test_a_growing_draft_shows_whole_words_and_holds_back_a_number_until_its_cur
     assert shown_part("The Office 200 costs 1 45") == "The Office 200 costs"
     assert shown_part("The Office 200 costs 1 450 EUR and") == "The Office 200 costs 1 450 EUR"
     assert shown_part("Hello wor") == "Hello" and shown_part("Hi") == ""
+
+
+def test_character_view_is_idf_weighted_ngram_counts_of_unit_length():
+    from collections import Counter
+
+    import numpy as np
+
+    from brain.textfeatures import CharTfidf, char_ngrams
+
+    tfidf = CharTfidf().fit(["Скільки коштує Office 200?", "Do you deliver to Lviv?", "Office 200 price"])
+    texts = ["Office 200 — скільки?", "", "Lviv Lviv Lviv", "qqqq"]
+    matrix = tfidf.transform(texts)
+
+    assert matrix.shape == (4, len(tfidf.vocabulary)) and matrix.has_sorted_indices
+    for row, text in enumerate(texts):
+        counts = Counter(tfidf.vocabulary[g] for g in char_ngrams(text) if g in tfidf.vocabulary)
+        expected = np.zeros(len(tfidf.vocabulary), np.float32)
+        for column, count in counts.items():
+            expected[column] = count * tfidf.idf[column]
+        if counts:
+            expected /= np.linalg.norm(expected)
+        assert np.allclose(matrix[row].toarray().ravel(), expected, atol=1e-6)
+    assert matrix[1].nnz == 0 and matrix[3].nnz == 0  # nothing known: an empty row, not a division by zero
