@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from storage.mongo import EMBEDDED_NOT_INSTALLED, EMBEDDED_URI_OPTIONS, StorageUnavailable
+from storage.mongo import EMBEDDED_NOT_INSTALLED, StorageUnavailable, embedded_uri_options
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class EmbeddedMongoProcess:
             self.stop()
             raise StorageUnavailable("the embedded database server did not start in time")
         log.info("embedded MongoDB-compatible server started on 127.0.0.1:%d (pid %d)", port, self._proc.pid)
-        return f"mongodb://127.0.0.1:{port}/{EMBEDDED_URI_OPTIONS}"
+        return f"mongodb://127.0.0.1:{port}/{embedded_uri_options()}"  # the server's default idle timeout
 
     def stop(self) -> None:
         if self._proc is None:

@@ -27,11 +27,20 @@ EMBEDDED_NOT_INSTALLED = (
 )
 
 
-# The embedded server keeps every retryable write's reply for 30 minutes (up to 10,000) and walks them all on
-# each write: at a few writes a turn that was a tenth of its CPU. A driver's retry of a write only helps when a
-# connection drops while the server lives on, which a server on this machine's loopback all but never does
-# (and a restarted one has forgotten its replies anyway); so clients of the embedded server do not ask for it.
-EMBEDDED_URI_OPTIONS = "?retryWrites=false"
+EMBEDDED_IDLE_TIMEOUT_S = 300.0  # SecantusDB closes a connection idle this long (its default)
+
+
+def embedded_uri_options(idle_timeout_s: float = EMBEDDED_IDLE_TIMEOUT_S) -> str:
+    """The driver options for the embedded server.
+
+    It keeps every retryable write's reply for 30 minutes (up to 10,000) and walks them all on each write: at a
+    few writes a turn that was a tenth of its CPU. So its clients do not ask for retryable writes. The one
+    drop a retry used to hide, a pooled connection the server closed after `idle_timeout_s`, is avoided
+    instead: the pool lets a connection go before then. Otherwise a retry only helps when a connection drops
+    while the server lives on, which a server on this machine's loopback all but never does (and a restarted
+    one has forgotten its replies anyway).
+    """
+    return f"?retryWrites=false&maxIdleTimeMS={int(idle_timeout_s * 800)}"
 
 
 class EmbeddedMongo:
@@ -40,9 +49,10 @@ class EmbeddedMongo:
     Only for development and single-box demos: production sets MONGODB_URI to a real MongoDB.
     """
 
-    def __init__(self, path: Path, port: int = 0) -> None:
+    def __init__(self, path: Path, port: int = 0, idle_timeout_s: float = EMBEDDED_IDLE_TIMEOUT_S) -> None:
         self._path = path
         self._port = port  # 0: any free port
+        self._idle_timeout_s = idle_timeout_s
         self._server: Any = None
 
     def start(self) -> str:
@@ -54,10 +64,12 @@ class EmbeddedMongo:
 
         secantus_fixes.apply()
         self._path.mkdir(parents=True, exist_ok=True)
-        self._server = SecantusDBServer(storage_path=str(self._path), port=self._port)
+        self._server = SecantusDBServer(
+            storage_path=str(self._path), port=self._port, client_idle_timeout_s=self._idle_timeout_s
+        )
         self._server.start()
         log.info("embedded MongoDB-compatible server started on %s", self._server.address)
-        return str(self._server.uri) + EMBEDDED_URI_OPTIONS
+        return str(self._server.uri) + embedded_uri_options(self._idle_timeout_s)
 
     def stop(self) -> None:
         if self._server is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from pymongo import AsyncMongoClient, ReturnDocument
 
@@ -80,3 +82,16 @@ async def test_writes_to_the_embedded_server_leave_no_retry_records_behind(embed
     assert await db.events.count_documents({"seen": True}) == 20
     # Each record would be walked on every later write (up to 10,000 of them, for 30 minutes).
     assert server._server.transactions._retryable == {}
+
+
+async def test_a_write_after_the_server_closed_an_idle_connection_goes_through(tmp_path):
+    server = EmbeddedMongo(tmp_path / "mongo", idle_timeout_s=1.0)  # the real server's is 300 s
+    client: AsyncMongoClient = AsyncMongoClient(server.start())
+    try:
+        await client.closer.events.insert_one({"n": 1})
+        await asyncio.sleep(1.5)  # the server has closed the pooled connection by now
+        await client.closer.events.insert_one({"n": 2})  # not retried: it must not go out on that connection
+        assert await client.closer.events.count_documents({}) == 2
+    finally:
+        await client.close()
+        server.stop()
