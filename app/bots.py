@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.container import Services
+from app.replica import alive_replicas
 from app.settings import Settings
 from channels.knowledge_replay import KnowledgeReplay
+from channels.left_behind import LeftBehind
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +42,12 @@ def build_customer_bot(settings: Settings, services: Services) -> TelegramRuntim
     repos = services.repos
     connections = BusinessConnectionRepository(services.clients.db)
     business = BusinessChats(connections, repos.contacts, repos.conversations, repos.messages, services.ownership)
+    alive = alive_replicas(repos.replicas, settings.reliability.replica_timeout_s)
     runtime = create_customer_bot(
         telegram.bot_token.get_secret_value(),
         telegram.api_base,
         services.hub,
-        repos.inbox,
+        LeftBehind(repos.inbox, services.hub.worker, alive),
         storage=storage,
         business=business,
         webhook_secret=telegram.webhook_secret.get_secret_value() if telegram.webhook_secret else None,
@@ -141,4 +144,4 @@ def build_admin_bot(
         insights=services.insights,
         replay=KnowledgeReplay(services.brain, repos.messages),
     )
-    return AdminBot(TelegramRuntime(bot, dispatcher, repos.inbox), notifier)
+    return AdminBot(TelegramRuntime(bot, dispatcher, LeftBehind(repos.inbox)), notifier)  # never a webhook

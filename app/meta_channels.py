@@ -11,7 +11,9 @@ import httpx
 from fastapi import APIRouter
 
 from app.container import Services
+from app.replica import alive_replicas
 from app.settings import Settings
+from channels.left_behind import LeftBehind
 from channels.meta.comments import CommentResponder
 from channels.meta.graph import GraphSender
 from channels.meta.intake import MetaIntake
@@ -77,7 +79,10 @@ def build_meta_channels(settings: Settings, services: Services, http: httpx.Asyn
         return built
     comments = _comment_responder(services, senders.get("instagram")) if meta.comment_replies else None
     handle = event_handler(services.hub, services.repos.messages, comments)
-    built.intake = MetaIntake(services.repos.inbox, services.hub.intake, parse_body, handle)
+    repos = services.repos
+    alive = alive_replicas(repos.replicas, settings.reliability.replica_timeout_s)
+    held = LeftBehind(repos.inbox, services.hub.worker, alive)
+    built.intake = MetaIntake(held, services.hub.intake, parse_body, handle)
     built.webhooks = [*senders, *(["whatsapp"] if "whatsapp" in built.downloaders else [])]
     built.router = meta_router(
         built.intake, meta.app_secret.get_secret_value(), meta.verify_token.get_secret_value(), built.webhooks

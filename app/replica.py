@@ -8,10 +8,21 @@ import logging
 from datetime import timedelta
 
 from channels.hub import Hub, Stores
+from channels.left_behind import AliveReplicas
 from channels.recovery import adopt_orphans
 from storage.replicas import ReplicaRegistry
 
 log = logging.getLogger(__name__)
+
+
+def alive_replicas(registry: ReplicaRegistry, timeout_s: float) -> AliveReplicas:
+    """The replicas that beat within the timeout, for whoever must tell a dead holder from a live one."""
+    within = timedelta(seconds=timeout_s)
+
+    async def alive() -> list[str]:
+        return await registry.alive(within)
+
+    return alive
 
 
 class ReplicaLife:

@@ -38,10 +38,6 @@ async def serve(settings: Settings, role: Role = "all") -> None:
         server = uvicorn.Server(
             uvicorn.Config(app, host=http.host, port=http.port, log_config=None, access_log=False, lifespan="off")
         )
-        if telegram is not None and duties.bots:
-            await telegram.start()
-        if admin is not None and duties.bots:
-            await admin.telegram.start()
         scheduler = Jobs(services, admin.notifier if admin else None).scheduler(cluster_jobs=duties.scheduler)
         scheduler.start()
         reloader = PlaybookReloader(settings.playbook, services.brain, services.clients.embedder)
@@ -51,8 +47,13 @@ async def serve(settings: Settings, role: Role = "all") -> None:
             services.hub, services.stores, services.repos.replicas, settings.reliability.replica_timeout_s
         )
         await replica.join()
+        # After joining: what these take up at start is never a live replica's (nor this one's) work.
         if meta.intake is not None and duties.web:
-            await meta.intake.start(meta.webhooks)  # after joining: what it takes up is never another's orphan
+            await meta.intake.start(meta.webhooks)
+        if telegram is not None and duties.bots:
+            await telegram.start()
+        if admin is not None and duties.bots:
+            await admin.telegram.start()
         recovery = asyncio.create_task(replica.run())
         if duties.web:
             log.info("Closer is up (role %s): web chat at http://%s:%d", role, http.host, http.port)

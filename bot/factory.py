@@ -10,8 +10,9 @@ from bot.business import BusinessChats
 from bot.handlers import get_routers
 from bot.inflight import InFlightUpdates
 from bot.session import PinnedResponseSession
-from bot.transport import TelegramRuntime, UpdateInbox
+from bot.transport import TelegramRuntime
 from channels.intake import IntakeGate
+from channels.left_behind import LeftBehind
 from channels.messages import Inbound
 
 
@@ -40,7 +41,7 @@ def create_customer_bot(
     token: str,
     api_base: str,
     inbound: Inbound,
-    updates: UpdateInbox,
+    updates: LeftBehind,
     *,
     storage: BaseStorage | None = None,
     business: BusinessChats | None = None,

@@ -1,5 +1,6 @@
 """Telegram transport for both bots: long polling by default, or a webhook at /webhooks/telegram whose
-updates are persisted before Telegram gets its 200 and processed in the background."""
+updates are persisted before Telegram gets its 200 and processed in the background; the ones a replica left
+behind are taken up by another (`channels.left_behind`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from channels.intake import IntakeGate
-from channels.ports import UpdateInbox
+from channels.left_behind import LeftBehind
 from channels.storage_retry import failure_text, with_storage_retries
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class TelegramRuntime:
         self,
         bot: Bot,
         dispatcher: Dispatcher,
-        inbox: UpdateInbox,
+        held: LeftBehind,
         *,
         webhook_secret: str | None = None,
         public_base_url: str | None = None,
@@ -36,13 +37,14 @@ class TelegramRuntime:
     ) -> None:
         self.bot = bot
         self.dispatcher = dispatcher
-        self._inbox = inbox
+        self._held = held
         self._secret = webhook_secret
         self._public_url = public_base_url
         # Webhook updates are stored and acknowledged first; their handling gives way while more are arriving.
         self._intake = intake or IntakeGate()
         self._polling: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # the updates this process is handling, by key
 
     @property
     def webhook_mode(self) -> bool:
@@ -55,8 +57,8 @@ class TelegramRuntime:
             # The update types the routers handle (with Telegram Business: connections, business messages...).
             allowed = self.dispatcher.resolve_used_update_types()
             await self.bot.set_webhook(url, secret_token=self._secret, allowed_updates=allowed)
-            for key, payload in await self._inbox.pending(SOURCE):
-                self._spawn(key, payload)
+            await self.recover()
+            self._sweeper = self._held.sweep(self.recover, "Telegram webhook")
             log.info("Telegram webhook set")
         else:
             await self.bot.delete_webhook(drop_pending_updates=False)
@@ -67,7 +69,19 @@ class TelegramRuntime:
             )
             log.info("Telegram long polling started")
 
+    async def recover(self) -> int:
+        """Handle the updates left behind (each taken up by one process); how many."""
+        taken = await self._held.take(SOURCE, busy=self._tasks)
+        for key, payload in taken:
+            self._spawn(key, payload)
+        if taken:
+            log.info("handling %d Telegram updates another run left pending", len(taken))
+        return len(taken)
+
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
         if self._polling is not None:
             try:
                 await self.dispatcher.stop_polling()
@@ -75,7 +89,7 @@ class TelegramRuntime:
                 log.debug("polling was not running")
             await asyncio.gather(self._polling, return_exceptions=True)
         if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         inflight = self.dispatcher.get("inflight")
         if inflight is not None and not await inflight.drain(SHUTDOWN_GRACE_S):
             log.warning("stopped with Telegram updates still being handled")
@@ -83,14 +97,14 @@ class TelegramRuntime:
 
     def _spawn(self, key: str, payload: dict[str, Any]) -> None:
         task = asyncio.create_task(self._process(key, payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[key] = task
+        task.add_done_callback(lambda _: self._tasks.pop(key, None))
 
     async def _process(self, key: str, payload: dict[str, Any]) -> None:
         try:
             async with self._intake.settled():
                 await with_storage_retries(f"update {key}", self.dispatcher.feed_raw_update, self.bot, payload)
-        except ConnectionFailure:  # acknowledged already: kept pending, handled again at the next start
+        except ConnectionFailure:  # acknowledged already: kept pending, taken up again once nobody holds it
             log.error("Telegram update %s left pending: storage unavailable", key)
             return
         except Exception as exc:  # one bad update must not stop the others; it stays visible as failed
@@ -101,8 +115,8 @@ class TelegramRuntime:
 
     async def _mark(self, key: str, status: str, error: str | None = None) -> None:
         try:
-            await self._inbox.mark(SOURCE, key, status, error=error)
-        except PyMongoError as exc:  # still pending: handled once more at the next start, which answers nobody twice
+            await self._held.mark(SOURCE, key, status, error=error)
+        except PyMongoError as exc:  # still pending: handled once more later, which answers nobody twice
             log.warning("Telegram update %s not marked %s: %s", key, status, type(exc).__name__)
 
     def webhook_router(self) -> APIRouter:
@@ -123,7 +137,7 @@ class TelegramRuntime:
             key = str(update["update_id"])
             try:
                 with self._intake.intake():
-                    fresh = await self._inbox.store(SOURCE, key, update)
+                    fresh = await self._held.store(SOURCE, key, update)
             except PyMongoError as exc:
                 # Not persisted: answer 5xx so Telegram delivers it again.
                 log.error("cannot persist Telegram update %s: %s", key, type(exc).__name__)

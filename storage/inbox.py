@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from pymongo.errors import DuplicateKeyError
@@ -15,9 +14,9 @@ class InboxRepository:
     def __init__(self, db: Database) -> None:
         self._col = db.inbox
 
-    async def store(self, source: str, key: str, payload: dict[str, Any]) -> bool:
-        """False when this (source, key) was stored before: a redelivery. The storing process holds it
-        (`held_at`) until it is marked or another process reclaims it as stale."""
+    async def store(self, source: str, key: str, payload: dict[str, Any], holder: str | None = None) -> bool:
+        """False when this (source, key) was stored before: a redelivery. The storing process (`holder`, a
+        replica id) holds it (`held_at`, `held_by`) until it is marked or another process reclaims it."""
         now = utcnow()
         try:
             await self._col.insert_one(
@@ -28,6 +27,7 @@ class InboxRepository:
                     "status": "pending",
                     "created_at": now,
                     "held_at": now,
+                    "held_by": holder,
                 }
             )
         except DuplicateKeyError:
@@ -39,20 +39,17 @@ class InboxRepository:
             {"source": source, "key": key}, {"$set": {"status": status, "error": error, "done_at": utcnow()}}
         )
 
-    async def pending(self, source: str, limit: int = 500) -> list[tuple[str, dict[str, Any]]]:
-        """Payloads stored but not handled, oldest first."""
-        cursor = self._col.find({"source": source, "status": "pending"}).sort("created_at", 1).limit(limit)
-        return [(doc["key"], doc["payload"]) async for doc in cursor]
-
-    async def stale(self, source: str, held_for_s: float, limit: int = 500) -> list[tuple[str, dict[str, Any], Any]]:
-        """Pending payloads nobody has held for `held_for_s` (key, payload, held_at), oldest first."""
-        query = {"source": source, "status": "pending", "held_at": {"$lte": utcnow() - timedelta(seconds=held_for_s)}}
+    async def held(self, source: str, limit: int = 500) -> list[tuple[str, dict[str, Any], Any, str | None]]:
+        """Pending payloads (key, payload, held_at, held_by), oldest first: the ones being handled and the ones
+        left behind, a few at any time (the partial `pending` index)."""
+        query = {"source": source, "status": "pending", "held_at": {"$lte": utcnow()}}
         cursor = self._col.find(query).sort("created_at", 1).limit(limit)
-        return [(doc["key"], doc["payload"], doc["held_at"]) async for doc in cursor]
+        return [(doc["key"], doc["payload"], doc["held_at"], doc.get("held_by")) async for doc in cursor]
 
-    async def reclaim(self, source: str, key: str, held_at: Any) -> bool:
-        """Hold a stale payload; True for the one process (of several racing) that got it."""
+    async def reclaim(self, source: str, key: str, held_at: Any, holder: str | None = None) -> bool:
+        """Hold a payload left behind; True for the one process (of several racing) that got it."""
         taken = await self._col.update_one(
-            {"source": source, "key": key, "status": "pending", "held_at": held_at}, {"$set": {"held_at": utcnow()}}
+            {"source": source, "key": key, "status": "pending", "held_at": held_at},
+            {"$set": {"held_at": utcnow(), "held_by": holder}},
         )
         return taken.modified_count == 1

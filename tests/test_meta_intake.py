@@ -14,13 +14,16 @@ from datetime import timedelta
 import pytest
 from pymongo.errors import AutoReconnect, OperationFailure
 
+from app.replica import alive_replicas
 from channels import storage_retry
 from channels.intake import IntakeGate
+from channels.left_behind import LeftBehind
 from channels.messages import InboundMessage
 from channels.meta.events import Event
 from channels.meta.intake import MetaIntake
 from channels.meta.routes import parse_body
 from storage.inbox import InboxRepository
+from storage.replicas import ReplicaRegistry
 from storage.repositories import utcnow
 from tests.meta_support import messenger_text, meta_app, post_signed
 
@@ -46,7 +49,7 @@ async def test_a_senders_events_keep_their_order_and_other_senders_do_not_wait_b
             await asyncio.sleep(0.3)  # the first message of PSID-A is slow to store
         handled.append(f"{event.channel_user_id}:{event.text}")
 
-    intake = MetaIntake(inbox, IntakeGate(), parse_body, handle)
+    intake = MetaIntake(LeftBehind(inbox), IntakeGate(), parse_body, handle)
     assert await _accept(intake, messenger_text("PSID-A", "mid.1", "first")) == 1
     both = messenger_text("PSID-A", "mid.2", "second")
     other = copy.deepcopy(both["entry"][0])
@@ -57,7 +60,7 @@ async def test_a_senders_events_keep_their_order_and_other_senders_do_not_wait_b
     assert await _accept(intake, both) == 0  # the same body delivered again: stored once, handled once
     await intake.idle()
     assert handled == ["PSID-B:other", "PSID-A:first", "PSID-A:second"]
-    assert await inbox.pending("messenger") == []
+    assert await inbox.held("messenger") == []
 
 
 async def test_storage_away_after_the_200_is_ridden_out_and_a_bad_event_is_kept_as_failed(inbox):
@@ -78,7 +81,7 @@ async def test_storage_away_after_the_200_is_ridden_out_and_a_bad_event_is_kept_
             raise AutoReconnect("connection refused")
         handled.append(event.text)
 
-    intake = MetaIntake(inbox, IntakeGate(), parse_body, handle)
+    intake = MetaIntake(LeftBehind(inbox), IntakeGate(), parse_body, handle)
     await _accept(intake, messenger_text("PSID-C", "mid.4", "boom"))
     await _accept(intake, messenger_text("PSID-C", "mid.5", "after storage is back"))
     await _accept(intake, messenger_text("PSID-D", "mid.6", "refused"))
@@ -101,13 +104,13 @@ async def test_a_senders_later_bodies_wait_while_an_earlier_one_waits_for_storag
             raise AutoReconnect("connection refused")
         handled.append(f"{event.channel_user_id}:{event.text}")
 
-    intake = MetaIntake(inbox, IntakeGate(), parse_body, handle)
+    intake = MetaIntake(LeftBehind(inbox), IntakeGate(), parse_body, handle)
     await _accept(intake, messenger_text("PSID-E", "mid.7", "first"))
     await _accept(intake, messenger_text("PSID-E", "mid.8", "second"))
     await _accept(intake, messenger_text("PSID-F", "mid.9", "another customer"))
     await intake.idle()
     assert handled == ["PSID-F:another customer"]  # "second" is not answered before "first"
-    assert len(await inbox.pending("messenger")) == 2  # both left for a sweep, in their order
+    assert len(await inbox.held("messenger")) == 2  # both left for a sweep, in their order
 
 
 async def test_a_body_whose_handling_gave_up_is_picked_up_by_the_sweep(inbox):
@@ -117,7 +120,7 @@ async def test_a_body_whose_handling_gave_up_is_picked_up_by_the_sweep(inbox):
         assert isinstance(event, InboundMessage)
         handled.append(event.text)
 
-    intake = MetaIntake(inbox, IntakeGate(), parse_body, handle, sweep_every_s=0.1, stuck_after_s=1.0)
+    intake = MetaIntake(LeftBehind(inbox, stuck_after_s=1.0, sweep_every_s=0.1), IntakeGate(), parse_body, handle)
     await intake.start(["messenger"])
     try:
         # Stored and acknowledged by another replica, whose handling then gave up: still pending.
@@ -131,9 +134,38 @@ async def test_a_body_whose_handling_gave_up_is_picked_up_by_the_sweep(inbox):
             await asyncio.sleep(0.05)
         await intake.idle()
         assert handled == ["still there?"]
-        assert await inbox.pending("messenger") == []
+        assert await inbox.held("messenger") == []
     finally:
         await intake.stop()
+
+
+async def test_a_dead_replicas_bodies_are_taken_up_at_once_and_a_live_ones_are_left_to_it(services):
+    db = services.clients.mongo[f"holders_{uuid.uuid4().hex[:8]}"]
+    await db.inbox.create_index([("source", 1), ("key", 1)], unique=True)
+    inbox, registry = InboxRepository(db), ReplicaRegistry(db)
+    await registry.beat("live-replica")  # beating: alive
+    await inbox.store(
+        "messenger", "live", {"body": json.dumps(messenger_text("PSID-L", "mid.L", "mine"))}, "live-replica"
+    )
+    body = messenger_text("PSID-K", "mid.K", "answered after the crash?")
+    await inbox.store("messenger", "killed", {"body": json.dumps(body)}, "killed-replica")  # never beats again
+    handled: list[str] = []
+
+    async def handle(channel: str, event: Event) -> None:
+        assert isinstance(event, InboundMessage)
+        handled.append(event.text)
+
+    alive = alive_replicas(registry, timeout_s=30)
+    intake = MetaIntake(LeftBehind(inbox, "restarted", alive), IntakeGate(), parse_body, handle)
+    await intake.start(["messenger"])  # a minute and a half before STUCK_AFTER_S would let anybody take them
+    try:
+        await intake.idle()
+        assert handled == ["answered after the crash?"]
+        held = {key: held_by for key, _, _, held_by in await inbox.held("messenger")}
+        assert held == {"live": "live-replica"}  # still its own: it may be handling it right now
+    finally:
+        await intake.stop()
+        await services.clients.mongo.drop_database(db.name)
 
 
 async def test_a_body_acknowledged_before_a_crash_is_answered_once_at_the_next_start(services, services_factory):

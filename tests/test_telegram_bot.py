@@ -182,8 +182,12 @@ async def test_an_update_acknowledged_before_a_crash_or_a_storage_hiccup_is_stil
     fake, base = fake_telegram
     webhook = bot_settings(base, public_base_url="https://closer.example", telegram_webhook_secret="later")
     async with services_factory(**webhook) as services:
-        # Stored and acknowledged by a process that was killed before it handled it.
-        await services.repos.inbox.store("telegram", "9001", fake.message_update(530, "Do you deliver to Lviv?"))
+        # Stored and acknowledged by a process that was killed before it handled it; and one a live replica
+        # (beating) is handling right now, which is left to it.
+        inbox = services.repos.inbox
+        await inbox.store("telegram", "9001", fake.message_update(530, "Do you deliver to Lviv?"), "killed-replica")
+        await services.repos.replicas.beat("live-replica")
+        await inbox.store("telegram", "9002", fake.message_update(532, "And to Odesa?"), "live-replica")
         async with running_bot(services) as runtime:
             await fake.wait_for("sendMessage", chat_id=530)  # handled at start
 
@@ -202,8 +206,10 @@ async def test_an_update_acknowledged_before_a_crash_or_a_storage_hiccup_is_stil
                 assert (await http.post("/webhooks/telegram", json=update, headers=headers)).status_code == 200
                 await fake.wait_for("sendMessage", chat_id=531)  # retried after the hiccup, not dropped
             assert not refusals and len(fake.texts(530)) == 1 and len(fake.texts(531)) == 1
+            assert fake.texts(532) == []
         statuses = {doc["key"]: doc["status"] async for doc in services.clients.db.inbox.find({"source": "telegram"})}
         assert statuses["9001"] == "done" and statuses[str(update["update_id"])] == "done"
+        assert statuses["9002"] == "pending"
 
 
 async def test_webhook_that_cannot_be_persisted_answers_5xx(make_settings, fake_telegram, tmp_path, shared_embedder):

@@ -6,11 +6,10 @@ commands, 27 acknowledgements/s (`bench.meta_webhooks`). The events are handled 
 settled (`IntakeGate.settled`), each sender's in the order their webhooks were stored, different senders'
 concurrently; a sender's bodies after one that storage kept from being handled wait with it.
 
-The process that stored a body holds it (`held_at`). A body nobody has held for STUCK_AFTER_S (its process died,
-or storage stayed away longer than the retries last) is reclaimed by one replica, at its start or by its sweep
-every SWEEP_EVERY_S, and handled there; a live replica's bodies are never taken from it. Handling a body twice
-is harmless anyway (the hub drops messages it already has, statuses and deletions are idempotent, comments
-are claimed once).
+The replica that stored a body holds it; one whose holder is gone, or that nobody has held for a while, is
+taken up by one live replica, at its start or by its sweep (`channels.left_behind`). Handling a body twice is
+harmless anyway (the hub drops messages it already has, statuses and deletions are idempotent, comments are
+claimed once).
 """
 
 from __future__ import annotations
@@ -26,9 +25,9 @@ from typing import Any
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from channels.intake import BURST_HOLD_S, IntakeGate
+from channels.left_behind import LeftBehind
 from channels.messages import InboundMessage
 from channels.meta.events import Event
-from channels.ports import HeldInbox
 from channels.storage_retry import failure_text, with_storage_retries
 
 log = logging.getLogger(__name__)
@@ -36,8 +35,6 @@ log = logging.getLogger(__name__)
 EventHandler = Callable[[str, Event], Awaitable[None]]
 BodyParser = Callable[[str, Any], list[Event]]
 STOP_GRACE_S = 10.0
-SWEEP_EVERY_S = 30.0
-STUCK_AFTER_S = 90.0  # held this long without being handled: longer than the retries and the hold together
 Turn = tuple[Coroutine[Any, Any, None], "asyncio.Future[bool]"]  # one sender's events, and when they are done
 
 
@@ -48,23 +45,18 @@ class LeftPending(Exception):
 class MetaIntake:
     def __init__(
         self,
-        inbox: HeldInbox,
+        held: LeftBehind,
         gate: IntakeGate,
         parse: BodyParser,
         handle: EventHandler,
-        *,
-        sweep_every_s: float = SWEEP_EVERY_S,
-        stuck_after_s: float = STUCK_AFTER_S,
     ) -> None:
-        self._inbox = inbox
+        self._held = held
         self._gate = gate
         self._parse = parse
         self._handle = handle
         # sender → resolves when its latest scheduled events are done: True when they were left pending
         self._tails: dict[str, asyncio.Future[bool]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}  # the bodies this process is handling, by key
-        self._sweep_every_s = sweep_every_s
-        self._stuck_after_s = stuck_after_s
         self._sweeper: asyncio.Task[None] | None = None
 
     async def accept(self, channel: str, decoded: Any, events: list[Event]) -> int:
@@ -73,42 +65,32 @@ class MetaIntake:
         text = json.dumps(decoded, ensure_ascii=False, sort_keys=True)
         key = hashlib.sha256(text.encode()).hexdigest()
         with self._gate.intake():
-            fresh = await self._inbox.store(channel, key, {"body": text})
+            fresh = await self._held.store(channel, key, {"body": text})
         if not fresh:
             return 0
         self._schedule(channel, key, events, hold=True)
         return sum(isinstance(event, InboundMessage) for event in events)
 
     async def start(self, channels: list[str]) -> None:
-        """Reclaim what a stopped or dead process left, then sweep for it every SWEEP_EVERY_S."""
+        """Take up what a stopped or dead process left behind, then sweep for it."""
         await self.recover(channels)
-        self._sweeper = asyncio.create_task(self._sweep(channels))
+        self._sweeper = self._held.sweep(lambda: self.recover(channels), "Meta webhook")
 
     async def recover(self, channels: list[str]) -> int:
-        """Handle the bodies nobody has held for STUCK_AFTER_S (each reclaimed by one process); how many."""
+        """Handle the bodies left behind (each taken up by one process); how many."""
         recovered = 0
         for channel in channels:
-            for key, payload, held_at in await self._inbox.stale(channel, self._stuck_after_s):
-                if key in self._tasks or not await self._inbox.reclaim(channel, key, held_at):
-                    continue
+            for key, payload in await self._held.take(channel, busy=self._tasks):
                 try:
                     events = self._parse(channel, json.loads(payload["body"]))
                 except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body an older version accepted
-                    await self._inbox.mark(channel, key, "failed", error=failure_text(exc))
+                    await self._held.mark(channel, key, "failed", error=failure_text(exc))
                     continue
                 self._schedule(channel, key, events, hold=False)
                 recovered += 1
         if recovered:
             log.info("handling %d Meta webhook bodies another run left pending", recovered)
         return recovered
-
-    async def _sweep(self, channels: list[str]) -> None:
-        while True:
-            await asyncio.sleep(self._sweep_every_s)
-            try:
-                await self.recover(channels)
-            except Exception:  # storage away, or a bug: logged, and the next sweep tries again
-                log.exception("Meta webhook sweep failed")
 
     async def idle(self) -> None:
         """Return once every stored body has been handled (or left pending for a later sweep)."""
@@ -165,10 +147,10 @@ class MetaIntake:
         failures = [outcome for outcome in outcomes if isinstance(outcome, BaseException)]
         if any(isinstance(failure, ConnectionFailure | LeftPending) for failure in failures):
             log.error("%s webhook body %s left pending: storage unavailable", channel, key[:12])
-            return  # reclaimed by a sweep once nobody has held it for STUCK_AFTER_S
+            return  # taken up by a sweep once nobody has held it for a while
         error = next((failure_text(f) for f in failures), None)
         try:
-            await self._inbox.mark(channel, key, "failed" if error else "done", error=error)
+            await self._held.mark(channel, key, "failed" if error else "done", error=error)
         except PyMongoError as exc:  # still pending: handled once more later, which answers nobody twice
             log.warning("%s webhook body %s not marked handled: %s", channel, key[:12], type(exc).__name__)
 
