@@ -23,6 +23,7 @@ from channels.intake import IntakeGate
 from channels.messages import InboundMessage, MediaItem, OutboundMessage, Submitted, TurnResult
 from channels.outbox import Outbox
 from channels.ports import ContactStore, ConversationStore, Decider, DedupeMarks, LeadStore, MessageStore
+from channels.storage_retry import with_storage_retries
 from channels.turns import Distributor, InProcessTurnQueue, TurnQueue
 from storage.leads import LeadChange
 from storage.messages import DuplicateMessage
@@ -157,7 +158,7 @@ class Hub:
 
     async def _respond(self, accepted: Accepted) -> TurnResult:
         await self.intake.quiet()  # inside the running slot: while intake goes on, few turns start (below)
-        context = await self._load_context(accepted)
+        context = await with_storage_retries("a turn", self._load_context, accepted)  # nothing written yet
         if context.handled:  # a redelivered queue entry (a replica died after answering, before acknowledging)
             result = TurnResult(duplicate=True, conversation_id=context.conversation.id)
             accepted.reply_ready(result)

@@ -217,6 +217,29 @@ async def test_a_brain_failure_reaches_the_caller_and_the_next_turn_still_runs()
     assert (await r.hub.handle(message("two"))).replies[0].text == "fine"
 
 
+async def test_a_turn_that_finds_mongodb_away_for_a_moment_waits_for_it_and_answers(monkeypatch):
+    from pymongo.errors import AutoReconnect
+
+    from channels import storage_retry
+
+    monkeypatch.setattr(storage_retry, "RETRY_DELAYS_S", (0.01, 0.01))
+    r = road()
+    refusals = [AutoReconnect("connection refused"), AutoReconnect("connection refused")]
+    recent = r.messages.recent
+
+    async def away_for_a_moment(*args, **kwargs):
+        if refusals:
+            raise refusals.pop()
+        return await recent(*args, **kwargs)
+
+    monkeypatch.setattr(r.messages, "recent", away_for_a_moment)
+    submitted = await r.hub.submit(message("Do you deliver to Lviv?", mid="m-away"))
+    result = await submitted.outcome
+    assert not refusals and result.replies[0].text == "re: Do you deliver to Lviv?"
+    [stored] = r.messages.of(submitted.conversation_id, "in")
+    assert stored.status == "answered" and len(r.channel.sent) == 1
+
+
 async def test_messages_left_unanswered_by_a_dead_replica_are_answered_once_by_a_live_one():
     r = road()
     submitted = await r.hub.submit(message("lost in a crash"))
