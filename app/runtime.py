@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import httpx
 import uvicorn
@@ -19,8 +20,24 @@ from app.roles import Duties, Role
 from app.scheduler import Jobs
 from app.settings import Settings
 from channels.hub import SHUTDOWN_GRACE_S
+from channels.meta.intake import STOP_GRACE_S
 
 log = logging.getLogger(__name__)
+
+# SIGTERM to exit within STOP_BUDGET_S, under the 30 s a container is given (docker-compose's
+# `stop_grace_period`, Kubernetes' default): HTTP requests in flight get HTTP_GRACE_S, then Meta's bodies, the
+# turns and Telegram's updates share what is left. Whatever is not finished is taken up by another replica
+# (or at the next start): nothing is lost, only later.
+STOP_BUDGET_S = 25.0
+HTTP_GRACE_S = 8
+
+
+class StopBudget:
+    def __init__(self, total_s: float) -> None:
+        self._deadline = time.monotonic() + total_s
+
+    def left(self, at_most_s: float) -> float:
+        return max(0.0, min(at_most_s, self._deadline - time.monotonic()))
 
 
 async def serve(settings: Settings, role: Role = "all") -> None:
@@ -36,7 +53,15 @@ async def serve(settings: Settings, role: Role = "all") -> None:
         app = create_app(services, routers) if duties.web else create_probe_app(services)
         http = settings.http
         server = uvicorn.Server(
-            uvicorn.Config(app, host=http.host, port=http.port, log_config=None, access_log=False, lifespan="off")
+            uvicorn.Config(
+                app,
+                host=http.host,
+                port=http.port,
+                log_config=None,
+                access_log=False,
+                lifespan="off",
+                timeout_graceful_shutdown=HTTP_GRACE_S,
+            )
         )
         scheduler = Jobs(services, admin.notifier if admin else None).scheduler(cluster_jobs=duties.scheduler)
         scheduler.start()
@@ -62,15 +87,16 @@ async def serve(settings: Settings, role: Role = "all") -> None:
         try:
             await server.serve()
         finally:
+            budget = StopBudget(STOP_BUDGET_S - HTTP_GRACE_S)
             scheduler.shutdown(wait=False)
             for task in (watcher, recovery):
                 if task is not None:
                     task.cancel()
             if meta.intake is not None:
-                await meta.intake.stop()
-            await replica.leave(SHUTDOWN_GRACE_S)
+                await meta.intake.stop(budget.left(STOP_GRACE_S))
+            await replica.leave(budget.left(SHUTDOWN_GRACE_S))
             if admin is not None:
-                await admin.telegram.stop()
+                await admin.telegram.stop(budget.left(SHUTDOWN_GRACE_S))
             if telegram is not None:
-                await telegram.stop()
+                await telegram.stop(budget.left(SHUTDOWN_GRACE_S))
             await graph.aclose()

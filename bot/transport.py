@@ -78,7 +78,8 @@ class TelegramRuntime:
             log.info("handling %d Telegram updates another run left pending", len(taken))
         return len(taken)
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = SHUTDOWN_GRACE_S) -> None:
+        """Stop receiving; wait up to `grace_s` for the updates in hand (the rest is left for a sweep)."""
         if self._sweeper is not None:
             self._sweeper.cancel()
             await asyncio.gather(self._sweeper, return_exceptions=True)
@@ -89,9 +90,9 @@ class TelegramRuntime:
                 log.debug("polling was not running")
             await asyncio.gather(self._polling, return_exceptions=True)
         if self._tasks:
-            await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            await asyncio.wait(list(self._tasks.values()), timeout=grace_s)
         inflight = self.dispatcher.get("inflight")
-        if inflight is not None and not await inflight.drain(SHUTDOWN_GRACE_S):
+        if inflight is not None and not await inflight.drain(grace_s):
             log.warning("stopped with Telegram updates still being handled")
         await self.bot.session.close()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 from packaging.requirements import Requirement
 
+from app.runtime import STOP_BUDGET_S
 from app.settings import Settings, section_fields
 
 
@@ -27,6 +28,8 @@ def test_compose_defines_the_stack_and_a_two_replica_profile_behind_a_proxy(repo
     assert app["env_file"] == ".env" and app["command"][-2:] == ["--role", "all"]
     assert second["profiles"] == ["scale"] and second["command"][-2:] == ["--role", "web"]
     assert services["proxy"]["profiles"] == ["scale"]
+    for replica in (app, second):  # SIGTERM, then as long as a replica takes to hand back what it holds
+        assert int(replica["stop_grace_period"].removesuffix("s")) > STOP_BUDGET_S
     for replica in (app, second):  # both replicas share one database, one Redis, one Chroma
         assert replica["environment"]["MONGODB_URI"] == "mongodb://mongo:27017/?replicaSet=rs0"
         assert replica["environment"]["CHROMA_HOST"] == "chroma"

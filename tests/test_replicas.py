@@ -19,6 +19,7 @@ import pytest
 import redis.asyncio as aioredis
 from pymongo import AsyncMongoClient
 
+from app.runtime import STOP_BUDGET_S
 from storage.meta import MetaRepository
 from storage.repositories import utcnow
 from storage.turn_stream import GROUP, TurnStream
@@ -166,6 +167,34 @@ async def test_a_message_whose_replica_is_killed_mid_turn_is_answered_once_by_a_
                 no_chat = await client.post("/api/v1/chat", json={"session_id": "w", "text": "hi"})
                 assert no_chat.status_code == 404  # ...and takes no customer traffic of its own
             inbound, outbound = await _messages_once_settled(mongo_uri, "crash_test", settle_s=3)
+            assert [m["status"] for m in inbound] == ["answered"]
+            assert len(outbound) == 1 and "Lviv" in outbound[0]["text"]
+        finally:
+            _stop(replicas)
+
+
+async def test_sigterm_during_a_long_model_call_exits_within_its_budget_and_hands_the_message_back(tmp_path, mongo_uri):
+    """A container gets 30 s between SIGTERM and SIGKILL: the replica must not wait for a model call that
+    takes two minutes, and what it could not answer is answered by the next replica, once."""
+    model = ScriptedOpenAI()
+    model.call_s = 120.0
+    async with serve_app(model.app) as model_url:
+        llm = {"OPENAI_BASE_URL": f"{model_url}/v1", "OPENAI_API_KEY": "sk-test", "LLM_TIMEOUT_S": "180"}
+        stopping = _start_replica(tmp_path, "stopping", mongo_uri, "sigterm_test", **llm)
+        replicas = [stopping]
+        try:
+            await _wait_up([stopping])
+            async with httpx.AsyncClient(timeout=180) as client:
+                asking = await _ask_until_the_model_has_it(client, stopping[1], "sigterm-1", model)
+                stopping[0].terminate()
+                stopping[0].wait(timeout=STOP_BUDGET_S + 10)  # raises TimeoutExpired if it outlives its budget
+                with pytest.raises(httpx.HTTPError):
+                    await asking  # cut: the customer's widget asks again, or the channel gets the answer later
+            model.call_s = 0.0
+            survivor = _start_replica(tmp_path, "survivor", mongo_uri, "sigterm_test", **llm)
+            replicas.append(survivor)
+            await _wait_up([survivor])
+            inbound, outbound = await _messages_once_settled(mongo_uri, "sigterm_test", settle_s=3)
             assert [m["status"] for m in inbound] == ["answered"]
             assert len(outbound) == 1 and "Lviv" in outbound[0]["text"]
         finally:
