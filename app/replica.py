@@ -60,9 +60,11 @@ class ReplicaLife:
         await self._registry.forget_dead(self._timeout * 10)
         return adopted
 
-    async def leave(self, grace_s: float) -> None:
-        """SIGTERM: let running turns finish within `grace_s`, then hand the rest to the other replicas."""
-        finished = await self._hub.drain(grace_s)
-        if not finished:
+    async def finish(self, grace_s: float) -> None:
+        """SIGTERM: let running turns finish within `grace_s`."""
+        if not await self._hub.drain(grace_s):
             log.warning("stopping with turns still running: the other replicas (or the next start) answer them")
+
+    async def leave(self) -> None:
+        """Hand what is left to the other replicas at once (not after the registry's timeout)."""
         await self._registry.leave(self.replica_id)

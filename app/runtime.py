@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import httpx
 import uvicorn
@@ -19,25 +18,11 @@ from app.replica import ReplicaLife
 from app.roles import Duties, Role
 from app.scheduler import Jobs
 from app.settings import Settings
+from app.shutdown import HTTP_GRACE_S, STOP_BUDGET_S, StopBudget, let_cleanup_run
 from channels.hub import SHUTDOWN_GRACE_S
 from channels.meta.intake import STOP_GRACE_S
 
 log = logging.getLogger(__name__)
-
-# SIGTERM to exit within STOP_BUDGET_S, under the 30 s a container is given (docker-compose's
-# `stop_grace_period`, Kubernetes' default): HTTP requests in flight get HTTP_GRACE_S, then Meta's bodies, the
-# turns and Telegram's updates share what is left. Whatever is not finished is taken up by another replica
-# (or at the next start): nothing is lost, only later.
-STOP_BUDGET_S = 25.0
-HTTP_GRACE_S = 8
-
-
-class StopBudget:
-    def __init__(self, total_s: float) -> None:
-        self._deadline = time.monotonic() + total_s
-
-    def left(self, at_most_s: float) -> float:
-        return max(0.0, min(at_most_s, self._deadline - time.monotonic()))
 
 
 async def serve(settings: Settings, role: Role = "all") -> None:
@@ -72,6 +57,7 @@ async def serve(settings: Settings, role: Role = "all") -> None:
             services.hub, services.stores, services.repos.replicas, settings.reliability.replica_timeout_s
         )
         await replica.join()
+        recovery = asyncio.create_task(replica.run())  # beating from now: what it holds never looks left behind
         # After joining: what these take up at start is never a live replica's (nor this one's) work.
         if meta.intake is not None and duties.web:
             await meta.intake.start(meta.webhooks)
@@ -79,11 +65,11 @@ async def serve(settings: Settings, role: Role = "all") -> None:
             await telegram.start()
         if admin is not None and duties.bots:
             await admin.telegram.start()
-        recovery = asyncio.create_task(replica.run())
         if duties.web:
             log.info("Closer is up (role %s): web chat at http://%s:%d", role, http.host, http.port)
         else:
             log.info("Closer is up (role %s): health and metrics at http://%s:%d", role, http.host, http.port)
+        let_cleanup_run()
         try:
             await server.serve()
         finally:
@@ -94,9 +80,10 @@ async def serve(settings: Settings, role: Role = "all") -> None:
                     task.cancel()
             if meta.intake is not None:
                 await meta.intake.stop(budget.left(STOP_GRACE_S))
-            await replica.leave(budget.left(SHUTDOWN_GRACE_S))
+            await replica.finish(budget.left(SHUTDOWN_GRACE_S))
             if admin is not None:
                 await admin.telegram.stop(budget.left(SHUTDOWN_GRACE_S))
             if telegram is not None:
                 await telegram.stop(budget.left(SHUTDOWN_GRACE_S))
+            await replica.leave()  # last: until here it still holds its updates and bodies
             await graph.aclose()

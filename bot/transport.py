@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -89,10 +90,15 @@ class TelegramRuntime:
             except RuntimeError:  # polling already ended (e.g. it failed to start)
                 log.debug("polling was not running")
             await asyncio.gather(self._polling, return_exceptions=True)
+        deadline = time.monotonic() + grace_s
         if self._tasks:
-            await asyncio.wait(list(self._tasks.values()), timeout=grace_s)
+            _, unfinished = await asyncio.wait(list(self._tasks.values()), timeout=grace_s)
+            if unfinished:
+                for task in unfinished:  # cancelled, not failed: the update stays pending for a sweep
+                    task.cancel()
+                await asyncio.wait(unfinished, timeout=1)
         inflight = self.dispatcher.get("inflight")
-        if inflight is not None and not await inflight.drain(grace_s):
+        if inflight is not None and not await inflight.drain(max(0.0, deadline - time.monotonic())):
             log.warning("stopped with Telegram updates still being handled")
         await self.bot.session.close()
 

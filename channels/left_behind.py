@@ -1,16 +1,19 @@
 """Webhook payloads stored before the platform's 200, and the ones their replica left behind.
 
 The replica that stores a payload holds it (`held_by`, `held_at`) while it handles it. One live replica takes
-it up again (compare-and-set on `held_at`) once its holder is gone, that is no longer beating in the replica
-registry (killed, or stopped before it finished), or once nobody has held it for STUCK_AFTER_S (storage
-stayed away longer than the retries). A live replica's payloads are never taken from it, and a crash costs a
-customer the registry's timeout, not STUCK_AFTER_S.
+it up again (compare-and-set on `held_at`) once its holder is gone, that is missing from the replica registry
+at two sweeps a beat apart (killed, or stopped before it finished: one look could catch a live replica whose
+beat a storage outage delayed, or one that joined after the look), or once nobody has held it for
+STUCK_AFTER_S (storage stayed away longer than the retries). A crash costs a customer the registry's timeout
+and a sweep, not STUCK_AFTER_S. A payload stored by a version that did not record its holder waits for
+STUCK_AFTER_S.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection, Container
 from datetime import timedelta
 from typing import Any
@@ -20,8 +23,9 @@ from storage.repositories import utcnow
 
 log = logging.getLogger(__name__)
 
-STUCK_AFTER_S = 90.0  # held this long without being handled: longer than the retries and the burst hold together
+STUCK_AFTER_S = 150.0  # longer than the retries (about a minute of sleeps, each try up to the server timeout)
 SWEEP_EVERY_S = 10.0  # as often as the replicas beat: a dead holder's payloads wait about the registry's timeout
+FORGET_AFTER_S = 3600.0
 AliveReplicas = Callable[[], Awaitable[Collection[str]]]
 
 
@@ -41,6 +45,7 @@ class LeftBehind:
         self._alive = alive
         self._stuck_after = timedelta(seconds=stuck_after_s)
         self._sweep_every_s = sweep_every_s
+        self._missing_since: dict[str, float] = {}  # holders missing from the registry, since that sweep
 
     async def store(self, source: str, key: str, payload: dict[str, Any]) -> bool:
         """False for a payload stored before (a redelivery)."""
@@ -51,16 +56,30 @@ class LeftBehind:
 
     async def take(self, source: str, busy: Container[str]) -> list[tuple[str, dict[str, Any]]]:
         """The payloads left behind that this replica now holds (keys in `busy` are in hand here already)."""
-        alive = set(await self._alive()) if self._alive is not None else None
+        held = await self._inbox.held(source)  # before the registry: a replica joining meanwhile is not missed
+        gone = await self._gone({held_by for *_, held_by in held if held_by is not None})
         stuck_before = utcnow() - self._stuck_after
         taken = []
-        for key, payload, held_at, held_by in await self._inbox.held(source):
-            gone = alive is not None and held_by != self._holder and held_by not in alive
-            if key in busy or not (gone or held_at <= stuck_before):
+        for key, payload, held_at, held_by in held:
+            if key in busy or not (held_by in gone or held_at <= stuck_before):
                 continue
             if await self._inbox.reclaim(source, key, held_at, holder=self._holder):
                 taken.append((key, payload))
         return taken
+
+    async def _gone(self, holders: set[str]) -> set[str]:
+        """The holders missing from the registry now and at a sweep at least a beat ago."""
+        if self._alive is None or not holders:
+            return set()
+        alive = set(await self._alive())
+        now = time.monotonic()
+        missing = holders - alive - {self._holder}
+        for holder, since in list(self._missing_since.items()):
+            if holder in alive or now - since > FORGET_AFTER_S:  # back (it was a hiccup), or long gone
+                del self._missing_since[holder]
+        for holder in missing:
+            self._missing_since.setdefault(holder, now)
+        return {holder for holder in missing if now - self._missing_since[holder] >= self._sweep_every_s * 0.9}
 
     def sweep(self, recover: Callable[[], Awaitable[object]], what: str) -> asyncio.Task[None]:
         """Run `recover` every SWEEP_EVERY_S until cancelled; a failure is logged and the next sweep tries again."""

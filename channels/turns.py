@@ -31,7 +31,7 @@ class TurnQueue(Protocol[T, R]):
         ...
 
     async def drain(self, timeout_s: float) -> bool:
-        """Wait for every queued turn; False when some were still running at the timeout."""
+        """Wait for every queued turn; False when some were still running at the timeout (they are cancelled)."""
         ...
 
     @property
@@ -97,6 +97,10 @@ class InProcessTurnQueue(Generic[T, R]):
         if not self._tasks:
             return True
         _, still_running = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+        for task in still_running:  # stopping: their messages stay unanswered, for another replica or the next start
+            task.cancel()
+        if still_running:
+            await asyncio.wait(still_running, timeout=1.0)
         return not still_running
 
 

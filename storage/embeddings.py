@@ -60,11 +60,15 @@ class _Lane:
         return fn(*args)
 
     async def run(self, batch: bool, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
         self.in_hand += 1
-        try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, batch, fn, *args)
-        finally:
-            self.in_hand -= 1
+        job = self._executor.submit(self._call, batch, fn, *args)
+        # Counted until the job itself is over: a caller that stops waiting (cancelled) leaves it running.
+        job.add_done_callback(lambda _: loop.is_closed() or loop.call_soon_threadsafe(self._release))
+        return await asyncio.wrap_future(job)
+
+    def _release(self) -> None:
+        self.in_hand -= 1
 
     def run_sync(self, batch: bool, fn: Callable[..., T], *args: Any) -> T:
         return self._executor.submit(self._call, batch, fn, *args).result()

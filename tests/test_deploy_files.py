@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 from packaging.requirements import Requirement
 
-from app.runtime import STOP_BUDGET_S
 from app.settings import Settings, section_fields
+from app.shutdown import STOP_BUDGET_S
 
 
 def test_compose_defines_the_stack_and_a_two_replica_profile_behind_a_proxy(repo_root):

@@ -156,11 +156,16 @@ async def test_a_dead_replicas_bodies_are_taken_up_at_once_and_a_live_ones_are_l
         handled.append(event.text)
 
     alive = alive_replicas(registry, timeout_s=30)
-    intake = MetaIntake(LeftBehind(inbox, "restarted", alive), IntakeGate(), parse_body, handle)
-    await intake.start(["messenger"])  # a minute and a half before STUCK_AFTER_S would let anybody take them
+    intake = MetaIntake(LeftBehind(inbox, "restarted", alive, sweep_every_s=0.2), IntakeGate(), parse_body, handle)
+    await intake.start(["messenger"])  # minutes before STUCK_AFTER_S would let anybody take them
     try:
+        assert handled == []  # missing from the registry at one look is not gone yet: it may be a storage hiccup
+        for _ in range(100):
+            if handled:
+                break
+            await asyncio.sleep(0.05)
         await intake.idle()
-        assert handled == ["answered after the crash?"]
+        assert handled == ["answered after the crash?"]  # still missing a sweep later: taken up
         held = {key: held_by for key, _, _, held_by in await inbox.held("messenger")}
         assert held == {"live": "live-replica"}  # still its own: it may be handling it right now
     finally:
@@ -175,7 +180,7 @@ async def test_a_body_acknowledged_before_a_crash_is_answered_once_at_the_next_s
     stored = InboxRepository(services.clients.mongo[db])
     await stored.store("messenger", "crashed-body", {"body": json.dumps(body)})
     await stored.store("messenger", "corrupt-body", {"body": "{not json"})
-    crashed_at = utcnow() - timedelta(minutes=2)  # the process died two minutes ago: nobody holds them now
+    crashed_at = utcnow() - timedelta(minutes=5)  # the process died five minutes ago: nobody holds them now
     await services.clients.mongo[db].inbox.update_many({}, {"$set": {"held_at": crashed_at}})
     async with meta_app(services_factory, mongodb_db=db) as restarted:  # the next start, on that database
         [sent] = await restarted.graph.wait_for("PSID-CRASH")

@@ -8,6 +8,7 @@ import json
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import httpx
 from aiogram.methods import SendMessage
@@ -19,6 +20,7 @@ from app.http import create_app
 from bot.factory import create_bot
 from bot.transport import TelegramRuntime
 from storage.mongo import EmbeddedMongo
+from storage.repositories import utcnow
 from tests.fakes.openai_api import Scripted
 from tests.fakes.servers import serve_app
 
@@ -186,6 +188,8 @@ async def test_an_update_acknowledged_before_a_crash_or_a_storage_hiccup_is_stil
         # (beating) is handling right now, which is left to it.
         inbox = services.repos.inbox
         await inbox.store("telegram", "9001", fake.message_update(530, "Do you deliver to Lviv?"), "killed-replica")
+        long_ago = utcnow() - timedelta(minutes=5)  # nobody has held it since: taken at start, not a sweep later
+        await services.clients.db.inbox.update_one({"key": "9001"}, {"$set": {"held_at": long_ago}})
         await services.repos.replicas.beat("live-replica")
         await inbox.store("telegram", "9002", fake.message_update(532, "And to Odesa?"), "live-replica")
         async with running_bot(services) as runtime:
