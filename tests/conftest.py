@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -120,6 +121,15 @@ async def fake_openai() -> AsyncIterator[tuple[ScriptedOpenAI, str]]:
 
 def unique_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+async def eventually(condition, timeout_s: float = 60) -> bool:
+    """Whether `condition()` holds within `timeout_s` (polled every 50 ms)."""
+    for _ in range(int(timeout_s / 0.05)):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from channels.meta.routes import parse_body
 from storage.inbox import InboxRepository
 from storage.replicas import ReplicaRegistry
 from storage.repositories import utcnow
+from tests.conftest import eventually
 from tests.meta_support import messenger_text, meta_app, post_signed
 
 
@@ -128,10 +129,7 @@ async def test_a_body_whose_handling_gave_up_is_picked_up_by_the_sweep(inbox):
         await inbox.store("messenger", "given-up", {"body": json.dumps(body)})
         await asyncio.sleep(0.3)
         assert handled == []  # not held by anybody for long enough yet: it may be in hand on that replica
-        for _ in range(100):
-            if handled:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: bool(handled), timeout_s=5)
         await intake.idle()
         assert handled == ["still there?"]
         assert await inbox.held("messenger") == []
@@ -160,10 +158,7 @@ async def test_a_dead_replicas_bodies_are_taken_up_at_once_and_a_live_ones_are_l
     await intake.start(["messenger"])  # minutes before STUCK_AFTER_S would let anybody take them
     try:
         assert handled == []  # missing from the registry at one look is not gone yet: it may be a storage hiccup
-        for _ in range(100):
-            if handled:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: bool(handled), timeout_s=5)
         await intake.idle()
         assert handled == ["answered after the crash?"]  # still missing a sweep later: taken up
         held = {key: held_by for key, _, _, held_by in await inbox.held("messenger")}

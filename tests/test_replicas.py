@@ -23,6 +23,7 @@ from app.shutdown import STOP_BUDGET_S
 from storage.meta import MetaRepository
 from storage.repositories import utcnow
 from storage.turn_stream import GROUP, TurnStream
+from tests.conftest import eventually
 from tests.fakes.openai_api import ScriptedOpenAI
 from tests.fakes.servers import serve_app
 
@@ -86,14 +87,6 @@ async def _wait_up(replicas: list[tuple[subprocess.Popen, int]], timeout_s: floa
     assert up == {port for _, port in replicas}
 
 
-async def _eventually(condition, timeout_s: float = 60) -> bool:
-    for _ in range(int(timeout_s / 0.05)):
-        if condition():
-            return True
-        await asyncio.sleep(0.05)
-    return condition()
-
-
 async def _ask_until_the_model_has_it(
     client: httpx.AsyncClient, port: int, session: str, model: ScriptedOpenAI
 ) -> asyncio.Task[httpx.Response]:
@@ -103,7 +96,7 @@ async def _ask_until_the_model_has_it(
             f"http://127.0.0.1:{port}/api/v1/chat", json={"session_id": session, "text": "Do you ship to Lviv?"}
         )
     )
-    assert await _eventually(lambda: bool(model.answer_requests())), "the turn never reached the model"
+    assert await eventually(lambda: bool(model.answer_requests())), "the turn never reached the model"
     return asking
 
 
@@ -123,6 +116,13 @@ async def _messages_once_settled(mongo_uri: str, db: str, settle_s: float) -> tu
     finally:
         await mongo.close()
     return inbound, outbound
+
+
+async def _lviv_answered_once(mongo_uri: str, db: str) -> None:
+    """The one customer message (about Lviv) answered, and once."""
+    inbound, outbound = await _messages_once_settled(mongo_uri, db, settle_s=3)
+    assert [m["status"] for m in inbound] == ["answered"]
+    assert len(outbound) == 1 and "Lviv" in outbound[0]["text"]
 
 
 def _stop(replicas: list[tuple[subprocess.Popen, int]]) -> None:
@@ -166,9 +166,7 @@ async def test_a_message_whose_replica_is_killed_mid_turn_is_answered_once_by_a_
                 assert (await client.get("/metrics")).status_code == 200  # a worker answers its probes...
                 no_chat = await client.post("/api/v1/chat", json={"session_id": "w", "text": "hi"})
                 assert no_chat.status_code == 404  # ...and takes no customer traffic of its own
-            inbound, outbound = await _messages_once_settled(mongo_uri, "crash_test", settle_s=3)
-            assert [m["status"] for m in inbound] == ["answered"]
-            assert len(outbound) == 1 and "Lviv" in outbound[0]["text"]
+            await _lviv_answered_once(mongo_uri, "crash_test")
         finally:
             _stop(replicas)
 
@@ -203,9 +201,7 @@ async def test_sigterm_during_a_long_model_call_exits_within_its_budget_and_hand
             survivor = _start_replica(tmp_path, "survivor", mongo_uri, "sigterm_test", **llm)
             replicas.append(survivor)
             await _wait_up([survivor])
-            inbound, outbound = await _messages_once_settled(mongo_uri, "sigterm_test", settle_s=3)
-            assert [m["status"] for m in inbound] == ["answered"]
-            assert len(outbound) == 1 and "Lviv" in outbound[0]["text"]
+            await _lviv_answered_once(mongo_uri, "sigterm_test")
         finally:
             _stop(replicas)
 
