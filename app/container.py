@@ -45,12 +45,13 @@ from channels.crm import CrmWebhook
 from channels.csat import CsatSurvey
 from channels.events import ConversationEvents
 from channels.flood import FloodGate
-from channels.hub import Hub, Stores
+from channels.hub import Hub
 from channels.insights import Insights
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
 from channels.ownership import Ownership
 from channels.pacing import OutboundPacer
+from channels.stores import Stores
 from channels.web import WebOutbound
 from storage.cache import Cache, MemoryCache, RedisCache
 from storage.command_count import CommandCounter

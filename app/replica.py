@@ -7,9 +7,10 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from channels.hub import Hub, Stores
+from channels.hub import Hub
 from channels.left_behind import AliveReplicas
-from channels.recovery import adopt_orphans
+from channels.recovery import adopt_orphans, retry_stuck
+from channels.stores import Stores
 from storage.replicas import ReplicaRegistry
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,10 @@ class ReplicaLife:
         adopted = await adopt_orphans(self._hub, self._stores, alive)
         if adopted:
             log.info("adopted %d messages left unanswered by a replica that is gone", adopted)
+        if not self._hub.shares_turns:  # a shared queue keeps the entry of a turn MongoDB failed, to read again
+            retried = await retry_stuck(self._hub, self._stores)
+            if retried:
+                log.warning("queued again %d messages whose turns failed here", retried)
         await self._registry.forget_dead(self._timeout * 10)
         return adopted
 

@@ -9,9 +9,9 @@ import redis.asyncio as aioredis
 
 from app.settings import Settings
 from channels.context import Accepted
-from channels.hub import Stores
 from channels.messages import TurnResult
 from channels.recovery import restore, unanswered
+from channels.stores import Stores
 from channels.stream_turns import StreamTurnQueue
 from channels.turns import InProcessTurnQueue
 from storage.turn_stream import TurnStream

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from brain.types import DraftSink, HistoryItem, Turn
 from channels.messages import InboundMessage, TurnResult
 from storage.leads import Lead
 from storage.records import Contact, Conversation, StoredMessage
 
+if TYPE_CHECKING:
+    from channels.stores import Stores
+
+MEMORY_MESSAGES = 60  # messages loaded per turn; the older ones are condensed into a rolling summary
 RECENT_TURNS = 12  # verbatim history given to the brain
 QUALIFY_MESSAGES = 10  # the customer's last messages the lead is judged on
 
@@ -49,6 +55,7 @@ class TurnContext:
     lead: Lead | None
     started: float
     handled: bool = False  # the message was already answered (or set aside) by an earlier run of its turn
+    covered: bool = False  # a later message was answered, with this one in its history (this turn runs late)
 
     def superseded_texts(self) -> list[str]:
         """The customer's messages since the last answer that were left for this turn to answer with it."""
@@ -88,3 +95,30 @@ class TurnContext:
             lead=self.lead,
             audience=self.accepted.contact.audience,
         )
+
+
+async def load_context(stores: Stores, accepted: Accepted) -> TurnContext:
+    """What the turn of `accepted` reads, in one round of concurrent queries."""
+    started = time.perf_counter()
+    conversation_id, message = accepted.conversation.id, accepted.message
+    current, recent, lead = await asyncio.gather(
+        stores.conversations.get(conversation_id),
+        stores.messages.recent(conversation_id, limit=MEMORY_MESSAGES),
+        stores.leads.by_conversation(conversation_id),
+    )
+    # Customer messages that arrived after this one (a burst waiting in the queue) belong to their own
+    # turns; replies sent meanwhile (to the earlier ones) are history. A later one that gave way to this
+    # turn (queued again out of order, after Redis lost its streams) is this turn's to answer too.
+    history = [
+        m
+        for m in recent
+        if m.id != message.id
+        and (m.direction == "out" or m.created_at <= message.created_at or m.status == "superseded")
+    ]
+    later = [m for m in recent if m.direction == "in" and m.id != message.id and m.created_at > message.created_at]
+    mine = next((m for m in recent if m.id == message.id), None)
+    if mine is None:  # further back than the memory (a long burst queued behind it): asked for itself
+        mine = await stores.messages.get(message.id)
+    handled = mine is None or mine.status != "received"
+    covered = any(m.status == "answered" for m in later)
+    return TurnContext(accepted, current or accepted.conversation, history, lead, started, handled, covered)

@@ -11,19 +11,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from brain.language import detect_language
 from brain.types import CONTACT_PAYLOAD, BrainReply, DraftSink, LeadAssessment, Question
-from channels.context import Accepted, TurnContext
+from channels.context import Accepted, TurnContext, load_context
 from channels.events import ConversationListener
 from channels.flood import FloodGate
 from channels.intake import IntakeGate
 from channels.messages import InboundMessage, MediaItem, OutboundMessage, Submitted, TurnResult
 from channels.outbox import Outbox
-from channels.ports import ContactStore, ConversationStore, Decider, DedupeMarks, LeadStore, MessageStore
-from channels.storage_retry import with_storage_retries
+from channels.ports import Decider, DedupeMarks
+from channels.stores import Stores
 from channels.turns import Distributor, InProcessTurnQueue, TurnQueue
 from storage.leads import LeadChange
 from storage.messages import DuplicateMessage
@@ -32,16 +31,7 @@ from storage.records import Conversation
 log = logging.getLogger(__name__)
 
 DEDUPE_TTL_S = 3 * 24 * 3600
-MEMORY_MESSAGES = 60  # messages loaded per turn; the older ones are condensed into a rolling summary
 SHUTDOWN_GRACE_S = 15.0
-
-
-@dataclass(slots=True)
-class Stores:
-    contacts: ContactStore
-    conversations: ConversationStore
-    messages: MessageStore
-    leads: LeadStore
 
 
 class Hub:
@@ -59,7 +49,9 @@ class Hub:
         max_running: int = 32,
         distribute: Distributor[Accepted, TurnResult] | None = None,
     ) -> None:
-        self._stores = stores
+        self._stores = stores  # accepting fails fast: what is not stored is not acknowledged, and comes again
+        self._turn_stores = stores.waiting_out_outages()  # a turn was acknowledged: it waits out a short outage
+        self._in_hand: set[str] = set()  # ids of the messages whose turns are queued or running here
         self._brain = brain
         self._outbox = outbox
         self._events = events
@@ -70,6 +62,7 @@ class Hub:
         self.intake = IntakeGate()
         # This replica's own lanes; `distribute` puts a queue shared by several replicas in front of them.
         lanes = InProcessTurnQueue(self.respond, max_running)
+        self.shares_turns = distribute is not None
         self._queue: TurnQueue[Accepted, TurnResult] = distribute(lanes) if distribute else lanes
 
     async def handle(self, message: InboundMessage) -> TurnResult:
@@ -90,7 +83,18 @@ class Hub:
                 limited.set_result(await self._limit(accepted, verdict == "notice"))
                 return Submitted(False, conversation_id, limited, limited)
         accepted.replied, accepted.drafts = loop.create_future(), drafts
-        return Submitted(False, conversation_id, accepted.replied, self._queue.put(conversation_id, accepted))
+        return Submitted(False, conversation_id, accepted.replied, self._put(accepted))
+
+    def _put(self, accepted: Accepted) -> asyncio.Future[TurnResult]:
+        message_id = accepted.message.id
+        self._in_hand.add(message_id)
+        outcome = self._queue.put(accepted.conversation.id, accepted)
+        outcome.add_done_callback(lambda _: self._in_hand.discard(message_id))
+        return outcome
+
+    def in_hand(self, message_id: str) -> bool:
+        """True while the message's turn is queued or running in this replica."""
+        return message_id in self._in_hand
 
     async def _limit(self, accepted: Accepted, notify: bool) -> TurnResult:
         """Over the flood limit: stored (nothing is lost) but not answered; the first one gets a polite notice."""
@@ -158,7 +162,7 @@ class Hub:
 
     async def _respond(self, accepted: Accepted) -> TurnResult:
         await self.intake.quiet()  # inside the running slot: while intake goes on, few turns start (below)
-        context = await with_storage_retries("a turn", self._load_context, accepted)  # nothing written yet
+        context = await load_context(self._turn_stores, accepted)
         if context.handled:  # a redelivered queue entry (a replica died after answering, before acknowledging)
             result = TurnResult(duplicate=True, conversation_id=context.conversation.id)
             accepted.reply_ready(result)
@@ -170,7 +174,7 @@ class Hub:
             result = TurnResult(conversation_id=context.conversation.id)
             accepted.reply_ready(result)
             return result
-        if self._queue.waiting(context.conversation.id):
+        if context.covered or self._queue.waiting(context.conversation.id):
             return await self._supersede(context)
         turn = context.turn()
         drafts = accepted.drafts or self._outbox.drafts_for(context.conversation)
@@ -178,7 +182,7 @@ class Hub:
         if self._queue.waiting(context.conversation.id):  # they wrote again while it was being written
             return await self._supersede(context)
         if reply.audience in ("buyer", "partner") and reply.audience != context.accepted.contact.audience:
-            await self._stores.contacts.learn_audience(context.accepted.contact.id, reply.audience)
+            await self._turn_stores.contacts.learn_audience(context.accepted.contact.id, reply.audience)
         lead_change = await self._record_lead(context, reply.lead, reply.question) if reply.lead else None
         outbound, delivered = await self._deliver(context, reply)
         escalated = await self._record_outcome(context, reply, delivered)
@@ -196,39 +200,16 @@ class Hub:
     async def _supersede(self, context: TurnContext) -> TurnResult:
         """Not answered on its own: the customer's next message is already queued, and its turn reads this
         one too (Chatwoot's burst fix). A lone message never waits for this."""
-        await self._stores.messages.set_status(context.accepted.message.id, "superseded")
+        await self._turn_stores.messages.set_status(context.accepted.message.id, "superseded")
         result = TurnResult(conversation_id=context.conversation.id, superseded=True)
         context.accepted.reply_ready(result)
         return result
 
-    async def _load_context(self, accepted: Accepted) -> TurnContext:
-        started = time.perf_counter()
-        conversation_id, message = accepted.conversation.id, accepted.message
-        current, recent, lead = await asyncio.gather(
-            self._stores.conversations.get(conversation_id),
-            self._stores.messages.recent(conversation_id, limit=MEMORY_MESSAGES),
-            self._stores.leads.by_conversation(conversation_id),
-        )
-        # Customer messages that arrived after this one (a burst waiting in the queue) belong to their own
-        # turns; replies sent meanwhile (to the earlier ones) are history. A later one that gave way to this
-        # turn (queued again out of order, after Redis lost its streams) is this turn's to answer too.
-        history = [
-            m
-            for m in recent
-            if m.id != message.id
-            and (m.direction == "out" or m.created_at <= message.created_at or m.status == "superseded")
-        ]
-        mine = next((m for m in recent if m.id == message.id), None)
-        if mine is None:  # further back than the memory (a long burst queued behind it): asked for itself
-            mine = await self._stores.messages.get(message.id)
-        handled = mine is None or mine.status != "received"
-        return TurnContext(accepted, current or accepted.conversation, history, lead, started, handled)
-
     async def _pass_to_human(self, context: TurnContext) -> None:
         """A manager owns the chat: the bot stays silent, the manager gets the message, the lead is still judged."""
         accepted, conversation = context.accepted, context.conversation
-        await self._stores.messages.set_status(accepted.message.id, "for_human")
-        await self._stores.conversations.touch_human_activity(conversation.id)
+        await self._turn_stores.messages.set_status(accepted.message.id, "for_human")
+        await self._turn_stores.conversations.touch_human_activity(conversation.id)
         change = None
         if accepted.inbound.text.strip():
             change = await self._record_lead(context, await self._brain.qualify(context.turn()))
@@ -262,7 +243,7 @@ class Hub:
     ) -> LeadChange:
         """The lead as this turn judged it, with the question asked, stored before the reply leaves."""
         accepted, conversation = context.accepted, context.conversation
-        return await self._stores.leads.record(
+        return await self._turn_stores.leads.record(
             conversation.id,
             accepted.contact.id,
             conversation.channel,
@@ -280,7 +261,7 @@ class Hub:
         """After delivery: the message's status, the conversation's language and cost, and the escalation
         (compare-and-set, so only one turn escalates); True when this turn escalated."""
         accepted, conversation = context.accepted, context.conversation
-        await self._stores.messages.set_status(
+        await self._turn_stores.messages.set_status(
             accepted.message.id,
             "answered" if delivered else "answer_failed",
             intent=reply.intent,
@@ -289,12 +270,12 @@ class Hub:
             gap=reply.unanswered,
             rating=reply.rating,
         )
-        await self._stores.conversations.record_turn(
+        await self._turn_stores.conversations.record_turn(
             conversation.id, reply.language, reply.usage.tokens, reply.usage.cost_usd
         )
         if not reply.escalate:
             return False
-        return await self._stores.conversations.compare_and_set_owner(conversation.id, "ai", "pending_human")
+        return await self._turn_stores.conversations.compare_and_set_owner(conversation.id, "ai", "pending_human")
 
     async def _publish(self, context: TurnContext, reply: BrainReply, delivered: bool, escalated: bool) -> None:
         conversation = context.conversation
@@ -312,8 +293,8 @@ class Hub:
         return self._queue.pending
 
     def requeue(self, accepted: Accepted) -> None:
-        """Queue a turn for a message stored earlier (adopted from a replica that is gone)."""
-        self._queue.put(accepted.conversation.id, accepted)
+        """Queue a turn for a message stored earlier (adopted from a replica that is gone, or stuck here)."""
+        self._put(accepted)
 
     async def drain(self, timeout_s: float = SHUTDOWN_GRACE_S) -> bool:
         """Let queued turns finish (shutdown); False when some were still running at the timeout."""

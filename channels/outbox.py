@@ -20,6 +20,7 @@ from channels.messages import (
     OutboundMessage,
 )
 from channels.pacing import OutboundPacer
+from channels.stores import waiting_out_outages
 from storage.messages import MessageRepository
 from storage.records import Conversation
 from storage.repositories import ConversationRepository, utcnow
@@ -81,8 +82,9 @@ class Outbox:
     ) -> None:
         self.media = media  # catalogue assets made sendable per channel
         self._pacer = pacer
-        self._messages = messages
-        self._conversations = conversations
+        # What is being sent was decided already: a short MongoDB outage delays it instead of losing it.
+        self._messages = waiting_out_outages(messages, "outbox messages")
+        self._conversations = waiting_out_outages(conversations, "outbox conversations")
         self._attempts = attempts
         self._backoff_s = backoff_s
         self._channels: dict[str, OutboundChannel] = {}

@@ -1,5 +1,6 @@
 """Messages accepted but never answered by a replica that is gone (killed mid-turn, or stopped before reaching
-them) are adopted by a live one: compare-and-set on the message's worker, so exactly one replica answers each."""
+them) are adopted by a live one: compare-and-set on the message's worker, so exactly one replica answers each.
+A replica's own messages whose turns failed (MongoDB away for longer than a turn waits) are queued again."""
 
 from __future__ import annotations
 
@@ -7,13 +8,16 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from channels.context import Accepted
-from channels.hub import Hub, Stores
+from channels.hub import Hub
 from channels.messages import InboundMessage
+from channels.stores import Stores
 from storage.records import StoredMessage
 
 log = logging.getLogger(__name__)
 
 ORPHAN_WINDOW = timedelta(hours=24)  # older unanswered messages are past the platforms' reply windows
+# A turn waits out about a minute of outage, and a model call can take another: older, and in no turn, it failed.
+STUCK_AFTER = timedelta(minutes=3)
 
 
 async def adopt_orphans(hub: Hub, stores: Stores, alive: list[str], window: timedelta = ORPHAN_WINDOW) -> int:
@@ -29,6 +33,21 @@ async def adopt_orphans(hub: Hub, stores: Stores, alive: list[str], window: time
         hub.requeue(accepted)
         adopted += 1
     return adopted
+
+
+async def retry_stuck(hub: Hub, stores: Stores, stuck_after: timedelta = STUCK_AFTER) -> int:
+    """Queue again this replica's own messages left unanswered by a failed turn (none is queued or running
+    here for them); each is tried at most MAX_ADOPTIONS times (counted as adoptions). Its turn answers it, or sets
+    it aside when a later message was answered meanwhile. Returns how many were queued."""
+    now = datetime.now(UTC)
+    retried = 0
+    for message in await stores.messages.stuck_of(hub.worker, now - stuck_after, now - ORPHAN_WINDOW):
+        if hub.in_hand(message.id) or (accepted := await restored(stores, message)) is None:
+            continue
+        if await stores.messages.adopt(message, hub.worker):
+            hub.requeue(accepted)
+            retried += 1
+    return retried
 
 
 async def unanswered(stores: Stores, worker: str, window: timedelta = ORPHAN_WINDOW) -> list[Accepted]:

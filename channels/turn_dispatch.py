@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+from pymongo.errors import ConnectionFailure
+
 from channels.context import Accepted
 from channels.messages import TurnResult
 from channels.turn_waiters import Waiters
@@ -165,7 +167,9 @@ class TurnDispatch:
             copy_outcome(outcome, waiter)
         else:
             self._report(origin, accepted.message.id, "outcome", outcome)
-        if outcome.cancelled():  # cut short by this replica stopping: left pending for the shard's next holder
+        if outcome.cancelled() or isinstance(outcome.exception(), ConnectionFailure):
+            # Cut short by this replica stopping, or MongoDB away for longer than the turn waited: left pending,
+            # for the shard's next holder or this one's re-read of stale entries.
             self._release(shard, entry_id)
         else:
             self._spawn(self._acknowledged(shard, entry_id))

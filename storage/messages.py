@@ -145,6 +145,14 @@ class MessageRepository:
         unadopted = {"worker": {"$nin": alive}, "adoptions": {"$not": {"$gte": MAX_ADOPTIONS}}}
         return await self._unanswered(unadopted, newer_than, limit)
 
+    async def stuck_of(
+        self, worker: str, older_than: datetime, newer_than: datetime, limit: int = 100
+    ) -> list[StoredMessage]:
+        """Inbound messages `worker` accepted before `older_than` and nobody has answered, tried again fewer than
+        MAX_ADOPTIONS times; oldest first."""
+        match = {"worker": worker, "adoptions": {"$not": {"$gte": MAX_ADOPTIONS}}}
+        return [m for m in await self._unanswered(match, newer_than, limit) if m.created_at < older_than]
+
     async def unanswered_of(self, worker: str, newer_than: datetime, limit: int = 500) -> list[StoredMessage]:
         """Inbound messages `worker` accepted and nobody has answered yet, oldest first."""
         return await self._unanswered({"worker": worker}, newer_than, limit)

@@ -16,11 +16,12 @@ from brain.flood import FloodPolicy
 from brain.types import BrainReply, Button, Escalation, LeadAssessment, Question, Turn
 from channels.events import ConversationEvents, ConversationListener
 from channels.flood import FloodGate
-from channels.hub import Hub, Stores
+from channels.hub import Hub
 from channels.messages import DeliveryError, InboundMessage
 from channels.metrics import PipelineMetrics
 from channels.outbox import Outbox
 from channels.recovery import adopt_orphans
+from channels.stores import Stores
 from tests.fakes.memory import (
     CollectingChannel,
     MemoryContacts,
@@ -238,6 +239,110 @@ async def test_a_turn_that_finds_mongodb_away_for_a_moment_waits_for_it_and_answ
     assert not refusals and result.replies[0].text == "re: Do you deliver to Lviv?"
     [stored] = r.messages.of(submitted.conversation_id, "in")
     assert stored.status == "answered" and len(r.channel.sent) == 1
+
+
+def refuse_first_calls(monkeypatch, store: object, method: str, times: int) -> list[Exception]:
+    """`store.method` refuses `times` calls as a MongoDB that cannot be reached would; returns what is left."""
+    from pymongo.errors import AutoReconnect
+
+    refusals: list[Exception] = [AutoReconnect("connection refused") for _ in range(times)]
+    original = getattr(store, method)
+
+    async def refusing(*args, **kwargs):
+        if refusals:
+            raise refusals.pop()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(store, method, refusing)
+    return refusals
+
+
+def as_if_written_a_minute_ago(messages: MemoryMessages) -> None:
+    """The fake clock starts in the past: move every message to a minute ago, order kept."""
+    shift = datetime.now(UTC) - timedelta(minutes=1) - max(m.created_at for m in messages.items)
+    for m in messages.items:
+        m.created_at += shift
+
+
+async def test_a_turn_that_loses_mongodb_while_it_writes_waits_for_it_and_answers_once(monkeypatch):
+    from channels import storage_retry
+
+    monkeypatch.setattr(storage_retry, "RETRY_DELAYS_S", (0.01, 0.01))
+    r = road(ScriptedBrain(assessment=copy(WARM)))
+    left = [
+        refuse_first_calls(monkeypatch, r.leads, "record", 2),  # before the reply leaves
+        refuse_first_calls(monkeypatch, r.messages, "add", 0),
+        refuse_first_calls(monkeypatch, r.conversations, "record_turn", 2),  # after it left
+    ]
+    submitted = await r.hub.submit(message("How much is it?", mid="m-blip"))
+    adds = refuse_first_calls(monkeypatch, r.messages, "add", 1)  # the reply's own record, in the outbox
+    statuses = refuse_first_calls(monkeypatch, r.messages, "set_status", 2)
+    result = await submitted.outcome
+    assert not any(left) and not adds and not statuses
+    assert [m.text for _, m in r.channel.sent] == ["re: How much is it?"] and result.replies
+    [inbound] = r.messages.of(submitted.conversation_id, "in")
+    [outbound] = r.messages.of(submitted.conversation_id, "out")
+    assert inbound.status == "answered" and outbound.text == "re: How much is it?"
+    assert (await r.leads.by_conversation(submitted.conversation_id)).temperature == "warm"
+
+
+async def test_a_message_whose_turn_failed_is_queued_again_by_its_own_replica_and_answered_once(monkeypatch):
+    from channels import storage_retry
+    from channels.recovery import retry_stuck
+
+    monkeypatch.setattr(storage_retry, "RETRY_DELAYS_S", (0.01,))
+    r = road()
+    refuse_first_calls(monkeypatch, r.leads, "by_conversation", 2)  # away for longer than the turn waits
+    submitted = await r.hub.submit(message("Do you deliver to Lviv?", mid="m-stuck"))
+    with pytest.raises(Exception, match="connection refused"):
+        await submitted.outcome
+    [stored] = r.messages.of(submitted.conversation_id, "in")
+    assert stored.status == "received" and not r.channel.sent
+    as_if_written_a_minute_ago(r.messages)
+    assert await retry_stuck(r.hub, r.stores) == 0  # too recent: a turn may still be working on it
+    assert await retry_stuck(r.hub, r.stores, stuck_after=timedelta(0)) == 1
+    assert await r.hub.drain(5)
+    assert [m.text for _, m in r.channel.sent] == ["re: Do you deliver to Lviv?"] and stored.status == "answered"
+    assert await retry_stuck(r.hub, r.stores, stuck_after=timedelta(0)) == 0  # answered: nothing left
+
+
+async def test_a_failed_message_is_not_answered_late_after_a_later_one_was_answered_with_it(monkeypatch):
+    from channels import storage_retry
+    from channels.recovery import retry_stuck
+
+    monkeypatch.setattr(storage_retry, "RETRY_DELAYS_S", (0.01,))
+    r = road()
+    refuse_first_calls(monkeypatch, r.leads, "by_conversation", 2)
+    first = await r.hub.submit(message("Do you deliver to Lviv?", mid="m-first"))
+    with pytest.raises(Exception, match="connection refused"):
+        await first.outcome
+    second = await r.hub.handle(message("And to Kyiv?", mid="m-second"))
+    assert [h.text for h in r.brain.turns[-1].history] == ["Do you deliver to Lviv?"]  # the answer saw both
+    as_if_written_a_minute_ago(r.messages)
+    assert await retry_stuck(r.hub, r.stores, stuck_after=timedelta(0)) == 1
+    assert await r.hub.drain(5)
+    assert [m.text for _, m in r.channel.sent] == ["re: And to Kyiv?"] and second.replies
+    assert [m.status for m in r.messages.of(first.conversation_id, "in")] == ["superseded", "answered"]
+
+
+async def test_a_message_whose_turn_is_still_queued_or_running_is_not_queued_again():
+    from channels.recovery import retry_stuck
+
+    gate = asyncio.Event()
+
+    async def slow(turn: Turn) -> BrainReply:
+        await gate.wait()
+        return BrainReply(f"re: {turn.text}", "en", "question", "offline")
+
+    r = road(ScriptedBrain(slow))
+    running = await r.hub.submit(message("one", mid="m-running"))
+    waiting = await r.hub.submit(message("two", mid="m-waiting"))
+    await asyncio.sleep(0.01)
+    as_if_written_a_minute_ago(r.messages)
+    assert await retry_stuck(r.hub, r.stores, stuck_after=timedelta(0)) == 0
+    gate.set()
+    await asyncio.gather(running.outcome, waiting.outcome)
+    assert [m.text for _, m in r.channel.sent] == ["re: one\ntwo"]
 
 
 async def test_messages_left_unanswered_by_a_dead_replica_are_answered_once_by_a_live_one():

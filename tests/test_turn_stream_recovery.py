@@ -9,9 +9,12 @@ import uuid
 from contextlib import AsyncExitStack
 
 import httpx
+import pytest
 import redis.asyncio as redis
+from pymongo.errors import AutoReconnect
 
 from app.http import create_app
+from channels import storage_retry
 from channels.messages import InboundMessage
 from channels.recovery import adopt_orphans
 from storage.turn_stream import TurnStream
@@ -203,3 +206,40 @@ async def test_an_entry_naming_no_valid_message_is_dropped_at_once(services_fact
         inbound = InboundMessage("web", "after-forged", "after-forged-1", text="What is the warranty?")
         submitted = await replica.hub.submit(inbound)
         assert (await asyncio.wait_for(submitted.outcome, 30)).replies
+
+
+async def test_a_turn_mongodb_failed_keeps_its_entry_and_is_answered_when_read_again(
+    services_factory, redis_url, tmp_path, monkeypatch
+):
+    """MongoDB refuses the turn for longer than it waits: its entry is left pending (not acknowledged as done),
+    so the shard's holder reads it again and the message is answered once."""
+    monkeypatch.setattr("channels.stream_turns.STALE_MS", 1_000)
+    monkeypatch.setattr(storage_retry, "RETRY_DELAYS_S", (0.01,))
+    db = f"t_refused_{uuid.uuid4().hex[:8]}"
+    common = {"mongodb_db": db, "redis_url": redis_url, "data_dir": tmp_path, "replica_timeout_s": 3}
+    async with AsyncExitStack() as stack:
+        web_replica = await stack.enter_async_context(services_factory(turns="accept", **common))
+        worker = await stack.enter_async_context(services_factory(turns="answer", **common))
+        await until_it_holds_every_shard(redis_url, db, worker)
+        leads, refusals = worker.stores.leads, [AutoReconnect("connection refused")] * 2
+        real = leads.by_conversation
+
+        async def away(*args, **kwargs):
+            if refusals:
+                raise refusals.pop()
+            return await real(*args, **kwargs)
+
+        monkeypatch.setattr(leads, "by_conversation", away)
+        inbound = InboundMessage("web", "refused", "refused-1", text="What is the warranty?")
+        submitted = await web_replica.hub.submit(inbound)
+        with pytest.raises(Exception, match=r"AutoReconnect|connection refused"):  # the customer here is told
+            await asyncio.wait_for(submitted.outcome, 30)
+        messages = worker.clients.db.messages
+
+        async def answered() -> bool:
+            return await answers_in(messages, submitted.conversation_id) >= 1
+
+        await until(answered)
+        assert not refusals and await answers_in(messages, submitted.conversation_id) == 1
+        stored = await messages.find_one({"conversation_id": submitted.conversation_id, "direction": "in"})
+        assert stored["status"] == "answered"

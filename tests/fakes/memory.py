@@ -16,7 +16,7 @@ from brain.types import BrainReply, DraftSink, LeadAssessment, Turn
 from channels.events import ConversationListener
 from channels.messages import ChannelCapabilities, DeliveryError, OutboundMessage
 from storage.leads import LeadChange, _lead, apply_update
-from storage.messages import DuplicateMessage
+from storage.messages import MAX_ADOPTIONS, DuplicateMessage
 from storage.records import Contact, Conversation, Owner, StoredMessage
 
 _clock = itertools.count()
@@ -92,6 +92,7 @@ class MemoryConversations:
 class MemoryMessages:
     def __init__(self) -> None:
         self.items: list[StoredMessage] = []
+        self.adoptions: dict[str, int] = {}
 
     async def add(
         self,
@@ -133,10 +134,25 @@ class MemoryMessages:
         ]
         return [replace(m) for m in found[:limit]]
 
+    async def stuck_of(
+        self, worker: str, older_than: datetime, newer_than: datetime, limit: int = 100
+    ) -> list[StoredMessage]:
+        found = [
+            m
+            for m in self.items
+            if m.direction == "in"
+            and m.status == "received"
+            and newer_than <= m.created_at < older_than
+            and m.worker == worker
+            and self.adoptions.get(m.id, 0) < MAX_ADOPTIONS
+        ]
+        return [replace(m) for m in found[:limit]]
+
     async def adopt(self, message: StoredMessage, worker: str) -> bool:
         for m in self.items:
             if m.id == message.id and m.status == "received" and m.worker == message.worker:
                 m.worker = worker
+                self.adoptions[m.id] = self.adoptions.get(m.id, 0) + 1
                 return True
         return False
 
