@@ -4,9 +4,10 @@ The replica that stores a payload holds it (`held_by`, `held_at`) while it handl
 it up again (compare-and-set on `held_at`) once its holder is gone, that is missing from the replica registry
 at two sweeps a beat apart (killed, or stopped before it finished: one look could catch a live replica whose
 beat a storage outage delayed, or one that joined after the look), or once nobody has held it for
-STUCK_AFTER_S (storage stayed away longer than the retries). A crash costs a customer the registry's timeout
-and a sweep, not STUCK_AFTER_S. A payload stored by a version that did not record its holder waits for
-STUCK_AFTER_S.
+STUCK_AFTER_S (its holder alive but not taking it up, or none recorded). A replica's own payloads that it has in no hand (left pending
+when storage stayed away longer than the retries) it takes up again at its next sweep. A crash costs a
+customer the registry's timeout and a sweep, not STUCK_AFTER_S. A payload stored by a version that did not
+record its holder waits for STUCK_AFTER_S.
 """
 
 from __future__ import annotations
@@ -60,10 +61,15 @@ class LeftBehind:
         gone = await self._gone({held_by for *_, held_by in held if held_by is not None})
         stuck_before = utcnow() - self._stuck_after
         taken = []
-        for key, payload, held_at, held_by in held:
-            if key in busy or not (held_by in gone or held_at <= stuck_before):
+        for key, held_at, held_by in held:
+            if key in busy:
                 continue
-            if await self._inbox.reclaim(source, key, held_at, holder=self._holder):
+            # Its own, and in no hand here: left pending after storage stayed away longer than the retries.
+            own = self._holder is not None and held_by == self._holder
+            if not (own or held_by in gone or held_at <= stuck_before):
+                continue
+            payload = await self._inbox.reclaim(source, key, held_at, holder=self._holder)
+            if payload is not None:
                 taken.append((key, payload))
         return taken
 

@@ -39,17 +39,19 @@ class InboxRepository:
             {"source": source, "key": key}, {"$set": {"status": status, "error": error, "done_at": utcnow()}}
         )
 
-    async def held(self, source: str, limit: int = 500) -> list[tuple[str, dict[str, Any], Any, str | None]]:
-        """Pending payloads (key, payload, held_at, held_by), oldest first: the ones being handled and the ones
-        left behind, a few at any time (the partial `pending` index)."""
+    async def held(self, source: str, limit: int = 500) -> list[tuple[str, Any, str | None]]:
+        """Pending payloads (key, held_at, held_by), oldest first, without their bodies: the ones being handled
+        and the ones left behind, a few at any time (the partial `pending` index)."""
         query = {"source": source, "status": "pending", "held_at": {"$lte": utcnow()}}
-        cursor = self._col.find(query).sort("created_at", 1).limit(limit)
-        return [(doc["key"], doc["payload"], doc["held_at"], doc.get("held_by")) async for doc in cursor]
+        fields = {"_id": 0, "key": 1, "held_at": 1, "held_by": 1}
+        cursor = self._col.find(query, fields).sort("created_at", 1).limit(limit)
+        return [(doc["key"], doc["held_at"], doc.get("held_by")) async for doc in cursor]
 
-    async def reclaim(self, source: str, key: str, held_at: Any, holder: str | None = None) -> bool:
-        """Hold a payload left behind; True for the one process (of several racing) that got it."""
-        taken = await self._col.update_one(
+    async def reclaim(self, source: str, key: str, held_at: Any, holder: str | None = None) -> dict[str, Any] | None:
+        """Hold a payload left behind: its body for the one process (of several racing) that got it, else None."""
+        taken = await self._col.find_one_and_update(
             {"source": source, "key": key, "status": "pending", "held_at": held_at},
             {"$set": {"held_at": utcnow(), "held_by": holder}},
+            projection={"_id": 0, "payload": 1},
         )
-        return taken.modified_count == 1
+        return taken["payload"] if taken else None

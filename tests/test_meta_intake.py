@@ -137,6 +137,43 @@ async def test_a_body_whose_handling_gave_up_is_picked_up_by_the_sweep(inbox):
         await intake.stop()
 
 
+async def test_a_body_this_replica_left_pending_while_storage_was_away_is_taken_up_at_its_next_sweep(
+    services, monkeypatch
+):
+    """Storage stayed away longer than the retries: the body is left pending; once storage is back, the
+    replica that left it takes it up at its next sweep, not after STUCK_AFTER_S."""
+    monkeypatch.setattr(storage_retry, "RETRY_DELAYS_S", (0.01,))
+    db = services.clients.mongo[f"own_{uuid.uuid4().hex[:8]}"]
+    await db.inbox.create_index([("source", 1), ("key", 1)], unique=True)
+    inbox, registry = InboxRepository(db), ReplicaRegistry(db)
+    await registry.beat("this-replica")
+    refusals = [AutoReconnect("connection refused")] * 2
+    handled: list[str] = []
+
+    async def handle(channel: str, event: Event) -> None:
+        assert isinstance(event, InboundMessage)
+        if refusals:
+            raise refusals.pop()
+        handled.append(event.text)
+
+    alive = alive_replicas(registry, timeout_s=30)
+    held = LeftBehind(inbox, "this-replica", alive, sweep_every_s=1.0)  # STUCK_AFTER_S: minutes
+    intake = MetaIntake(held, IntakeGate(), parse_body, handle)
+    await intake.start(["messenger"])
+    try:
+        await _accept(intake, messenger_text("PSID-O", "mid.O1", "are you there?"))
+        await intake.idle()
+        assert not refusals and handled == []
+        [(_, _, holder)] = await inbox.held("messenger")  # left pending, still held by this replica
+        assert holder == "this-replica"
+        await eventually(lambda: bool(handled), timeout_s=5)
+        await intake.idle()
+        assert handled == ["are you there?"] and await inbox.held("messenger") == []
+    finally:
+        await intake.stop()
+        await services.clients.mongo.drop_database(db.name)
+
+
 async def test_a_dead_replicas_bodies_are_taken_up_at_once_and_a_live_ones_are_left_to_it(services):
     db = services.clients.mongo[f"holders_{uuid.uuid4().hex[:8]}"]
     await db.inbox.create_index([("source", 1), ("key", 1)], unique=True)
@@ -161,7 +198,7 @@ async def test_a_dead_replicas_bodies_are_taken_up_at_once_and_a_live_ones_are_l
         await eventually(lambda: bool(handled), timeout_s=5)
         await intake.idle()
         assert handled == ["answered after the crash?"]  # still missing a sweep later: taken up
-        held = {key: held_by for key, _, _, held_by in await inbox.held("messenger")}
+        held = {key: held_by for key, _, held_by in await inbox.held("messenger")}
         assert held == {"live": "live-replica"}  # still its own: it may be handling it right now
     finally:
         await intake.stop()
