@@ -23,6 +23,7 @@ from app.media import Media, build_media
 from app.playbook_parts import build_router, playbook_lead_examples
 from app.repositories import Repositories
 from app.settings import Settings
+from app.shutdown import WEB_ANSWER_WITHIN_S
 from app.turn_queue import TurnRole, shared_turns
 from brain.answer_cache import AnswerCache
 from brain.flood import FloodPolicy
@@ -53,6 +54,7 @@ from channels.ownership import Ownership
 from channels.pacing import OutboundPacer
 from channels.stores import Stores
 from channels.web import WebOutbound
+from channels.web_waits import Stopping
 from storage.cache import Cache, MemoryCache, RedisCache
 from storage.command_count import CommandCounter
 from storage.degradable_cache import DegradableCache
@@ -104,6 +106,7 @@ class Services:
     insights: Insights
     csat: CsatSurvey
     alerts: OpsAlerts = field(default_factory=OpsAlerts)
+    stopping: Stopping = field(default_factory=lambda: Stopping(answer_within_s=WEB_ANSWER_WITHIN_S))
 
 
 def build_openai(settings: Settings) -> AsyncOpenAI | None:

@@ -56,7 +56,7 @@ def create_app(services: Services, extra_routers: list[APIRouter] | None = None)
         return JSONResponse(body.model_dump(), status_code=503)
 
     rate = services.settings.http.web_chat_rate_per_minute
-    app.include_router(web_router(services.hub, services.clients.cache, rate))
+    app.include_router(web_router(services.hub, services.clients.cache, rate, services.stopping))
     app.include_router(leads.router)
     app.include_router(stats.router)
     app.include_router(health.router)

@@ -18,7 +18,7 @@ from app.replica import ReplicaLife
 from app.roles import Duties, Role
 from app.scheduler import Jobs
 from app.settings import Settings
-from app.shutdown import HTTP_GRACE_S, STOP_BUDGET_S, StopBudget, let_cleanup_run
+from app.shutdown import HTTP_GRACE_S, STOP_BUDGET_S, StopBudget, StoppingServer, let_cleanup_run
 from channels.hub import SHUTDOWN_GRACE_S
 from channels.meta.intake import STOP_GRACE_S
 
@@ -37,7 +37,7 @@ async def serve(settings: Settings, role: Role = "all") -> None:
             routers.append(meta.router)
         app = create_app(services, routers) if duties.web else create_probe_app(services)
         http = settings.http
-        server = uvicorn.Server(
+        server = StoppingServer(
             uvicorn.Config(
                 app,
                 host=http.host,
@@ -46,7 +46,8 @@ async def serve(settings: Settings, role: Role = "all") -> None:
                 access_log=False,
                 lifespan="off",
                 timeout_graceful_shutdown=HTTP_GRACE_S,
-            )
+            ),
+            services.stopping,
         )
         scheduler = Jobs(services, admin.notifier if admin else None).scheduler(cluster_jobs=duties.scheduler)
         scheduler.start()

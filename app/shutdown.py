@@ -14,10 +14,29 @@ import signal
 import time
 from types import FrameType
 
+import uvicorn
+
+from channels.web_waits import Stopping
+
 log = logging.getLogger(__name__)
 
 STOP_BUDGET_S = 22.0  # and about 1.5 s more to close the clients and the embedded database
 HTTP_GRACE_S = 8
+# A web chat request still waiting for its answer this long into the stop gets a 503 "restarting" (its message
+# is answered by the next replica, and the same message sent again gets that answer) before uvicorn cuts it.
+WEB_ANSWER_WITHIN_S = HTTP_GRACE_S - 1.5
+
+
+class StoppingServer(uvicorn.Server):
+    """uvicorn's server, which also tells the app the moment it begins to stop (`Stopping`)."""
+
+    def __init__(self, config: uvicorn.Config, stopping: Stopping) -> None:
+        super().__init__(config)
+        self._stopping = stopping
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._stopping.event.set()
+        super().handle_exit(sig, frame)
 
 
 class StopBudget:

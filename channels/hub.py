@@ -96,6 +96,15 @@ class Hub:
         """True while the message's turn is queued or running in this replica."""
         return message_id in self._in_hand
 
+    async def earlier_answer(self, channel: str, channel_message_id: str) -> TurnResult | None:
+        found = await self._stores.messages.inbound_by_channel_id(channel, channel_message_id)
+        if found is None or found.status == "received":
+            return None
+        result = TurnResult(True, found.conversation_id, superseded=found.status == "superseded")
+        if found.status == "answered":  # set aside for a manager, flooded or failed: nothing more is coming
+            result.replies = [OutboundMessage(m.text) for m in await self._stores.messages.replies_to(found)]
+        return result
+
     async def _limit(self, accepted: Accepted, notify: bool) -> TurnResult:
         """Over the flood limit: stored (nothing is lost) but not answered; the first one gets a polite notice."""
         assert self._flood is not None

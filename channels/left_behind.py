@@ -4,10 +4,10 @@ The replica that stores a payload holds it (`held_by`, `held_at`) while it handl
 it up again (compare-and-set on `held_at`) once its holder is gone, that is missing from the replica registry
 at two sweeps a beat apart (killed, or stopped before it finished: one look could catch a live replica whose
 beat a storage outage delayed, or one that joined after the look), or once nobody has held it for
-STUCK_AFTER_S (its holder alive but not taking it up, or none recorded). A replica's own payloads that it has in no hand (left pending
-when storage stayed away longer than the retries) it takes up again at its next sweep. A crash costs a
-customer the registry's timeout and a sweep, not STUCK_AFTER_S. A payload stored by a version that did not
-record its holder waits for STUCK_AFTER_S.
+STUCK_AFTER_S (its holder alive but not taking it up, or none recorded). A replica's own payloads that it has
+in no hand (left pending when storage stayed away longer than the retries) it takes up again at its next
+sweep. A crash costs a customer the registry's timeout and a sweep, not STUCK_AFTER_S. A payload stored by a
+version that did not record its holder waits for STUCK_AFTER_S.
 """
 
 from __future__ import annotations

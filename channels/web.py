@@ -19,10 +19,12 @@ from pydantic import BaseModel, Field
 
 from channels.http_errors import error_response
 from channels.messages import ChannelCapabilities, Inbound, InboundMessage, OutboundMessage, Submitted, TurnResult
+from channels.web_waits import RESTART_RETRY_AFTER_S, Restarting, Stopping, before_stop, earlier_answer
 
 MAX_BODY_TEXT = 100_000
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"  # it becomes a Redis key and a channel user id: no spaces, no slashes
 WIDGET_CACHE = "public, max-age=3600"
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 CHAT_PREFLIGHT = {
     "Access-Control-Allow-Methods": "POST, OPTIONS",
     "Access-Control-Allow-Headers": "Content-Type, Accept",
@@ -96,10 +98,13 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-async def stream_events(submitted: Submitted, drafts: asyncio.Queue[str]) -> AsyncIterator[str]:
+async def stream_events(
+    submitted: Submitted, drafts: asyncio.Queue[str], stopping: Stopping | None = None
+) -> AsyncIterator[str]:
     """`draft` events carry the answer so far; `withdraw` takes back what was shown (the guard stopped it);
-    the last event, `reply`, carries the same JSON as the non-streaming answer (`error` if the turn failed)."""
-    replied = asyncio.ensure_future(submitted.replied)
+    the last event, `reply`, carries the same JSON as the non-streaming answer (`error` if the turn failed;
+    with `"retry": true` when the replica is restarting: the same message sent again gets the answer)."""
+    replied = asyncio.ensure_future(before_stop(submitted.replied, stopping))
     while not replied.done():
         waiting = asyncio.ensure_future(drafts.get())
         await asyncio.wait({waiting, replied}, return_when=asyncio.FIRST_COMPLETED)
@@ -110,9 +115,16 @@ async def stream_events(submitted: Submitted, drafts: asyncio.Queue[str]) -> Asy
         yield sse("draft", {"text": text}) if text else sse("withdraw", {})
     try:
         result = await replied
+    except Restarting as exc:
+        yield sse("error", {"detail": str(exc), "retry": True})
+        return
     except Exception as exc:  # the customer is told; the turn's failure is logged by the turn queue
         yield sse("error", {"detail": f"the answer failed ({type(exc).__name__}); please try again"})
         return
+    yield sse("reply", chat_response(result).model_dump())
+
+
+async def one_reply(result: TurnResult) -> AsyncIterator[str]:
     yield sse("reply", chat_response(result).model_dump())
 
 
@@ -135,6 +147,7 @@ class AnyOriginRoute(APIRoute):
                 response = handler(request, exc)
                 response = await response if inspect.isawaitable(response) else response
             response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Access-Control-Expose-Headers"] = "Retry-After"  # the widget waits that long
             return response
 
         return handle_allowing_any_origin
@@ -172,7 +185,9 @@ def cross_origin_router() -> APIRouter:
     return router
 
 
-def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> APIRouter:
+def web_router(
+    inbound: Inbound, counters: Counters, rate_per_minute: int, stopping: Stopping | None = None
+) -> APIRouter:
     router = APIRouter(tags=["web chat"])
     any_origin = cross_origin_router()  # the chat API is called by the widget from customers' own sites
 
@@ -193,6 +208,7 @@ def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> AP
         responses={
             200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE with Accept"},
             429: error_response("Too many messages from this session or address in a minute"),
+            503: error_response("Storage unavailable, or the service restarting: send the same message_id again"),
         },
     )
     async def chat(body: ChatRequest, request: Request) -> Response:
@@ -205,17 +221,26 @@ def web_router(inbound: Inbound, counters: Counters, rate_per_minute: int) -> AP
             language_hint=body.language,
             referral=body.ref,
         )
-        if "text/event-stream" in request.headers.get("accept", ""):
-            drafts: asyncio.Queue[str] = asyncio.Queue()
-            # Stored before the stream starts: a storage failure is still a 503, not a broken stream.
-            submitted = await inbound.submit(message, drafts=drafts.put)
-            return StreamingResponse(
-                stream_events(submitted, drafts),
-                media_type="text/event-stream",
-                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            )
-        # The answer goes back as soon as it is out; the turn's remaining work (lead refinement, alerts) goes on.
-        result = await (await inbound.submit(message)).replied
+        streaming = "text/event-stream" in request.headers.get("accept", "")
+        drafts: asyncio.Queue[str] = asyncio.Queue()
+        # Stored before the stream starts: a storage failure is still a 503, not a broken stream.
+        submitted = await inbound.submit(message, drafts=drafts.put if streaming else None)
+        try:
+            if submitted.duplicate and body.message_id:  # sent again (a client's retry): what the first one got
+                result = await before_stop(earlier_answer(inbound, message, await submitted.replied), stopping)
+            elif streaming:
+                return StreamingResponse(
+                    stream_events(submitted, drafts, stopping), media_type="text/event-stream", headers=SSE_HEADERS
+                )
+            else:
+                # The answer goes back as soon as it is out; the turn's remaining work (lead refinement, alerts)
+                # goes on.
+                result = await before_stop(submitted.replied, stopping)
+        except Restarting as exc:
+            retry = {"Retry-After": str(RESTART_RETRY_AFTER_S)}
+            return JSONResponse({"detail": str(exc)}, status_code=503, headers=retry)
+        if streaming:
+            return StreamingResponse(one_reply(result), media_type="text/event-stream", headers=SSE_HEADERS)
         return JSONResponse(chat_response(result).model_dump())
 
     @router.get("/", response_class=HTMLResponse, include_in_schema=False)

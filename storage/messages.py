@@ -133,6 +133,18 @@ class MessageRepository:
         doc = await self._col.find_one({"_id": ObjectId(message_id)})
         return _message(doc) if doc else None
 
+    async def inbound_by_channel_id(self, channel: str, channel_message_id: str) -> StoredMessage | None:
+        """The customer message the platform (or the web widget) identified this way."""
+        doc = await self._col.find_one(
+            {"channel": channel, "direction": "in", "channel_message_id": channel_message_id}
+        )
+        return _message(doc) if doc else None
+
+    async def replies_to(self, message: StoredMessage) -> list[StoredMessage]:
+        """What the bot answered `message` with (an answer split into pieces is several), oldest first."""
+        query = {"conversation_id": message.conversation_id, "direction": "out", "meta.reply_to": message.id}
+        return [_message(doc) async for doc in self._col.find(query).sort("created_at", 1)]
+
     async def recent(self, conversation_id: str, limit: int = 12) -> list[StoredMessage]:
         """The last `limit` messages of a conversation, oldest first."""
         cursor = self._col.find({"conversation_id": conversation_id}).sort("created_at", -1).limit(limit)

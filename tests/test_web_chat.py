@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import httpx
 
 from app.container import Services
+from app.http import create_app
+from tests.conftest import eventually
+from tests.fakes.servers import serve_app
 
 
 async def chat(web: httpx.AsyncClient, session_id: str, text: str, **extra) -> httpx.Response:
     return await web.post("/api/v1/chat", json={"session_id": session_id, "text": text, **extra})
+
+
+async def sse_chat(web: httpx.AsyncClient, session_id: str, text: str, message_id: str) -> dict[str, dict]:
+    """The events of a streamed chat answer, by name (the last of each)."""
+    body = {"session_id": session_id, "text": text, "message_id": message_id}
+    response = await web.post("/api/v1/chat", json=body, headers={"Accept": "text/event-stream"})
+    events = {}
+    for block in response.text.split("\n\n"):
+        if block.startswith("event: "):
+            name, data = block.split("\n", 1)
+            events[name.removeprefix("event: ")] = json.loads(data.removeprefix("data: "))
+    return events
 
 
 async def test_answers_from_knowledge_with_source_in_each_language(web, session_id):
@@ -86,19 +104,66 @@ async def test_bad_session_id_is_refused(web):
     assert response.json()["errors"][0]["field"] == "session_id"
 
 
-async def test_same_message_id_twice_is_answered_once(web, services: Services, session_id):
+async def test_same_message_id_twice_is_answered_once_and_the_retry_gets_that_answer(web, services, session_id):
     first = await chat(web, session_id, "What payment methods do you accept?", message_id="m-1")
     second = await chat(web, session_id, "What payment methods do you accept?", message_id="m-1")
     assert first.json()["replies"] and not first.json()["duplicate"]
-    assert second.json() == {
-        "replies": [],
-        "conversation_id": None,
-        "duplicate": True,
-        "superseded": False,
-        "limited": False,
-    }
+    assert second.status_code == 200 and second.json()["duplicate"] is True  # a client's retry...
+    assert [r["text"] for r in second.json()["replies"]] == [r["text"] for r in first.json()["replies"]]
+    assert second.json()["conversation_id"] == first.json()["conversation_id"]  # ...gets the answer it missed
+    streamed = await sse_chat(web, session_id, "What payment methods do you accept?", "m-1")
+    assert streamed["reply"]["replies"] == second.json()["replies"] and streamed["reply"]["duplicate"]
     history = await services.repos.messages.recent(first.json()["conversation_id"])
-    assert [m.direction for m in history] == ["in", "out"]
+    assert [m.direction for m in history] == ["in", "out"]  # answered once
+
+
+async def test_a_retry_while_the_first_delivery_is_being_answered_waits_for_that_answer(
+    services_factory, fake_openai, session_id
+):
+    llm, base = fake_openai
+    llm.call_s = 2.0
+    async with (
+        services_factory(openai_base_url=base) as services,
+        serve_app(create_app(services)) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as web,
+    ):
+        first = asyncio.create_task(chat(web, session_id, "Do you deliver to Lviv?", message_id="m-slow"))
+        await eventually(lambda: any("Lviv" in json.dumps(r) for r in llm.answer_requests()))
+        retry = await chat(web, session_id, "Do you deliver to Lviv?", message_id="m-slow")  # the client gave up
+        assert retry.status_code == 200 and retry.json()["duplicate"] and retry.json()["replies"]
+        assert retry.json()["replies"] == (await first).json()["replies"]
+        assert len([r for r in llm.answer_requests() if "Lviv" in json.dumps(r["messages"][-1])]) == 1
+
+
+async def test_a_stopping_replica_tells_a_waiting_request_to_retry_and_the_retry_gets_the_answer(
+    services_factory, fake_openai, session_id
+):
+    """A deploy: the replica begins to stop while a model call runs. The request gets a 503 with Retry-After
+    before the server would cut it; the same message sent again (here, once the replica that took over has
+    answered it) gets the answer."""
+    llm, base = fake_openai
+    llm.call_s = 2.0
+    async with (
+        services_factory(openai_base_url=base) as services,
+        serve_app(create_app(services)) as url,
+        httpx.AsyncClient(base_url=url, timeout=30) as web,
+    ):
+        services.stopping.answer_within_s = 0.3
+        waiting = asyncio.create_task(chat(web, session_id, "Do you deliver to Lviv?", message_id="m-deploy"))
+        await eventually(lambda: any("Lviv" in json.dumps(r) for r in llm.answer_requests()))
+        services.stopping.event.set()
+        told = await waiting
+        assert told.status_code == 503 and told.headers["retry-after"] == "3"
+        assert "same message_id" in told.json()["detail"]
+        assert "Retry-After" in told.headers["access-control-expose-headers"]  # the widget may read it
+        streamed = await sse_chat(web, f"{session_id}-b", "And to Kyiv?", "m-deploy-2")  # the widget streams
+        assert streamed["error"]["retry"] is True and "reply" not in streamed
+        assert await services.hub.drain(30)  # the turns went on: answered and stored
+        services.stopping.event.clear()  # the next replica
+        again = await chat(web, session_id, "Do you deliver to Lviv?", message_id="m-deploy")
+        assert again.status_code == 200 and again.json()["duplicate"] and again.json()["replies"][0]["text"]
+        assert (await sse_chat(web, f"{session_id}-b", "And to Kyiv?", "m-deploy-2"))["reply"]["replies"][0]["text"]
+        assert len([r for r in llm.answer_requests() if "Lviv" in json.dumps(r["messages"][-1])]) == 1
 
 
 async def test_replies_are_stored_with_delivery_status(web, services: Services, session_id):

@@ -348,3 +348,39 @@ async def test_chat_api_may_be_called_from_any_site(web: httpx.AsyncClient, sess
     assert refused.status_code == 422 and refused.headers["access-control-allow-origin"] == "*"
     # The chat page is the app's own: it is not opened up to other sites.
     assert "access-control-allow-origin" not in (await web.get("/")).headers
+
+
+# The first chat request with text meets a server that is restarting (503, Retry-After: 1); the widget must send
+# the same message again, which the real server answers.
+RESTARTING_ONCE = """<script>
+window.__bodies = [];
+const passThrough = window.fetch;
+window.fetch = async (url, options) => {
+  const body = JSON.parse(options.body);
+  if (body.text) window.__bodies.push(body);
+  if (body.text && window.__bodies.length === 1) {
+    return new Response(JSON.stringify({detail: "the service is restarting"}),
+      {status: 503, headers: {"Content-Type": "application/json", "Retry-After": "1"}});
+  }
+  return passThrough(url, options);
+};
+</script>"""
+
+
+def through_a_restart(driver: WebDriver, api: str, page_url: str) -> dict[str, Any]:
+    widget = Widget(driver, api)
+    driver.get(page_url)
+    widget.wait("the bubble", lambda s: s["bubble"]["width"] > 0)
+    widget.open()
+    widget.say("What is the warranty period?")
+    return widget.snapshot() | {"bodies": driver.execute_script("return window.__bodies")}
+
+
+async def test_widget_sends_the_same_message_again_when_the_server_is_restarting(web: httpx.AsyncClient, browser):
+    api = str(web.base_url).rstrip("/")
+    tag = f'<script src="{api}/widget.js" data-lang="en" data-greeting="Hello!"></script>'
+    with customer_site(RESTARTING_ONCE + tag) as page_url:
+        seen = await asyncio.to_thread(through_a_restart, browser, api, page_url)
+    assert "24-month" in bot_texts(seen)[-1] and seen["errors"] == [], seen  # the customer never saw the 503
+    first, again = seen["bodies"]
+    assert first["message_id"] == again["message_id"] and first["text"] == again["text"]  # one message, sent twice

@@ -357,9 +357,10 @@
       } else if (event === "withdraw" && draft) {
         setText(draft.firstChild, "…");
       } else if (event === "reply" || event === "error") {
-        finished = true;
         if (draft) draft.remove();
         draft = null;
+        if (event === "error" && payload.retry) return; // the server is restarting: the same message again
+        finished = true;
         if (event === "reply") showReplies(payload);
         else note("error", t.failed);
       }
@@ -380,10 +381,20 @@
     } finally {
       if (draft) draft.remove(); // a stream cut short leaves no half answer behind
     }
-    if (!finished) note("error", t.failed);
+    return finished; // false: cut short, or the server asked for the message again
   }
 
   let busy = false;
+  // A restarting server (503 with Retry-After), a proxy between deploys (502, 504) or a dropped connection:
+  // the same message is sent again a few times before the customer is told.
+  const RETRIES = 3;
+  const RETRY_STATUSES = [502, 503, 504];
+  const RETRY_PAUSE_MS = 2000;
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const retryAfter = (response) => {
+    const seconds = Number(response.headers.get("Retry-After"));
+    return seconds > 0 && seconds < 30 ? seconds * 1000 : RETRY_PAUSE_MS;
+  };
 
   async function send(text, payload) {
     text = String(text || "").slice(0, MAX_TEXT);
@@ -393,26 +404,49 @@
     if (text.trim()) remember({ who: "me", text });
     const typing = note("typing", t.typing);
     const streaming = canStream();
+    // One id for every attempt: the server answers a message once, and a repeat gets that answer.
+    const body = JSON.stringify({
+      session_id: state.session, text, payload: payload || null, message_id: randomId(), language: lang,
+      ref: data.ref || null,
+    });
     try {
-      const response = await fetch(endpoint, {
-        method: "POST",
-        mode: "cors",
-        credentials: "omit",
-        headers: { "Content-Type": "application/json", Accept: streaming ? "text/event-stream" : "application/json" },
-        body: JSON.stringify({
-          session_id: state.session, text, payload: payload || null, message_id: randomId(), language: lang,
-          ref: data.ref || null,
-        }),
-      });
-      if (!response.ok) {
-        note("error", response.status === 429 ? t.busy : t.failed);
-      } else if (streaming && response.body && (response.headers.get("content-type") || "").startsWith("text/event-stream")) {
-        await readStream(response, typing);
-      } else {
-        showReplies(await response.json());
+      for (let attempt = 1; ; attempt++) {
+        const last = attempt > RETRIES;
+        let response;
+        try {
+          response = await fetch(endpoint, {
+            method: "POST",
+            mode: "cors",
+            credentials: "omit",
+            headers: { "Content-Type": "application/json", Accept: streaming ? "text/event-stream" : "application/json" },
+            body,
+          });
+          if (RETRY_STATUSES.includes(response.status) && !last) {
+            await pause(retryAfter(response));
+            continue;
+          }
+          if (!response.ok) {
+            note("error", response.status === 429 ? t.busy : t.failed);
+          } else if (streaming && response.body && (response.headers.get("content-type") || "").startsWith("text/event-stream")) {
+            if (!(await readStream(response, typing))) {
+              if (!last) {
+                await pause(RETRY_PAUSE_MS);
+                continue;
+              }
+              note("error", t.failed);
+            }
+          } else {
+            showReplies(await response.json());
+          }
+        } catch (e) {
+          if (!last) {
+            await pause(RETRY_PAUSE_MS); // the network, or a server going away mid-answer: the message is kept
+            continue;
+          }
+          note("error", t.offline);
+        }
+        break;
       }
-    } catch (e) {
-      note("error", t.offline);
     } finally {
       typing.remove();
       busy = false;

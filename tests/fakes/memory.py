@@ -123,6 +123,17 @@ class MemoryMessages:
         message.status = status
         message.meta.update(fields)
 
+    async def inbound_by_channel_id(self, channel: str, channel_message_id: str) -> StoredMessage | None:
+        found = [
+            m
+            for m in self.items
+            if (m.channel, m.direction, m.channel_message_id) == (channel, "in", channel_message_id)
+        ]
+        return replace(found[0]) if found else None
+
+    async def replies_to(self, message: StoredMessage) -> list[StoredMessage]:
+        return [replace(m) for m in self.items if m.direction == "out" and m.meta.get("reply_to") == message.id]
+
     async def recent(self, conversation_id: str, limit: int = 12) -> list[StoredMessage]:
         return [replace(m) for m in self.items if m.conversation_id == conversation_id][-limit:]
 
